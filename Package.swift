@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "git-mlops",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "git-mlops", targets: ["git-mlops"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // MARK: C shims
+        /// libgit2, reached only through GitBridge.
+        .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        /// libzstd, reached only through Store's codec.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+
+        // MARK: Core
+        /// Errors, hashing, atomic file I/O, locks, processes and terminal output shared by every layer.
+        .target(name: "MLOpsBasics", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        /// The content-addressed cache: chunker, codec, packs, indexes, manifests, stat cache, gc, fsck. Knows nothing of git.
+        .target(name: "Store", dependencies: ["MLOpsBasics", "CZstd"]),
+        /// The only code that touches libgit2: repository discovery, config, refs, trees, blobs, notes.
+        .target(name: "GitBridge", dependencies: ["MLOpsBasics", "CLibGit2"]),
+
+        // MARK: Remotes
+        /// AWS Signature Version 4 and a small S3 object client on Foundation's URLSession.
+        .target(name: "S3", dependencies: ["MLOpsBasics", .product(name: "Crypto", package: "swift-crypto")]),
+        /// Moves packs between a local store and a remote (directory or S3): what is missing, range reads, retries.
+        .target(name: "Transfer", dependencies: ["MLOpsBasics", "Store", "S3"]),
+
+        // MARK: Features
+        /// A repository under git-mlops: config, pointers, add, status, checkout, diff, gc, fsck, push, fetch, hooks.
+        .target(name: "Workspace", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Transfer"]),
+        /// Pipelines (mlops.yaml), run records in git notes, log, lineage, params and metrics, reproduce.
+        .target(name: "Lineage", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Yams"]),
+
+        // MARK: Interface
+        /// One thin ArgumentParser command per file.
+        .target(name: "Commands", dependencies: [
+            "MLOpsBasics", "Workspace", "Lineage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        /// The `git-mlops` executable: the entry point only.
+        .executableTarget(name: "git-mlops", dependencies: ["Commands"]),
+
+        // MARK: Tests
+        .testTarget(name: "StoreTests", dependencies: ["Store", "MLOpsBasics"]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics"]),
+        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "GitBridge", "Transfer", "MLOpsBasics"]),
+        .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
+        /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
+        .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,321 @@
+import Foundation
+import MLOpsBasics
+
+/// The id, size and mode of one file as stored (or as it would be stored).
+public struct FileRecord: Equatable, Sendable {
+    public var id: ObjectID
+    public var size: Int64
+    public var executable: Bool
+    public init(id: ObjectID, size: Int64, executable: Bool) { self.id = id; self.size = size; self.executable = executable }
+}
+
+/// Turns workspace files and directories into ids, and (unless `hashOnly`) into stored objects.
+///
+/// Work is spread over all cores: small files are processed whole, one per worker; a large file is read
+/// and cut on the calling thread (which also computes its whole-file hash) while workers hash and
+/// compress its chunks. Memory stays bounded by the number of batches in flight, whatever the file size.
+public final class Ingester: @unchecked Sendable {
+    public let store: Store
+    public let statCache: StatCache?
+    let writer: PackWriter?
+    let threads: Int
+    let chunker = Chunker()
+    let compressors = Pool { Compressor() }
+    public var progress: ProgressMeter?
+
+    /// Files up to this size are read whole by one worker.
+    static let smallFileLimit = 8 << 20
+    static let readBufferSize = 16 << 20
+    static let batchSize = 4 << 20
+
+    /// `hashOnly` computes ids without writing anything (status, diff).
+    public init(store: Store, statCache: StatCache?, hashOnly: Bool = false, threads: Int = defaultThreads) {
+        self.store = store
+        self.statCache = statCache
+        self.writer = hashOnly ? nil : store.writer()
+        self.threads = max(1, threads)
+    }
+
+    public static var defaultThreads: Int {
+        if let v = ProcessInfo.processInfo.environment["GIT_MLOPS_THREADS"], let n = Int(v), n > 0 { return n }
+        return ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// Makes everything written so far durable and visible. Call once, at the end.
+    public func finish() throws {
+        try writer?.finish()
+    }
+
+    public func abandon() { writer?.abandon() }
+
+    public var bytesWritten: Int64 { writer?.bytesWritten ?? 0 }
+
+    // MARK: Files
+
+    /// The record of one file. `key` is its path in the stat cache (nil: do not use the cache).
+    public func file(at path: String, key: String?) throws -> FileRecord {
+        guard let st = FS.stat(path) else { throw SystemError("stat", path, errno: errno) }
+        guard st.isRegular else { throw MLOpsError("\(path) is not a regular file", hint: "add regular files or directories only") }
+        if let key, let id = statCache?.lookup(key, st), writer == nil || store.contains(id) {
+            progress?.add(bytes: st.size, items: 1)
+            return FileRecord(id: id, size: st.size, executable: st.isExecutable)
+        }
+        let fd = try FileDescriptor.open(path, O_RDONLY)
+        defer { fd.close() }
+        let id: ObjectID
+        if st.size <= Int64(Ingester.smallFileLimit) {
+            var bytes = [UInt8](repeating: 0, count: Int(st.size))
+            let n = try bytes.withUnsafeMutableBytes { try fd.readFully(into: $0.baseAddress!, count: $0.count) }
+            guard n == bytes.count else { throw changedWhileReading(path) }
+            id = try bytes.withUnsafeBytes { try ingestSmall($0) }
+        } else {
+            fd.adviseSequential()
+            id = try ingestLarge(fd, size: st.size)
+        }
+        guard let after = fd.stat(), after.size == st.size, after.mtimeNs == st.mtimeNs else { throw changedWhileReading(path) }
+        if let key { statCache?.record(key, st, id) }
+        return FileRecord(id: id, size: st.size, executable: st.isExecutable)
+    }
+
+    private func changedWhileReading(_ path: String) -> MLOpsError {
+        MLOpsError("\(path) changed while it was being read", hint: "wait until whatever writes it is done, then run the command again")
+    }
+
+    /// Stores a buffer as one file: a single chunk (its id is the file's id) or chunks and a manifest.
+    func ingestSmall(_ buf: UnsafeRawBufferPointer) throws -> ObjectID {
+        let fileID = ObjectID.hashing(buf)
+        progress?.add(bytes: Int64(buf.count), items: 1)
+        guard let writer, !store.contains(fileID) else { return fileID }
+        let cuts = chunker.split(buf)
+        try compressors.with { c in
+            if cuts.count <= 1 {
+                try writer.put(id: fileID, kind: .chunk, raw: buf, compressor: c)
+                return
+            }
+            var chunks: [FileManifest.Chunk] = []
+            var off = 0
+            for len in cuts {
+                let piece = UnsafeRawBufferPointer(rebasing: buf[off..<(off + len)])
+                let cid = ObjectID.hashing(piece)
+                try writer.put(id: cid, kind: .chunk, raw: piece, compressor: c)
+                chunks.append(.init(id: cid, size: len))
+                off += len
+            }
+            try writer.put(id: fileID, kind: .fileManifest, bytes: FileManifest(size: Int64(buf.count), chunks: chunks).encode(), compressor: c)
+        }
+        return fileID
+    }
+
+    /// A large file, streamed: read and cut here, chunks hashed and compressed by workers.
+    func ingestLarge(_ fd: FileDescriptor, size: Int64) throws -> ObjectID {
+        guard let writer else { return try hashStream(fd) }
+        var hasher = StreamHasher()
+        let results = ChunkResults()
+        let group = DispatchGroup()
+        let slots = DispatchSemaphore(value: threads * 2)
+        let queue = DispatchQueue.global(qos: .userInitiated)
+        let capacity = Ingester.readBufferSize + chunker.params.maxSize
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        defer { buf.deallocate() }
+        var filled = 0, eof = false
+        var batch: [UInt8] = [], batchCuts: [Int] = [], batchFirst = 0, nextIndex = 0
+
+        func dispatchBatch() {
+            guard !batchCuts.isEmpty else { return }
+            let bytes = batch, cuts = batchCuts, first = batchFirst
+            batch = []; batchCuts = []; batchFirst = nextIndex
+            slots.wait()
+            group.enter()
+            queue.async { [self] in
+                defer { slots.signal(); group.leave() }
+                if results.failed { return }
+                do {
+                    try compressors.with { c in
+                        try bytes.withUnsafeBytes { all in
+                            var off = 0
+                            for (k, len) in cuts.enumerated() {
+                                let piece = UnsafeRawBufferPointer(rebasing: all[off..<(off + len)])
+                                let cid = ObjectID.hashing(piece)
+                                try writer.put(id: cid, kind: .chunk, raw: piece, compressor: c)
+                                results.set(first + k, .init(id: cid, size: len))
+                                off += len
+                            }
+                        }
+                    }
+                    progress?.add(bytes: Int64(bytes.count))
+                } catch {
+                    results.fail(error)
+                }
+            }
+        }
+
+        while !eof || filled > 0 {
+            if !eof && filled < capacity {
+                let n = try fd.read(into: buf + filled, count: capacity - filled)
+                if n == 0 { eof = true } else { filled += n; if filled < capacity { continue } }
+            }
+            var start = 0
+            while start < filled {
+                let rest = UnsafeRawBufferPointer(start: buf + start, count: filled - start)
+                guard let len = chunker.cut(rest, atEnd: eof) else { break }
+                let piece = UnsafeRawBufferPointer(start: buf + start, count: len)
+                hasher.update(piece)
+                if batch.isEmpty { batch.reserveCapacity(Ingester.batchSize + chunker.params.maxSize) }
+                batch.append(contentsOf: piece)
+                batchCuts.append(len)
+                nextIndex += 1
+                start += len
+                if batch.count >= Ingester.batchSize { dispatchBatch() }
+                if results.failed { break }
+            }
+            if start > 0 {
+                (buf).copyMemory(from: buf + start, byteCount: filled - start)
+                filled -= start
+            }
+            if results.failed { break }
+        }
+        dispatchBatch()
+        group.wait()
+        if let e = results.error { throw e }
+        let fileID = hasher.finalize()
+        let chunks = results.ordered(count: nextIndex)
+        guard chunks.reduce(0, { $0 + Int64($1.size) }) == size else {
+            throw MLOpsError("file size changed while it was being read", hint: "run the command again once the file is complete")
+        }
+        if chunks.count == 1 {
+            // A one-chunk file is stored as that chunk; its id is already the file's id.
+            return fileID
+        }
+        if !store.contains(fileID) {
+            try compressors.with { c in
+                try writer.put(id: fileID, kind: .fileManifest, bytes: FileManifest(size: size, chunks: chunks).encode(), compressor: c)
+            }
+        }
+        return fileID
+    }
+
+    private func hashStream(_ fd: FileDescriptor) throws -> ObjectID {
+        var hasher = StreamHasher()
+        let cap = 4 << 20
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: cap, alignment: 64)
+        defer { buf.deallocate() }
+        while true {
+            let n = try fd.read(into: buf, count: cap)
+            if n == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(start: buf, count: n))
+            progress?.add(bytes: Int64(n))
+        }
+        return hasher.finalize()
+    }
+
+    // MARK: Directories
+
+    /// A file found under a tracked directory.
+    public struct WalkEntry: Sendable {
+        public var relPath: String
+        public var absPath: String
+        public var stat: FileStat
+    }
+
+    /// Every regular file under `root` (symlinks to files followed, `.git` skipped), sorted by path.
+    public static func walk(_ root: String) throws -> [WalkEntry] {
+        var out: [WalkEntry] = []
+        var stack: [String] = [""]
+        while let rel = stack.popLast() {
+            let dir = rel.isEmpty ? root : root + "/" + rel
+            for e in try FS.listDirectory(dir) {
+                if e.name == ".git" { continue }
+                let r = rel.isEmpty ? e.name : rel + "/" + e.name
+                let abs = root + "/" + r
+                switch e.kind {
+                case .directory: stack.append(r)
+                case .file:
+                    if let st = FS.lstat(abs) { out.append(WalkEntry(relPath: r, absPath: abs, stat: st)) }
+                case .symlink:
+                    if let st = FS.stat(abs), st.isRegular { out.append(WalkEntry(relPath: r, absPath: abs, stat: st)) }
+                case .other: continue
+                }
+            }
+        }
+        out.sort { pathLess($0.relPath, $1.relPath) }
+        return out
+    }
+
+    /// The manifest of a directory; stores its files, pieces and top object unless hashing only.
+    /// `keyPrefix` is the directory's path in the stat cache.
+    public func directory(at root: String, keyPrefix: String?) throws -> (id: ObjectID, manifest: DirManifest) {
+        let files = try Ingester.walk(root)
+        var records = [FileRecord?](repeating: nil, count: files.count)
+        let errors = ChunkResults()
+        // Large files one after another (each uses every core), then small files spread over workers.
+        let large = files.indices.filter { files[$0].stat.size > Int64(Ingester.smallFileLimit) }
+        for i in large {
+            records[i] = try file(at: files[i].absPath, key: keyPrefix.map { $0 + "/" + files[i].relPath })
+        }
+        let small = files.indices.filter { files[$0].stat.size <= Int64(Ingester.smallFileLimit) }
+        let next = AtomicCounter()
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: min(threads, max(1, small.count))) { _ in
+            while !errors.failed {
+                let k = next.increment()
+                guard k < small.count else { return }
+                let i = small[k]
+                do {
+                    let r = try file(at: files[i].absPath, key: keyPrefix.map { $0 + "/" + files[i].relPath })
+                    lock.lock(); records[i] = r; lock.unlock()
+                } catch {
+                    errors.fail(error)
+                }
+            }
+        }
+        if let e = errors.error { throw e }
+        let entries = zip(files, records).map { f, r in
+            DirEntry(path: f.relPath, id: r!.id, size: r!.size, executable: r!.executable)
+        }
+        let manifest = DirManifest(sortedEntries: entries)
+        let id = try storeManifest(manifest)
+        return (id, manifest)
+    }
+
+    /// Writes a directory manifest's pieces and top object (unless hashing only) and returns its id.
+    @discardableResult
+    public func storeManifest(_ manifest: DirManifest) throws -> ObjectID {
+        let enc = manifest.encode()
+        if let writer, !store.contains(enc.id) {
+            try compressors.with { c in
+                for p in enc.pieces { try writer.put(id: p.id, kind: .dirPiece, bytes: p.bytes, compressor: c) }
+                try writer.put(id: enc.id, kind: .dirManifest, bytes: enc.top, compressor: c)
+            }
+        }
+        return enc.id
+    }
+}
+
+/// Results of chunk jobs by index, and the first error any job hit.
+final class ChunkResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var chunks: [Int: FileManifest.Chunk] = [:]
+    private(set) var error: Error?
+    private var _failed = false
+
+    var failed: Bool { lock.lock(); defer { lock.unlock() }; return _failed }
+
+    func set(_ i: Int, _ c: FileManifest.Chunk) { lock.lock(); chunks[i] = c; lock.unlock() }
+
+    func fail(_ e: Error) {
+        lock.lock()
+        if error == nil { error = e }
+        _failed = true
+        lock.unlock()
+    }
+
+    func ordered(count: Int) -> [FileManifest.Chunk] { (0..<count).map { chunks[$0]! } }
+}
+
+public final class AtomicCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    public init() {}
+    /// Returns the value before incrementing.
+    public func increment() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value - 1 }
+}

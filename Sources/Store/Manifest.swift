@@ -1,0 +1,208 @@
+import MLOpsBasics
+
+/// The chunk list of a file, stored under the file's id (the SHA-256 of its bytes).
+///
+///     mlops-file 1
+///     size <total bytes>
+///     <chunk id hex> <chunk size>        one line per chunk, in file order
+public struct FileManifest: Equatable, Sendable {
+    public struct Chunk: Equatable, Sendable {
+        public var id: ObjectID
+        public var size: Int
+        public init(id: ObjectID, size: Int) { self.id = id; self.size = size }
+    }
+
+    public var size: Int64
+    public var chunks: [Chunk]
+
+    public init(size: Int64, chunks: [Chunk]) {
+        self.size = size
+        self.chunks = chunks
+    }
+
+    public static let header = "mlops-file 1"
+
+    public func encode() -> [UInt8] {
+        var s = "\(FileManifest.header)\nsize \(size)\n"
+        s.reserveCapacity(32 + chunks.count * 76)
+        for c in chunks { s += "\(c.id.hex) \(c.size)\n" }
+        return Array(s.utf8)
+    }
+
+    public static func decode(_ bytes: [UInt8], id: ObjectID) throws -> FileManifest {
+        let bad = { (why: String) in
+            MLOpsError("file manifest \(id.short) is malformed (\(why))", hint: "run `git mlops fsck` and fetch it again from a remote")
+        }
+        var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.last == "" else { throw bad("no final newline") }
+        lines.removeLast()
+        guard lines.count >= 2, lines[0] == header, lines[1].hasPrefix("size "),
+              let size = Int64(lines[1].dropFirst(5)) else { throw bad("bad header") }
+        var chunks: [Chunk] = []
+        chunks.reserveCapacity(lines.count - 2)
+        var total: Int64 = 0
+        for l in lines[2...] {
+            let parts = l.split(separator: " ")
+            guard parts.count == 2, let cid = ObjectID(hex: parts[0]), let n = Int(parts[1]), n > 0 else { throw bad("bad chunk line") }
+            chunks.append(Chunk(id: cid, size: n))
+            total += Int64(n)
+        }
+        guard total == size else { throw bad("chunk sizes add up to \(total), not \(size)") }
+        return FileManifest(size: size, chunks: chunks)
+    }
+}
+
+/// One file in a directory manifest.
+public struct DirEntry: Equatable, Sendable {
+    /// Relative to the tracked directory, `/`-separated, never `..` or absolute.
+    public var path: String
+    public var id: ObjectID
+    public var size: Int64
+    public var executable: Bool
+
+    public init(path: String, id: ObjectID, size: Int64, executable: Bool) {
+        self.path = path; self.id = id; self.size = size; self.executable = executable
+    }
+}
+
+/// A directory: its entries sorted by path (byte order), cut into pieces at content-defined points.
+///
+/// A piece ends after an entry whose path hash has its low 8 bits zero (about 256 entries a piece), so
+/// adding or changing one file rewrites one piece and the small top object, not the whole listing.
+///
+/// Top object (the directory's id is the SHA-256 of this text):
+///
+///     mlops-dir 1
+///     files <count>
+///     size <total bytes>
+///     <piece id hex> <entry count> <first path>
+///
+/// Piece object: one line per entry, `<mode> <file id hex> <size> <path>`, mode `100644` or `100755`.
+/// In paths, `%`, newline and carriage return are written `%25`, `%0A`, `%0D`.
+public struct DirManifest: Equatable, Sendable {
+    public var entries: [DirEntry]
+
+    public init(entries: [DirEntry]) {
+        self.entries = entries.sorted { pathLess($0.path, $1.path) }
+    }
+
+    public init(sortedEntries: [DirEntry]) { entries = sortedEntries }
+
+    public var totalSize: Int64 { entries.reduce(0) { $0 + $1.size } }
+
+    public static let header = "mlops-dir 1"
+    static let pieceMask: UInt64 = 0xff
+
+    public struct Encoded {
+        public var top: [UInt8]
+        public var id: ObjectID
+        public var pieces: [(id: ObjectID, bytes: [UInt8])]
+    }
+
+    public func encode() -> Encoded {
+        var pieces: [(ObjectID, [UInt8])] = []
+        var topLines = "\(DirManifest.header)\nfiles \(entries.count)\nsize \(totalSize)\n"
+        var cur = ""
+        var count = 0
+        var first = ""
+        func flush() {
+            guard count > 0 else { return }
+            let bytes = Array(cur.utf8)
+            let pid = ObjectID.hashing(bytes)
+            pieces.append((pid, bytes))
+            topLines += "\(pid.hex) \(count) \(escapePath(first))\n"
+            cur = ""; count = 0
+        }
+        for e in entries {
+            if count == 0 { first = e.path }
+            cur += "\(e.executable ? "100755" : "100644") \(e.id.hex) \(e.size) \(escapePath(e.path))\n"
+            count += 1
+            if fnv1a(e.path) & DirManifest.pieceMask == 0 { flush() }
+        }
+        flush()
+        let top = Array(topLines.utf8)
+        return Encoded(top: top, id: ObjectID.hashing(top), pieces: pieces)
+    }
+
+    public struct Top {
+        public var files: Int
+        public var size: Int64
+        public var pieces: [(id: ObjectID, count: Int, firstPath: String)]
+    }
+
+    public static func decodeTop(_ bytes: [UInt8], id: ObjectID) throws -> Top {
+        let bad = { (why: String) in
+            MLOpsError("directory manifest \(id.short) is malformed (\(why))", hint: "run `git mlops fsck` and fetch it again from a remote")
+        }
+        var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.last == "" else { throw bad("no final newline") }
+        lines.removeLast()
+        guard lines.count >= 3, lines[0] == header, lines[1].hasPrefix("files "), lines[2].hasPrefix("size "),
+              let files = Int(lines[1].dropFirst(6)), let size = Int64(lines[2].dropFirst(5)) else { throw bad("bad header") }
+        var pieces: [(ObjectID, Int, String)] = []
+        for l in lines[3...] {
+            let parts = l.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3, let pid = ObjectID(hex: parts[0]), let n = Int(parts[1]), n > 0 else { throw bad("bad piece line") }
+            pieces.append((pid, n, unescapePath(String(parts[2]))))
+        }
+        guard pieces.reduce(0, { $0 + $1.1 }) == files else { throw bad("piece counts do not add up") }
+        return Top(files: files, size: size, pieces: pieces)
+    }
+
+    /// Parses one piece; `where` names the directory for messages.
+    public static func decodePiece(_ bytes: [UInt8], id: ObjectID) throws -> [DirEntry] {
+        let bad = { (why: String) in
+            MLOpsError("directory manifest piece \(id.short) is malformed (\(why))", hint: "run `git mlops fsck` and fetch it again from a remote")
+        }
+        var out: [DirEntry] = []
+        for l in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let parts = l.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count == 4, parts[0] == "100644" || parts[0] == "100755",
+                  let fid = ObjectID(hex: parts[1]), let size = Int64(parts[2]), size >= 0 else { throw bad("bad entry line") }
+            let path = unescapePath(String(parts[3]))
+            guard isSafeRelativePath(path) else {
+                throw MLOpsError("directory manifest piece \(id.short) names an unsafe path '\(path)'",
+                                 hint: "the manifest was tampered with; run `git mlops fsck`")
+            }
+            out.append(DirEntry(path: path, id: fid, size: size, executable: parts[0] == "100755"))
+        }
+        return out
+    }
+}
+
+/// Byte-order comparison of paths (Swift's `<` on String uses Unicode ordering, which is not stable
+/// across normalisations).
+public func pathLess(_ a: String, _ b: String) -> Bool {
+    a.utf8.lexicographicallyPrecedes(b.utf8)
+}
+
+func fnv1a(_ s: String) -> UInt64 {
+    var h: UInt64 = 0xcbf29ce484222325
+    for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+    return h
+}
+
+func escapePath(_ p: String) -> String {
+    guard p.utf8.contains(where: { $0 == 0x25 || $0 == 0x0a || $0 == 0x0d }) else { return p }
+    return p.replacingAll("%", "%25").replacingAll("\n", "%0A").replacingAll("\r", "%0D")
+}
+
+func unescapePath(_ p: String) -> String {
+    guard p.contains("%") else { return p }
+    return p.replacingAll("%0A", "\n").replacingAll("%0D", "\r").replacingAll("%25", "%")
+}
+
+/// A relative path that stays inside its root: not empty, not absolute, no `.`/`..`/empty components.
+public func isSafeRelativePath(_ p: String) -> Bool {
+    if p.isEmpty || p.hasPrefix("/") || p.contains("\0") { return false }
+    for c in p.split(separator: "/", omittingEmptySubsequences: false) {
+        if c.isEmpty || c == "." || c == ".." { return false }
+    }
+    return true
+}
+
+extension String {
+    func replacingAll(_ a: String, _ b: String) -> String {
+        split(separator: a, omittingEmptySubsequences: false).joined(separator: b)
+    }
+}

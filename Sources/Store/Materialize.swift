@@ -1,0 +1,190 @@
+import Foundation
+import MLOpsBasics
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes stored files back to disk. Every file is written to a temporary name, checked against its id
+/// (the SHA-256 of the whole file), and only then renamed into place: data that fails its hash is
+/// never written where the user would see it.
+public final class Materializer: @unchecked Sendable {
+    public let store: Store
+    let threads: Int
+    public var progress: ProgressMeter?
+    /// fsync each file before the rename. Off by default, like git: the cache holds a durable copy.
+    public var durable = false
+
+    public init(store: Store, threads: Int = Ingester.defaultThreads) {
+        self.store = store
+        self.threads = max(1, threads)
+    }
+
+    /// A file to write.
+    public struct Job: Sendable {
+        public var id: ObjectID
+        public var size: Int64
+        public var executable: Bool
+        public var dest: String
+        public init(id: ObjectID, size: Int64, executable: Bool, dest: String) {
+            self.id = id; self.size = size; self.executable = executable; self.dest = dest
+        }
+    }
+
+    /// Writes all jobs, large files first each using every core, then small files in parallel.
+    /// Returns the stat of each written file, by destination.
+    public func write(_ jobs: [Job]) throws -> [String: FileStat] {
+        var out: [String: FileStat] = [:]
+        let lock = NSLock()
+        let errors = ChunkResults()
+        let large = jobs.filter { $0.size > Int64(Ingester.smallFileLimit) }
+        let small = jobs.filter { $0.size <= Int64(Ingester.smallFileLimit) }
+        for j in large { out[j.dest] = try write(j) }
+        let next = AtomicCounter()
+        DispatchQueue.concurrentPerform(iterations: min(threads * 2, max(1, small.count))) { _ in
+            while !errors.failed {
+                let k = next.increment()
+                guard k < small.count else { return }
+                do {
+                    let st = try write(small[k])
+                    lock.lock(); out[small[k].dest] = st; lock.unlock()
+                } catch { errors.fail(error) }
+            }
+        }
+        if let e = errors.error { throw e }
+        return out
+    }
+
+    /// Writes one file and returns its stat after the rename.
+    public func write(_ job: Job) throws -> FileStat {
+        let tmp = tempPath(for: job.dest)
+        let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode: job.executable ? 0o777 : 0o666)
+        do {
+            try stream(job.id, size: job.size, to: fd)
+            if durable { try fd.sync() }
+            fd.close()
+            try FS.rename(tmp, job.dest)
+        } catch {
+            fd.close()
+            try? FS.remove(tmp)
+            throw error
+        }
+        guard let st = FS.lstat(job.dest) else { throw SystemError("stat", job.dest, errno: errno) }
+        return st
+    }
+
+    /// Temporary files go to the store's tmp directory when it is on the same file system as the
+    /// destination (nothing half-written ever shows in the workspace), else beside the destination.
+    private func tempPath(for dest: String) -> String {
+        let dir = dirname(dest)
+        if sameDevice(store.tmpDir, dir.isEmpty ? "." : dir) {
+            return "\(store.tmpDir)/checkout-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        }
+        return FS.tempName(for: dest)
+    }
+
+    private func sameDevice(_ a: String, _ b: String) -> Bool {
+        guard let da = FS.device(a), let db = FS.device(b) else { return false }
+        return da == db
+    }
+
+    /// Streams the bytes of file `id` into `fd` and checks the whole-file hash.
+    public func stream(_ id: ObjectID, size: Int64, to fd: FileDescriptor) throws {
+        guard let loc = store.locate(id) else { throw MissingObjectError(id: id) }
+        switch loc.entry.kind {
+        case .chunk:
+            // One-chunk file: decoding checks the chunk's hash, which is the file's id.
+            let bytes = try store.read(loc)
+            guard bytes.count == size else { throw CorruptObjectError(id: id, pack: loc.pack.name, reason: "size \(bytes.count), expected \(size)") }
+            try fd.writeAll(bytes)
+            progress?.add(bytes: size, items: 1)
+        case .fileManifest:
+            let manifest = try FileManifest.decode(try store.read(loc), id: id)
+            guard manifest.size == size else { throw CorruptObjectError(id: id, pack: loc.pack.name, reason: "manifest size \(manifest.size), expected \(size)") }
+            try streamChunks(manifest, fileID: id, to: fd)
+        default:
+            throw MLOpsError("object \(id.hex) is a \(loc.entry.kind), not a file", hint: "the pointer is wrong; run `git mlops fsck`")
+        }
+    }
+
+    /// Decodes chunks ahead on workers while this thread hashes and writes them in order.
+    private func streamChunks(_ manifest: FileManifest, fileID: ObjectID, to fd: FileDescriptor) throws {
+        let batch = 32
+        var hasher = StreamHasher()
+        let chunks = manifest.chunks
+        let batches = stride(from: 0, to: chunks.count, by: batch).map { $0..<min($0 + batch, chunks.count) }
+        let store = self.store
+        final class Slot: @unchecked Sendable {
+            var data: [[UInt8]] = []
+            var error: Error?
+            let done = DispatchSemaphore(value: 0)
+        }
+        func start(_ r: Range<Int>) -> Slot {
+            let slot = Slot()
+            DispatchQueue.global(qos: .userInitiated).async {
+                do {
+                    slot.data = try r.map { i -> [UInt8] in
+                        let c = chunks[i]
+                        guard let loc = store.locate(c.id) else { throw MissingObjectError(id: c.id) }
+                        let record = try loc.pack.readRecord(loc.entry)
+                        return try store.decodeUnverified(record: record, entry: loc.entry, pack: loc.pack.name)
+                    }
+                } catch { slot.error = error }
+                slot.done.signal()
+            }
+            return slot
+        }
+        var ahead: [Slot] = []
+        var nextBatch = 0
+        let window = max(2, threads)
+        while nextBatch < batches.count && ahead.count < window { ahead.append(start(batches[nextBatch])); nextBatch += 1 }
+        var written: Int64 = 0
+        while !ahead.isEmpty {
+            let slot = ahead.removeFirst()
+            slot.done.wait()
+            if nextBatch < batches.count { ahead.append(start(batches[nextBatch])); nextBatch += 1 }
+            if let e = slot.error {
+                for s in ahead { s.done.wait() }
+                throw e
+            }
+            for bytes in slot.data {
+                try bytes.withUnsafeBytes { b in
+                    hasher.update(b)
+                    try fd.write(b)
+                }
+                written += Int64(bytes.count)
+                progress?.add(bytes: Int64(bytes.count))
+            }
+        }
+        if hasher.finalize() != fileID || written != manifest.size {
+            throw findBadChunk(manifest, fileID: fileID)
+        }
+    }
+
+    /// After a whole-file mismatch, names the chunk that fails its own hash.
+    private func findBadChunk(_ manifest: FileManifest, fileID: ObjectID) -> Error {
+        for c in manifest.chunks {
+            guard let loc = store.locate(c.id) else { return MissingObjectError(id: c.id) }
+            do { _ = try store.read(loc) } catch { return error }
+        }
+        return CorruptObjectError(id: fileID, pack: "-", reason: "file manifest lists the wrong chunks")
+    }
+}
+
+extension Store {
+    /// Decodes a record without hashing it: callers that hash the whole file check it there.
+    func decodeUnverified(record: [UInt8], entry: IndexEntry, pack: String) throws -> [UInt8] {
+        try record.withUnsafeBytes { rec -> [UInt8] in
+            guard let h = PackFormat.parseRecordHeader(rec), h.id == entry.id, h.rawSize == entry.rawSize,
+                  h.storedSize == entry.storedSize, h.codec == entry.codec else {
+                throw CorruptObjectError(id: entry.id, pack: pack, reason: "record header does not match the index")
+            }
+            do {
+                return try decompressors.with {
+                    try $0.decompress(h.codec, UnsafeRawBufferPointer(rebasing: rec[PackFormat.recordHeaderSize...]), rawSize: h.rawSize)
+                }
+            } catch {
+                throw CorruptObjectError(id: entry.id, pack: pack, reason: "cannot be decompressed")
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import MLOpsBasics
+
+/// Appends objects to new packs. Thread-safe: workers compress in parallel and append under a lock.
+///
+/// Each pack is written under `tmp/`, then sealed in the background once it reaches the target size:
+/// fsync, index written and synced, pack renamed into `packs/`, then its index (which makes it visible).
+/// `finish()` waits for every seal, so data is durable before any pointer names it.
+public final class PackWriter: @unchecked Sendable {
+    private unowned let store: Store
+    private let lock = NSLock()
+    private var current: OpenPack?
+    private var pending: [ObjectID: ObjectLocation] = [:]
+    private let sealQueue = DispatchQueue(label: "git-mlops.seal")
+    private var sealError: Error?
+    private var finished = false
+    private var sealedNames: [String] = []
+
+    /// Bytes appended (record headers included) and objects written by this session.
+    public private(set) var bytesWritten: Int64 = 0
+    public private(set) var objectsWritten = 0
+
+    private final class OpenPack {
+        let name: String
+        let tmpPath: String
+        let fd: FileDescriptor
+        let file: PackFile
+        var size: Int64
+        var entries: [IndexEntry] = []
+        init(name: String, tmpPath: String, fd: FileDescriptor) {
+            self.name = name
+            self.tmpPath = tmpPath
+            self.fd = fd
+            file = PackFile(name: name, path: tmpPath, fd: fd)
+            size = Int64(PackFormat.headerSize)
+        }
+    }
+
+    init(store: Store) { self.store = store }
+
+    /// Names of the packs sealed so far.
+    public var sealedPacks: [String] { lock.lock(); defer { lock.unlock() }; return sealedNames }
+
+    func pendingLocation(_ id: ObjectID) -> ObjectLocation? {
+        lock.lock(); defer { lock.unlock() }
+        return pending[id]
+    }
+
+    /// True when the store or this session already holds `id`.
+    public func has(_ id: ObjectID) -> Bool {
+        store.contains(id)
+    }
+
+    /// Compresses and appends `raw` under `id` unless it is already stored. Returns whether it was written.
+    @discardableResult
+    public func put(id: ObjectID, kind: ObjectKind, raw: UnsafeRawBufferPointer, compressor: Compressor) throws -> Bool {
+        if has(id) { return false }
+        let (codec, stored) = compressor.compress(raw)
+        return try putStored(id: id, kind: kind, codec: codec, rawSize: raw.count, stored: stored)
+    }
+
+    @discardableResult
+    public func put(id: ObjectID, kind: ObjectKind, bytes: [UInt8], compressor: Compressor) throws -> Bool {
+        try bytes.withUnsafeBytes { try put(id: id, kind: kind, raw: $0, compressor: compressor) }
+    }
+
+    /// Appends an already-encoded object (copied from another pack) without recompressing it.
+    @discardableResult
+    public func putStored(id: ObjectID, kind: ObjectKind, codec: Codec, rawSize: Int, stored: UnsafeRawBufferPointer) throws -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        precondition(!finished, "write after finish")
+        if let sealError { throw sealError }
+        if pending[id] != nil { return false }
+        let pack = try currentPack()
+        let header = PackFormat.recordHeader(kind: kind, codec: codec, rawSize: rawSize, storedSize: stored.count, id: id)
+        try pack.fd.writeAll(header)
+        try pack.fd.write(stored)
+        let entry = IndexEntry(id: id, offset: pack.size, storedSize: stored.count, rawSize: rawSize, kind: kind, codec: codec)
+        pack.entries.append(entry)
+        pack.size += Int64(header.count + stored.count)
+        pending[id] = ObjectLocation(pack: pack.file, entry: entry)
+        bytesWritten += Int64(header.count + stored.count)
+        objectsWritten += 1
+        if pack.size >= PackFormat.targetPackSize { sealCurrent() }
+        return true
+    }
+
+    private func currentPack() throws -> OpenPack {
+        if let current { return current }
+        let name = PackWriter.newPackName()
+        let tmp = "\(store.tmpDir)/\(name).pack"
+        let fd = try FileDescriptor.open(tmp, O_RDWR | O_CREAT | O_EXCL, mode: 0o444)
+        try fd.writeAll(PackFormat.header())
+        let p = OpenPack(name: name, tmpPath: tmp, fd: fd)
+        current = p
+        return p
+    }
+
+    /// 128 random bits: pack names never collide between processes or machines.
+    static func newPackName() -> String {
+        var g = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let v = g.next() as UInt64
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: 16 - s.count) + s
+        }.joined()
+    }
+
+    /// Called with the lock held.
+    private func sealCurrent() {
+        guard let pack = current else { return }
+        current = nil
+        let store = self.store
+        sealQueue.async { [self] in
+            do {
+                try PackWriter.seal(pack.fd, name: pack.name, tmpPath: pack.tmpPath, entries: pack.entries,
+                                    size: pack.size, store: store)
+                pack.file.moved(to: "\(store.packsDir)/\(pack.name).pack")
+                lock.lock(); sealedNames.append(pack.name); lock.unlock()
+            } catch {
+                lock.lock(); if sealError == nil { sealError = error }; lock.unlock()
+            }
+        }
+    }
+
+    static func seal(_ fd: FileDescriptor, name: String, tmpPath: String, entries: [IndexEntry], size: Int64, store: Store) throws {
+        try fd.sync()
+        let idxTmp = "\(store.tmpDir)/\(name).idx"
+        let idx = try FileDescriptor.open(idxTmp, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o444)
+        try idx.writeAll(IndexFormat.encode(entries, packSize: size))
+        try idx.sync()
+        idx.close()
+        try FS.rename(tmpPath, "\(store.packsDir)/\(name).pack")
+        try FS.rename(idxTmp, "\(store.packsDir)/\(name).idx")
+        FS.syncDirectory(store.packsDir)
+    }
+
+    /// Seals the last pack and waits until every pack is durable and visible.
+    public func finish() throws {
+        lock.lock()
+        if !finished { sealCurrent(); finished = true }
+        lock.unlock()
+        sealQueue.sync {}
+        store.writerFinished(self)
+        lock.lock(); defer { lock.unlock() }
+        if let sealError { throw sealError }
+    }
+
+    /// Drops the unsealed pack; sealed packs stay (they are complete, and gc removes what nothing uses).
+    public func abandon() {
+        lock.lock()
+        if let c = current { c.fd.close(); try? FS.remove(c.tmpPath) }
+        current = nil
+        finished = true
+        lock.unlock()
+        sealQueue.sync {}
+        store.writerFinished(self)
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import MLOpsBasics
+
+/// Remembers the id of each file by (size, mtime, ctime, inode, mode), so an unchanged file is never
+/// hashed twice. One cache per worktree.
+///
+/// Like git's index, an entry is trusted only if the file's mtime is older than the cache file itself:
+/// a file changed within the same clock tick as the save is hashed again next time ("racy clean").
+///
+///     "MLOPSSC\0" | u32 version | u32 count
+///     count x { u16 path length | path | i64 size | i64 mtime ns | i64 ctime ns | u64 inode | u32 mode | id[32] }
+///     SHA-256 of everything above
+public final class StatCache: @unchecked Sendable {
+    public struct Entry: Equatable {
+        public var stat: FileStat
+        public var id: ObjectID
+        /// Loaded from disk and too new to trust.
+        var racy = false
+    }
+
+    public let path: String
+    private var entries: [String: Entry] = [:]
+    private var dirty = false
+    private let lock = NSLock()
+
+    static let magic: [UInt8] = Array("MLOPSSC\0".utf8)
+
+    public init(path: String) {
+        self.path = path
+        load()
+    }
+
+    private func load() {
+        guard let st = FS.stat(path), let bytes = try? FS.readFile(path) else { return }
+        entries = StatCache.decode(bytes, savedAt: st.mtimeNs) ?? [:]
+    }
+
+    static func decode(_ bytes: [UInt8], savedAt: Int64) -> [String: Entry]? {
+        guard bytes.count >= 16 + 32, Array(bytes[0..<8]) == magic else { return nil }
+        return bytes.withUnsafeBytes { p -> [String: Entry]? in
+            let base = p.baseAddress!
+            guard ObjectID.hashing(UnsafeRawBufferPointer(rebasing: p[0..<(p.count - 32)])) == ObjectID(bytes: base + p.count - 32),
+                  base.loadLE(UInt32.self, at: 8) == 1 else { return nil }
+            let count = Int(base.loadLE(UInt32.self, at: 12))
+            var out: [String: Entry] = [:]
+            out.reserveCapacity(count)
+            var o = 16
+            let end = p.count - 32
+            for _ in 0..<count {
+                guard o + 2 <= end else { return nil }
+                let n = Int(base.loadLE(UInt16.self, at: o))
+                o += 2
+                guard o + n + 68 <= end else { return nil }
+                let path = String(decoding: UnsafeRawBufferPointer(rebasing: p[o..<(o + n)]), as: UTF8.self)
+                o += n
+                let st = FileStat(size: base.loadLE(Int64.self, at: o), mtimeNs: base.loadLE(Int64.self, at: o + 8),
+                                  ctimeNs: base.loadLE(Int64.self, at: o + 16), inode: base.loadLE(UInt64.self, at: o + 24),
+                                  mode: base.loadLE(UInt32.self, at: o + 32))
+                let id = ObjectID(bytes: base + o + 36)
+                o += 68
+                out[path] = Entry(stat: st, id: id, racy: st.mtimeNs >= savedAt || st.ctimeNs >= savedAt)
+            }
+            return out
+        }
+    }
+
+    /// The cached id when `stat` still matches.
+    public func lookup(_ relPath: String, _ stat: FileStat) -> ObjectID? {
+        lock.lock(); defer { lock.unlock() }
+        guard let e = entries[relPath], !e.racy, e.stat == stat else { return nil }
+        return e.id
+    }
+
+    public func record(_ relPath: String, _ stat: FileStat, _ id: ObjectID) {
+        lock.lock(); defer { lock.unlock() }
+        if let e = entries[relPath], !e.racy, e.stat == stat, e.id == id { return }
+        entries[relPath] = Entry(stat: stat, id: id)
+        dirty = true
+    }
+
+    public func forget(prefix: String) {
+        lock.lock(); defer { lock.unlock() }
+        for k in entries.keys where k == prefix || k.hasPrefix(prefix + "/") { entries[k] = nil; dirty = true }
+    }
+
+    /// Writes the cache if anything changed, keeping entries another process saved meanwhile.
+    public func save() throws {
+        lock.lock(); defer { lock.unlock() }
+        guard dirty else { return }
+        if let st = FS.stat(path), let bytes = try? FS.readFile(path),
+           let theirs = StatCache.decode(bytes, savedAt: st.mtimeNs) {
+            for (k, v) in theirs where entries[k] == nil && !v.racy { entries[k] = v }
+        }
+        var b = StatCache.magic
+        b.appendLE(UInt32(1))
+        b.appendLE(UInt32(entries.count))
+        for (k, e) in entries where !e.racy {
+            let u = Array(k.utf8)
+            b.appendLE(UInt16(u.count))
+            b.append(contentsOf: u)
+            b.appendLE(e.stat.size); b.appendLE(e.stat.mtimeNs); b.appendLE(e.stat.ctimeNs)
+            b.appendLE(e.stat.inode); b.appendLE(e.stat.mode)
+            b.append(contentsOf: e.id.bytes)
+        }
+        // The count was written before racy entries were skipped: patch it.
+        let written = entries.values.filter { !$0.racy }.count
+        withUnsafeBytes(of: UInt32(written).littleEndian) { for i in 0..<4 { b[12 + i] = $0[i] } }
+        b.append(contentsOf: ObjectID.hashing(b).bytes)
+        try FS.mkdirs(dirname(path))
+        // A cache: atomic, but not worth an fsync (a lost cache only costs a re-hash).
+        try FS.writeAtomic(path, b, durable: false)
+        dirty = false
+    }
+}

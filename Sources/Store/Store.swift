@@ -1,0 +1,269 @@
+import Foundation
+import MLOpsBasics
+
+/// Where an object sits: its pack and its index row.
+public struct ObjectLocation: Sendable {
+    public let pack: PackFile
+    public let entry: IndexEntry
+}
+
+/// An object failed its hash or could not be decoded.
+public struct CorruptObjectError: Error, CustomStringConvertible {
+    public let id: ObjectID
+    public let pack: String
+    public let reason: String
+    public var description: String {
+        "object \(id.hex) in pack \(pack) is corrupt (\(reason)); run `git mlops fsck` and restore it with `git mlops fetch`"
+    }
+}
+
+/// A pack file on disk, opened once and read with `pread` from any thread.
+public final class PackFile: @unchecked Sendable {
+    public let name: String
+    public private(set) var path: String
+    private var fd: FileDescriptor?
+    private let lock = NSLock()
+
+    init(name: String, path: String, fd: FileDescriptor? = nil) {
+        self.name = name
+        self.path = path
+        self.fd = fd
+    }
+
+    func moved(to newPath: String) {
+        lock.lock(); path = newPath; lock.unlock()
+    }
+
+    func descriptor() throws -> FileDescriptor {
+        lock.lock(); defer { lock.unlock() }
+        if let fd { return fd }
+        let f = try FileDescriptor.open(path, O_RDONLY)
+        fd = f
+        return f
+    }
+
+    /// The whole record of `entry` (header and stored bytes).
+    public func readRecord(_ entry: IndexEntry) throws -> [UInt8] {
+        let fd = try descriptor()
+        let bytes = try fd.pread(count: entry.recordSize, offset: entry.offset)
+        guard bytes.count == entry.recordSize else {
+            throw CorruptObjectError(id: entry.id, pack: name, reason: "pack is truncated")
+        }
+        return bytes
+    }
+
+    public func read(into buf: UnsafeMutableRawPointer, count: Int, offset: Int64) throws -> Int {
+        try descriptor().pread(into: buf, count: count, offset: offset)
+    }
+}
+
+/// A small pool of reusable per-thread objects (zstd contexts).
+final class Pool<T>: @unchecked Sendable {
+    private var items: [T] = []
+    private let lock = NSLock()
+    private let make: () -> T
+    init(_ make: @escaping () -> T) { self.make = make }
+    @discardableResult
+    func with<R>(_ body: (T) throws -> R) rethrows -> R {
+        lock.lock()
+        let item = items.popLast() ?? make()
+        lock.unlock()
+        defer { lock.lock(); items.append(item); lock.unlock() }
+        return try body(item)
+    }
+}
+
+/// The content-addressed cache in `.git/mlops`: packs of chunks and manifests, found through their indexes.
+///
+/// Readers and writers in several processes may share it: a pack becomes visible only when its index is
+/// renamed into `packs/`, after the pack itself is durable.
+public final class Store: @unchecked Sendable {
+    public let root: String
+    public static let formatVersion = 1
+
+    public var packsDir: String { root + "/packs" }
+    public var tmpDir: String { root + "/tmp" }
+    var midxPath: String { packsDir + "/multi.midx" }
+    /// Held shared by every command that reads or writes objects, exclusive by gc.
+    public var lockPath: String { root + "/store.lock" }
+
+    private let lock = NSLock()
+    private var packs: [String: PackFile] = [:]
+    private var loose: [PackIndex] = []
+    private var midx: MultiIndex?
+    private var writers: [ObjectIdentifier: PackWriter] = [:]
+
+    let decompressors = Pool { Decompressor() }
+
+    /// Creates the directories and the format file if missing.
+    @discardableResult
+    public static func create(at root: String) throws -> Store {
+        try FS.mkdirs(root + "/packs")
+        try FS.mkdirs(root + "/tmp")
+        let format = root + "/format"
+        if !FS.exists(format) { try FS.writeAtomic(format, "git-mlops store \(formatVersion)\n") }
+        return try Store(root: root)
+    }
+
+    public init(root: String) throws {
+        self.root = root
+        let format = root + "/format"
+        guard let text = try? FS.readText(format) else {
+            throw MLOpsError("no git-mlops cache at \(root)", hint: "run `git mlops init` first")
+        }
+        guard text.trimmingCharacters(in: .whitespacesAndNewlines) == "git-mlops store \(Store.formatVersion)" else {
+            throw MLOpsError.malformed(format, "unknown cache format '\(text.trimmingCharacters(in: .whitespacesAndNewlines))'",
+                                      fix: "upgrade git-mlops to read this cache")
+        }
+        try reload()
+    }
+
+    /// Rescans `packs/` for indexes added by other processes.
+    public func reload() throws {
+        let names = try FS.listDirectory(packsDir).map(\.name)
+        var idxNames = Set<String>()
+        for n in names where n.hasSuffix(".idx") { idxNames.insert(String(n.dropLast(4))) }
+        var newMidx: MultiIndex?
+        if names.contains("multi.midx") {
+            newMidx = try? MultiIndex(path: midxPath)
+        }
+        let covered = Set(newMidx?.packs ?? [])
+        var newLoose: [PackIndex] = []
+        lock.lock()
+        let oldLoose = Dictionary(loose.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        lock.unlock()
+        for name in idxNames.sorted() where !covered.contains(name) {
+            if let old = oldLoose[name] { newLoose.append(old); continue }
+            newLoose.append(try PackIndex(path: "\(packsDir)/\(name).idx", name: name))
+        }
+        lock.lock()
+        midx = newMidx
+        loose = newLoose
+        for name in idxNames where packs[name] == nil {
+            packs[name] = PackFile(name: name, path: "\(packsDir)/\(name).pack")
+        }
+        lock.unlock()
+    }
+
+    /// Names of the packs that have an index, sorted.
+    public var packNames: [String] {
+        lock.lock(); defer { lock.unlock() }
+        var s = Set(loose.map(\.name))
+        for p in midx?.packs ?? [] where FS.exists("\(packsDir)/\(p).idx") { s.insert(p) }
+        return s.sorted()
+    }
+
+    func packFile(_ name: String) -> PackFile {
+        lock.lock(); defer { lock.unlock() }
+        if let p = packs[name] { return p }
+        let p = PackFile(name: name, path: "\(packsDir)/\(name).pack")
+        packs[name] = p
+        return p
+    }
+
+    /// The index rows of one pack, read from its `.idx`.
+    public func indexEntries(pack name: String, verify: Bool = false) throws -> [IndexEntry] {
+        try PackIndex(path: "\(packsDir)/\(name).idx", name: name, verifyChecksum: verify).entries
+    }
+
+    public func locate(_ id: ObjectID) -> ObjectLocation? {
+        lock.lock()
+        let m = midx, l = loose, w = Array(writers.values)
+        lock.unlock()
+        if let (e, name) = m?.find(id) { return ObjectLocation(pack: packFile(name), entry: e) }
+        for idx in l.reversed() {
+            if let e = idx.find(id) { return ObjectLocation(pack: packFile(idx.name), entry: e) }
+        }
+        for writer in w {
+            if let loc = writer.pendingLocation(id) { return loc }
+        }
+        return nil
+    }
+
+    public func contains(_ id: ObjectID) -> Bool { locate(id) != nil }
+
+    /// Decoded bytes of an object, checked against its id where the id is the hash of those bytes.
+    public func read(_ id: ObjectID) throws -> (ObjectKind, [UInt8]) {
+        guard let loc = locate(id) else { throw MissingObjectError(id: id) }
+        return (loc.entry.kind, try read(loc))
+    }
+
+    public func read(_ loc: ObjectLocation) throws -> [UInt8] {
+        let record = try loc.pack.readRecord(loc.entry)
+        return try decode(record: record, entry: loc.entry, pack: loc.pack.name)
+    }
+
+    /// Checks a record against its index row, decodes it and verifies its hash.
+    public func decode(record: [UInt8], entry: IndexEntry, pack: String) throws -> [UInt8] {
+        try record.withUnsafeBytes { rec -> [UInt8] in
+            guard let h = PackFormat.parseRecordHeader(rec), h.id == entry.id, h.kind == entry.kind,
+                  h.storedSize == entry.storedSize, h.rawSize == entry.rawSize, h.codec == entry.codec else {
+                throw CorruptObjectError(id: entry.id, pack: pack, reason: "record header does not match the index")
+            }
+            let stored = UnsafeRawBufferPointer(rebasing: rec[PackFormat.recordHeaderSize...])
+            let out: [UInt8]
+            do {
+                out = try decompressors.with { try $0.decompress(h.codec, stored, rawSize: h.rawSize) }
+            } catch {
+                throw CorruptObjectError(id: entry.id, pack: pack, reason: "cannot be decompressed")
+            }
+            if h.kind.isSelfVerifying, ObjectID.hashing(out) != entry.id {
+                throw CorruptObjectError(id: entry.id, pack: pack, reason: "hash mismatch")
+            }
+            return out
+        }
+    }
+
+    // MARK: Writing
+
+    /// Starts a write session; objects become visible to other processes as its packs are sealed.
+    public func writer() -> PackWriter {
+        let w = PackWriter(store: self)
+        lock.lock(); writers[ObjectIdentifier(w)] = w; lock.unlock()
+        return w
+    }
+
+    func writerFinished(_ w: PackWriter) {
+        lock.lock(); writers[ObjectIdentifier(w)] = nil; lock.unlock()
+        try? reload()
+        try? maintainMultiIndex()
+    }
+
+    /// Folds the per-pack indexes into the multi-pack index once there are more than `maxLoose` of them.
+    public func maintainMultiIndex(maxLoose: Int = 16, force: Bool = false) throws {
+        lock.lock()
+        let looseCount = loose.count
+        lock.unlock()
+        guard force || looseCount > maxLoose else { return }
+        let names = packNames.filter { FS.exists("\(packsDir)/\($0).pack") }
+        try writeMultiIndex(packs: names)
+    }
+
+    /// Rewrites the multi-pack index to cover exactly `packs`.
+    func writeMultiIndex(packs names: [String]) throws {
+        var all: [(IndexEntry, UInt32)] = []
+        for (i, n) in names.enumerated() {
+            for e in try indexEntries(pack: n) { all.append((e, UInt32(i))) }
+        }
+        all.sort { $0.0.id < $1.0.id }
+        // Keep one location per id.
+        var dedup: [(IndexEntry, UInt32)] = []
+        dedup.reserveCapacity(all.count)
+        for x in all where dedup.last?.0.id != x.0.id { dedup.append(x) }
+        try FS.writeAtomic(midxPath, MultiIndexFormat.encode(packs: names, entries: dedup))
+        try reload()
+    }
+
+    /// Removes the multi-pack index (gc rewrites it after repacking).
+    func dropMultiIndex() throws {
+        try FS.remove(midxPath)
+        try reload()
+    }
+}
+
+public struct MissingObjectError: Error, CustomStringConvertible {
+    public let id: ObjectID
+    public var description: String {
+        "object \(id.hex) is not in the cache; run `git mlops fetch` to get it from a remote"
+    }
+}
