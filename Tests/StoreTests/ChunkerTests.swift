@@ -1,0 +1,98 @@
+import MLOpsBasics
+@testable import Store
+import Testing
+
+@Suite struct ChunkerTests {
+    let chunker = Chunker()
+
+    @Test func chunksCoverTheInputWithinBounds() {
+        let data = randomBytes(3 << 20, seed: 1)
+        let cuts = chunker.split(data)
+        #expect(cuts.reduce(0, +) == data.count)
+        for c in cuts.dropLast() {
+            #expect(c >= ChunkerParameters.v1.minSize && c <= ChunkerParameters.v1.maxSize)
+        }
+        let average = data.count / cuts.count
+        #expect(average > 40 << 10 && average < 100 << 10, "average chunk \(average)")
+    }
+
+    @Test func insertionInTheMiddleChangesOnlyNearbyChunks() {
+        let data = randomBytes(4 << 20, seed: 2)
+        var edited = data
+        edited.insert(contentsOf: randomBytes(1000, seed: 3), at: data.count / 2)
+        func ids(_ d: [UInt8]) -> [ObjectID] {
+            var off = 0
+            return chunker.split(d).map { len in
+                defer { off += len }
+                return d.withUnsafeBytes { ObjectID.hashing(UnsafeRawBufferPointer(rebasing: $0[off..<(off + len)])) }
+            }
+        }
+        let before = ids(data), after = Set(ids(edited))
+        let lost = before.filter { !after.contains($0) }
+        #expect(lost.count >= 1 && lost.count <= 2, "chunks changed by a 1000-byte insertion: \(lost.count) of \(before.count)")
+    }
+
+    @Test func streamingCutsEqualWholeBufferCuts() {
+        // cut() with partial buffers (atEnd false) must agree with the one-shot split.
+        let data = randomBytes(1 << 20, seed: 4)
+        let whole = chunker.split(data)
+        var streamed: [Int] = []
+        var start = 0
+        data.withUnsafeBytes { all in
+            while start < all.count {
+                var window = min(all.count - start, 300_000)
+                while true {
+                    let atEnd = start + window == all.count
+                    if let len = chunker.cut(UnsafeRawBufferPointer(rebasing: all[start..<(start + window)]), atEnd: atEnd) {
+                        streamed.append(len)
+                        start += len
+                        break
+                    }
+                    window = min(all.count - start, window * 2)
+                }
+            }
+        }
+        #expect(streamed == whole)
+    }
+
+    @Test func gearTableIsFixed() {
+        // Part of the format: a change here breaks dedupe with every existing cache.
+        #expect(Chunker.gear.count == 256)
+        #expect(Chunker.gear[0] == ObjectID.hashing("git-mlops gear v1 0").w0)
+        #expect(Set(Chunker.gear).count == 256)
+    }
+}
+
+@Suite struct CodecTests {
+    @Test(arguments: ["random", "floats", "csv", "zeros"])
+    func roundTrip(kind: String) throws {
+        let data: [UInt8]
+        switch kind {
+        case "random": data = randomBytes(65536, seed: 5)
+        case "floats": data = floatBytes(16384, seed: 6)
+        case "csv": data = csvBytes(rows: 2000, seed: 7)
+        default: data = [UInt8](repeating: 0, count: 70001)
+        }
+        let c = Compressor(), d = Decompressor()
+        let (codec, stored) = data.withUnsafeBytes { c.compress($0) }
+        let storedCopy = Array(stored)
+        let back = try storedCopy.withUnsafeBytes { try d.decompress(codec, $0, rawSize: data.count) }
+        #expect(back == data)
+        switch kind {
+        case "random": #expect(codec == .raw)
+        case "floats": #expect(codec == .shuffle4Zstd && storedCopy.count < data.count * 95 / 100)
+        case "csv", "zeros": #expect(codec == .zstd && storedCopy.count < data.count / 2)
+        default: break
+        }
+    }
+
+    @Test func corruptFrameIsRejected() throws {
+        let data = csvBytes(rows: 500, seed: 8)
+        let c = Compressor(), d = Decompressor()
+        let (codec, stored) = data.withUnsafeBytes { c.compress($0) }
+        var bad = Array(stored)
+        bad[bad.count / 2] ^= 0xff
+        let decoded = try? bad.withUnsafeBytes { try d.decompress(codec, $0, rawSize: data.count) }
+        #expect(decoded != data)
+    }
+}

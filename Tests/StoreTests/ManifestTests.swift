@@ -1,0 +1,45 @@
+import MLOpsBasics
+@testable import Store
+import Testing
+
+@Suite struct ManifestTests {
+    @Test func fileManifestRoundTrips() throws {
+        let m = FileManifest(size: 30, chunks: [.init(id: .hashing("a"), size: 10), .init(id: .hashing("b"), size: 20)])
+        let id = ObjectID.hashing("file")
+        #expect(try FileManifest.decode(m.encode(), id: id) == m)
+        var bad = m
+        bad.size = 31
+        #expect(throws: MLOpsError.self) { try FileManifest.decode(bad.encode(), id: id) }
+    }
+
+    @Test func directoryPiecesAreStableUnderOneChange() throws {
+        var entries = (0..<5000).map { DirEntry(path: "d\($0 % 7)/f\($0).bin", id: .hashing("\($0)"), size: Int64($0), executable: $0 % 11 == 0) }
+        let before = DirManifest(entries: entries).encode()
+        entries[1234].id = .hashing("changed")
+        let after = DirManifest(entries: entries).encode()
+        let old = Set(before.pieces.map(\.id))
+        let new = after.pieces.filter { !old.contains($0.id) }
+        #expect(before.pieces.count > 10)
+        #expect(new.count == 1, "one changed file must rewrite one piece, not \(new.count)")
+        #expect(before.id != after.id)
+    }
+
+    @Test func directoryRoundTripsThroughTopAndPieces() throws {
+        let entries = (0..<900).map { DirEntry(path: "x/%weird\n name \($0)", id: .hashing("\($0)"), size: 3, executable: false) }
+        let m = DirManifest(entries: entries)
+        let enc = m.encode()
+        let top = try DirManifest.decodeTop(enc.top, id: enc.id)
+        #expect(top.files == 900)
+        var back: [DirEntry] = []
+        for p in enc.pieces { back += try DirManifest.decodePiece(p.bytes, id: p.id) }
+        #expect(back == m.entries)
+    }
+
+    @Test func unsafePathsInPiecesAreRefused() {
+        let id = ObjectID.hashing("x")
+        for p in ["../evil", "/etc/passwd", "a/../../b", "a//b", "./a"] {
+            let line = Array("100644 \(id.hex) 1 \(p)\n".utf8)
+            #expect(throws: MLOpsError.self) { try DirManifest.decodePiece(line, id: id) }
+        }
+    }
+}
