@@ -137,6 +137,9 @@ extension Store {
         public var id: ObjectID?
         public var pack: String?
         public var detail: String
+        public init(kind: Kind, id: ObjectID?, pack: String?, detail: String) {
+            self.kind = kind; self.id = id; self.pack = pack; self.detail = detail
+        }
         public var description: String {
             var s = "\(kind.rawValue)"
             if let id { s += " \(id.hex)" }

@@ -1,1 +1,3 @@
-print("placeholder")
+import Commands
+
+GitMLOps.run()

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import MLOpsBasics
+
+/// `git mlops`: the root command. Subcommands are listed here and live one per file.
+public struct GitMLOps: ParsableCommand {
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "git mlops",
+        abstract: "Version data, models and runs in git.",
+        discussion: """
+            Large files and directories live in a chunked, compressed cache next to the repository
+            (.git/mlops); git keeps small pointer files. Remotes share the cache; run records live in
+            git notes (refs/notes/mlops).
+            """,
+        version: version,
+        subcommands: commandList
+    )
+
+    /// Subcommands; later layers append theirs here.
+    static var commandList: [ParsableCommand.Type] {
+        [Init.self, Add.self, Status.self, Checkout.self, Diff.self, GC.self, Fsck.self]
+            + remoteCommands + lineageCommands
+    }
+
+    public init() {}
+
+    /// Runs the command line and exits like git: 0 on success, 1 on failure, 128 when fatal, 129 on usage errors.
+    public static func run(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+        signal(SIGPIPE, SIG_DFL)
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Foundation.exit(0)
+        } catch let e as MLOpsError {
+            Terminal.err("error: \(e)")
+            Foundation.exit(e.exitCode)
+        } catch let e as ExitCode {
+            Foundation.exit(e.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || code.rawValue == 0 {
+                // --help and --version
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            if error is ValidationError || code == .validationFailure {
+                Terminal.err(fullMessage(for: error))
+                Foundation.exit(129)
+            }
+            let message = fullMessage(for: error)
+            Terminal.err(message.hasPrefix("error:") ? message : "error: \(message)")
+            Foundation.exit(1)
+        }
+    }
+}
+
+/// `--json` for commands whose output scripts parse.
+struct JSONOption: ParsableArguments {
+    @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
+    var json = false
+}
+
+func printJSON(_ value: JSON) {
+    print(value.pretty)
+}

@@ -1,0 +1,102 @@
+import GitBridge
+import MLOpsBasics
+import Store
+
+public struct AddResult: Sendable {
+    public var path: String
+    public var pointer: Pointer
+    /// Bytes this add wrote to the cache (0 when everything was already there).
+    public var bytesStored: Int64
+}
+
+extension Repo {
+    /// Stores files and directories in the cache, writes `PATH.mlops` beside each and ignores PATH in git.
+    /// Data is durable before any pointer names it; an interrupted add leaves no pointer and resumes.
+    public func add(_ userPaths: [String], cwd: String = FS.currentDirectory, progress: Bool = Terminal.stdoutIsTTY) throws -> [AddResult] {
+        let rels = try userPaths.map { try relativePath($0, cwd: cwd) }
+        let existing = try workspacePointers()
+        let staged = try git.indexFiles(endingWith: "").map(\.path)
+        for (u, rel) in zip(userPaths, rels) {
+            guard let st = FS.lstat(absolute(rel)) else {
+                throw MLOpsError("\(u): no such file or directory", hint: "check the path")
+            }
+            if st.isSymlink {
+                throw MLOpsError("\(u) is a symlink", hint: "add the file or directory it points to instead")
+            }
+            guard st.isRegular || st.isDirectory else { throw MLOpsError("\(u) is not a regular file or directory", hint: "add files or directories only") }
+            if rel.hasSuffix(Pointer.suffix) {
+                throw MLOpsError("\(u) is a git-mlops pointer", hint: "add the data path `\(Pointer.dataPath(forPointer: u))` instead")
+            }
+            if let outer = existing.first(where: { $0.pointer.kind == .dir && rel.hasPrefix($0.path + "/") }) {
+                throw MLOpsError("\(u) is inside \(outer.path), which is already tracked", hint: "run `git mlops add \(outer.path)` to record its changes")
+            }
+            if let inner = existing.first(where: { $0.path.hasPrefix(rel + "/") }) {
+                throw MLOpsError("\(u) contains \(inner.path), which is tracked on its own",
+                                 hint: "remove \(inner.pointerPath) first (`git rm \(inner.pointerPath)`), then add the directory")
+            }
+            if staged.contains(where: { $0 == rel || $0.hasPrefix(rel + "/") }) {
+                throw MLOpsError("\(u) is tracked by git itself", hint: "run `git rm -r --cached \(rel)` first, then `git mlops add \(rel)`")
+            }
+        }
+
+        let storeLock = try lockStore()
+        defer { storeLock.release() }
+        let ingester = Ingester(store: store, statCache: statCache)
+        var records: [(String, Pointer)] = []
+        do {
+            if progress {
+                ingester.progress = ProgressMeter("Adding", totalBytes: rels.reduce(Int64(0)) { $0 + Repo.diskSize(absolute($1)) })
+            }
+            for rel in rels {
+                let abs = absolute(rel)
+                if FS.lstat(abs)!.isDirectory {
+                    let (id, manifest) = try ingester.directory(at: abs, keyPrefix: rel)
+                    records.append((rel, Pointer(id: id, size: manifest.totalSize, kind: .dir, files: manifest.entries.count)))
+                } else {
+                    let r = try ingester.file(at: abs, key: rel)
+                    records.append((rel, Pointer(id: r.id, size: r.size, kind: .file, executable: r.executable)))
+                }
+            }
+            try ingester.finish()
+            ingester.progress?.finish()
+        } catch {
+            ingester.abandon()
+            try? statCache.save()
+            throw error
+        }
+
+        let wsLock = try lockWorkspace()
+        defer { wsLock.release() }
+        var results: [AddResult] = []
+        for (rel, pointer) in records {
+            var p = pointer
+            if let old = existing.first(where: { $0.path == rel }) { p.extra = old.pointer.extra }
+            try FS.writeAtomic(absolute(Pointer.pointerPath(forData: rel)), p.encode())
+            try ignoreInGit(rel)
+            results.append(AddResult(path: rel, pointer: p, bytesStored: 0))
+        }
+        if let last = results.indices.last { results[last].bytesStored = ingester.bytesWritten }
+        try statCache.save()
+        return results
+    }
+
+    /// Adds `/NAME` to the `.gitignore` beside `rel`, unless it is already there.
+    func ignoreInGit(_ rel: String) throws {
+        let dir = dirname(rel)
+        let file = absolute(dir.isEmpty ? ".gitignore" : dir + "/.gitignore")
+        let line = "/" + basename(rel)
+        let text = (try? FS.readText(file)) ?? ""
+        if text.split(separator: "\n").contains(where: { $0.trimmingCharacters(in: .whitespaces) == line }) { return }
+        let sep = text.isEmpty || text.hasSuffix("\n") ? "" : "\n"
+        try FS.writeAtomic(file, text + sep + line + "\n")
+    }
+
+    /// Apparent size of a file or of everything under a directory, for progress totals.
+    static func diskSize(_ path: String) -> Int64 {
+        guard let st = FS.lstat(path) else { return 0 }
+        if !st.isDirectory { return st.size }
+        return (try? Ingester.walk(path).reduce(Int64(0)) { $0 + $1.stat.size }) ?? 0
+    }
+}
+
+import Foundation

@@ -1,0 +1,148 @@
+import Foundation
+import MLOpsBasics
+import Store
+
+public struct CheckoutReport: Sendable {
+    public var filesWritten = 0
+    public var bytesWritten: Int64 = 0
+    public var filesRemoved = 0
+    public var unchanged = 0
+}
+
+extension Repo {
+    /// Makes workspace data match the pointers. Plans everything first and changes nothing when a file
+    /// with unsaved content would be overwritten or removed (unless `force`), or when data is missing
+    /// from the cache.
+    public func checkout(_ userPaths: [String] = [], force: Bool = false, cwd: String = FS.currentDirectory,
+                         progress: Bool = Terminal.stdoutIsTTY) throws -> CheckoutReport {
+        let tracked = try select(try workspacePointers(), userPaths, cwd: cwd)
+        let lock = try lockStore()
+        defer { lock.release() }
+        let hasher = Ingester(store: store, statCache: statCache, hashOnly: true)
+        var plan = CheckoutPlan()
+        for t in tracked { try plan.add(t, repo: self, hasher: hasher) }
+
+        if !plan.missing.isEmpty {
+            let names = plan.missing.prefix(5).joined(separator: ", ") + (plan.missing.count > 5 ? " and \(plan.missing.count - 5) more" : "")
+            throw MLOpsError("data for \(names) is not in the cache", hint: "run `git mlops pull` to fetch it from a remote")
+        }
+        if !force && !plan.unsaved.isEmpty {
+            let names = plan.unsaved.prefix(5).joined(separator: ", ") + (plan.unsaved.count > 5 ? " and \(plan.unsaved.count - 5) more" : "")
+            throw MLOpsError("checkout would overwrite unsaved changes in \(names)",
+                             hint: "save them with `git mlops add`, or run `git mlops checkout --force` to discard them")
+        }
+
+        var report = CheckoutReport()
+        report.unchanged = plan.unchanged
+        for rel in plan.removals {
+            try ensureSafeParents(of: rel, create: false)
+            try FS.removeTree(absolute(rel))
+            report.filesRemoved += 1
+        }
+        for rel in plan.replacedDirectories { try FS.removeTree(absolute(rel)) }
+        var jobs: [Materializer.Job] = []
+        for w in plan.writes {
+            try ensureSafeParents(of: w.path, create: true)
+            jobs.append(.init(id: w.id, size: w.size, executable: w.executable, dest: absolute(w.path)))
+        }
+        let mat = Materializer(store: store)
+        mat.durable = config.bool("core.fsyncWorkspace", default: false)
+        if progress && !jobs.isEmpty { mat.progress = ProgressMeter("Checking out", totalBytes: jobs.reduce(0) { $0 + $1.size }) }
+        let stats = try mat.write(jobs)
+        mat.progress?.finish()
+        for w in plan.writes {
+            if let st = stats[absolute(w.path)] { statCache.record(w.path, st, w.id) }
+            report.filesWritten += 1
+            report.bytesWritten += w.size
+        }
+        for d in plan.directories { Repo.removeEmptyDirectories(under: absolute(d)) }
+        try statCache.save()
+        return report
+    }
+
+    /// Removes empty directories below `root` (not `root` itself), deepest first.
+    static func removeEmptyDirectories(under root: String) {
+        guard let entries = try? FS.listDirectory(root) else { return }
+        for e in entries where e.kind == .directory {
+            let p = root + "/" + e.name
+            removeEmptyDirectories(under: p)
+            if (try? FS.listDirectory(p))?.isEmpty == true { rmdir(p) }
+        }
+    }
+}
+
+/// What a checkout will do, decided before anything is touched.
+struct CheckoutPlan {
+    struct Write { var path: String; var id: ObjectID; var size: Int64; var executable: Bool }
+    var writes: [Write] = []
+    var removals: [String] = []
+    var replacedDirectories: [String] = []
+    /// Workspace paths whose content is not in the cache and would be lost.
+    var unsaved: [String] = []
+    /// Tracked paths whose data is absent from the cache.
+    var missing: [String] = []
+    var directories: [String] = []
+    var unchanged = 0
+
+    mutating func add(_ t: Tracked, repo: Repo, hasher: Ingester) throws {
+        let store = repo.store
+        try repo.ensureSafeParents(of: t.path, create: false)
+        let abs = repo.absolute(t.path)
+        switch t.pointer.kind {
+        case .file:
+            guard store.contains(t.pointer.id) else { missing.append(t.path); return }
+            try plan(path: t.path, id: t.pointer.id, size: t.pointer.size, exec: t.pointer.executable, repo: repo, hasher: hasher)
+        case .dir:
+            guard store.contains(t.pointer.id), let manifest = try? store.directory(t.pointer.id) else { missing.append(t.path); return }
+            let absent = manifest.entries.filter { !store.contains($0.id) }
+            if !absent.isEmpty { missing.append("\(t.path) (\(absent.count) files)"); return }
+            directories.append(t.path)
+            if let st = FS.lstat(abs), !st.isDirectory {
+                if !isSaved(abs, key: t.path, repo: repo, hasher: hasher) { unsaved.append(t.path) }
+                replacedDirectories.append(t.path)
+            }
+            var present: [String: Ingester.WalkEntry] = [:]
+            if FS.lstat(abs)?.isDirectory == true {
+                for e in try Ingester.walk(abs) { present[e.relPath] = e }
+            }
+            for e in manifest.entries {
+                let rel = t.path + "/" + e.path
+                present[e.path] = nil
+                try plan(path: rel, id: e.id, size: e.size, exec: e.executable, repo: repo, hasher: hasher)
+            }
+            for (p, _) in present.sorted(by: { $0.key < $1.key }) {
+                let rel = t.path + "/" + p
+                if !isSaved(repo.absolute(rel), key: rel, repo: repo, hasher: hasher) { unsaved.append(rel) }
+                removals.append(rel)
+            }
+        }
+    }
+
+    private mutating func plan(path: String, id: ObjectID, size: Int64, exec: Bool, repo: Repo, hasher: Ingester) throws {
+        let abs = repo.absolute(path)
+        if let st = FS.lstat(abs) {
+            if st.isRegular, let cur = try? hasher.file(at: abs, key: path).id, cur == id {
+                if st.isExecutable != exec { FS.setExecutable(abs, exec) }
+                unchanged += 1
+                return
+            }
+            if st.isDirectory {
+                if (try? Ingester.walk(abs))?.contains(where: { !isSaved($0.absPath, key: path + "/" + $0.relPath, repo: repo, hasher: hasher) }) ?? true {
+                    unsaved.append(path)
+                }
+                replacedDirectories.append(path)
+            } else if !isSaved(abs, key: path, repo: repo, hasher: hasher) {
+                unsaved.append(path)
+            }
+        }
+        writes.append(Write(path: path, id: id, size: size, executable: exec))
+    }
+
+    /// Whether losing the workspace file loses nothing: its content is in the cache.
+    private func isSaved(_ abs: String, key: String, repo: Repo, hasher: Ingester) -> Bool {
+        guard let st = FS.lstat(abs) else { return true }
+        if st.isSymlink { return true }
+        guard st.isRegular, let id = try? hasher.file(at: abs, key: key).id else { return false }
+        return repo.store.contains(id)
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import GitBridge
+import MLOpsBasics
+import Store
+
+/// A git repository under git-mlops: the git side, the cache, the settings and the workspace paths.
+public final class Repo: @unchecked Sendable {
+    public let git: GitRepository
+    public let store: Store
+    /// Working tree root, absolute, symlinks resolved.
+    public let root: String
+    /// `.git/mlops`, shared by every worktree.
+    public let storeRoot: String
+    /// Per-worktree state (stat cache, pending runs): `.git/mlops` for the main worktree,
+    /// `.git/worktrees/NAME/mlops` for a linked one.
+    public let worktreeState: String
+    public let config: Settings
+
+    public static let configFileName = ".gitmlops"
+
+    /// Opens the repository that contains `cwd`; it must have been set up with `git mlops init`.
+    public static func open(from cwd: String = FS.currentDirectory) throws -> Repo {
+        let git = try GitRepository.discover(from: cwd)
+        let storeRoot = git.commonDir + "/mlops"
+        guard FS.exists(storeRoot + "/format") else {
+            throw MLOpsError("git-mlops is not set up in \(git.workdir)", hint: "run `git mlops init`")
+        }
+        return try Repo(git: git)
+    }
+
+    init(git: GitRepository) throws {
+        self.git = git
+        root = FS.realpath(git.workdir) ?? git.workdir
+        storeRoot = git.commonDir + "/mlops"
+        worktreeState = git.gitDir == git.commonDir ? storeRoot : git.gitDir + "/mlops"
+        store = try Store(root: storeRoot)
+        config = try Settings(repoFile: root + "/" + Repo.configFileName, git: git)
+    }
+
+    /// Sets up `.git/mlops` and `.gitmlops` (idempotent). Returns whether anything was created.
+    @discardableResult
+    public static func initialize(at cwd: String = FS.currentDirectory) throws -> (repo: Repo, created: Bool) {
+        let git = try GitRepository.discover(from: cwd)
+        let storeRoot = git.commonDir + "/mlops"
+        let created = !FS.exists(storeRoot + "/format")
+        try Store.create(at: storeRoot)
+        let cfg = (FS.realpath(git.workdir) ?? git.workdir) + "/" + configFileName
+        if !FS.exists(cfg) {
+            try FS.writeAtomic(cfg, """
+                # git-mlops settings, shared through git (no secrets here: credentials come from the environment).
+                [core]
+                \tversion = 1
+
+                """)
+        }
+        return (try Repo(git: git), created)
+    }
+
+    public lazy var statCache = StatCache(path: worktreeState + "/statcache")
+
+    /// Taken shared by every command that reads or writes the cache; gc takes it exclusively.
+    public func lockStore(exclusive: Bool = false) throws -> FileLock {
+        try FS.mkdirs(worktreeState)
+        return try FileLock(path: store.lockPath, shared: !exclusive)
+    }
+
+    /// Serialises edits of workspace metadata (pointers, .gitignore) between processes.
+    public func lockWorkspace() throws -> FileLock {
+        try FS.mkdirs(worktreeState)
+        return try FileLock(path: worktreeState + "/workspace.lock")
+    }
+
+    // MARK: Paths
+
+    /// A user-supplied path (relative to `cwd`) as a repository-relative path.
+    /// Refuses paths outside the working tree, inside `.git`, or reached through a symlink.
+    public func relativePath(_ userPath: String, cwd: String = FS.currentDirectory) throws -> String {
+        var p = userPath
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        let abs = p.hasPrefix("/") ? p : joinPath(cwd, p)
+        let parent = dirname(abs), name = basename(abs)
+        guard let realParent = FS.realpath(parent.isEmpty ? "/" : parent) else {
+            throw MLOpsError("\(userPath): no such file or directory", hint: "check the path")
+        }
+        var full = name == "." ? realParent : joinPath(realParent, name)
+        if name == ".." { full = FS.realpath(abs) ?? abs }
+        guard full == root || full.hasPrefix(root + "/") else {
+            throw MLOpsError("\(userPath) is outside the repository at \(root)", hint: "only paths inside the working tree can be tracked")
+        }
+        let rel = full == root ? "" : String(full.dropFirst(root.count + 1))
+        guard !rel.isEmpty else { throw MLOpsError("cannot track the repository root itself", hint: "name a file or directory inside it") }
+        if rel == ".git" || rel.hasPrefix(".git/") {
+            throw MLOpsError("\(userPath) is inside .git", hint: "name a file or directory of the working tree")
+        }
+        return rel
+    }
+
+    public func absolute(_ rel: String) -> String { root + "/" + rel }
+
+    /// Checks that no directory on the way to `rel` is a symlink, so writing there stays inside the
+    /// working tree; creates missing directories when `create`.
+    public func ensureSafeParents(of rel: String, create: Bool) throws {
+        guard isSafeRelativePath(rel) else {
+            throw MLOpsError("refusing unsafe path '\(rel)'", hint: "pointers and manifests may only name paths inside the repository")
+        }
+        var cur = root
+        let parts = rel.split(separator: "/").dropLast()
+        for part in parts {
+            cur += "/" + part
+            if let st = FS.lstat(cur) {
+                if st.isSymlink {
+                    throw MLOpsError("refusing to write \(rel): \(cur) is a symlink", hint: "remove the symlink or move the data; git-mlops never writes through symlinks")
+                }
+                if !st.isDirectory {
+                    throw MLOpsError("cannot write \(rel): \(cur) is a file", hint: "move that file away, then run the command again")
+                }
+            } else if create {
+                try FS.mkdirs(cur)
+            }
+        }
+    }
+}
