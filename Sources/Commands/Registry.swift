@@ -1,6 +1,11 @@
 import ArgumentParser
 
-/// Commands of the remote layer (push, fetch, pull, remote, hooks).
-var remoteCommands: [ParsableCommand.Type] { [] }
+/// Commands of the remote layer (push, fetch, pull, remote) and hooks.
+var remoteCommands: [ParsableCommand.Type] { [HooksCommand.self, HookCommand.self] }
 /// Commands of the lineage layer (stage, run, log, lineage, params, metrics, reproduce).
 var lineageCommands: [ParsableCommand.Type] { [] }
+
+/// What `git mlops hook NAME ARGS...` runs, by hook name.
+var hookHandlers: [String: ([String]) throws -> Void] {
+    [:]
+}

@@ -1,0 +1,43 @@
+import MLOpsBasics
+import Store
+
+/// The id of a workspace path as `add` would record it, without storing anything.
+public struct PathState: Sendable, Equatable {
+    public var id: ObjectID
+    public var isDirectory: Bool
+    public var size: Int64
+    /// Number of files for a directory.
+    public var files: Int?
+}
+
+extension Repo {
+    /// Ids of repository-relative paths (files or directories), using the stat cache so unchanged
+    /// files are not read. A path that does not exist maps to nil.
+    public func hash(_ rels: [String]) throws -> [String: PathState?] {
+        let hasher = Ingester(store: store, statCache: statCache, hashOnly: true)
+        var out: [String: PathState?] = [:]
+        for rel in rels {
+            let abs = absolute(rel)
+            guard let st = FS.stat(abs) else { out[rel] = .some(nil); continue }
+            if st.isDirectory {
+                let (id, m) = try hasher.directory(at: abs, keyPrefix: rel)
+                out[rel] = PathState(id: id, isDirectory: true, size: m.totalSize, files: m.entries.count)
+            } else {
+                let r = try hasher.file(at: abs, key: rel)
+                out[rel] = PathState(id: r.id, isDirectory: false, size: r.size)
+            }
+        }
+        try statCache.save()
+        return out
+    }
+
+    /// Makes sure the cache holds everything needed to rebuild these files or directories, fetching
+    /// what is missing from the default remote. Throws naming what cannot be found.
+    public func ensureObjects(_ ids: [ObjectID]) throws {
+        let missing = store.closure(of: ids).missing
+        guard missing.isEmpty else {
+            throw MLOpsError("\(missing.count) objects are not in the cache (e.g. \(missing.first!.short))",
+                             hint: "run `git mlops pull` to fetch them from a remote")
+        }
+    }
+}
