@@ -117,7 +117,7 @@ public final class S3Client: @unchecked Sendable {
     public func get(_ key: String) throws -> [UInt8] {
         let full = try fullKey(key)
         let r = try send("GET", fullKey: full)
-        try check(r, "GET", full)
+        try check(r, full)
         return [UInt8](r.body)
     }
 
@@ -128,7 +128,7 @@ public final class S3Client: @unchecked Sendable {
         precondition(range.lowerBound >= 0, "negative byte range")
         if range.isEmpty { return [] }
         let r = try send("GET", fullKey: full, headers: [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")])
-        try check(r, "GET", full)
+        try check(r, full)
         if r.status == 206 { return [UInt8](r.body) }
         // A 200 means the server ignored the Range header and sent the whole object.
         let lo = Int(min(range.lowerBound, Int64(r.body.count)))
@@ -144,7 +144,7 @@ public final class S3Client: @unchecked Sendable {
         let full = try fullKey(key)
         let r = try send("HEAD", fullKey: full)
         if r.status == 404 { return nil }
-        try check(r, "HEAD", full)
+        try check(r, full)
         guard let length = r.headers["content-length"].flatMap({ Int64($0) }) else {
             throw S3Error(status: r.status, code: "MissingContentLength", message: "the HEAD response has no Content-Length",
                           bucket: location.bucket, key: full, endpoint: location.endpointDescription, region: location.region)
@@ -156,20 +156,25 @@ public final class S3Client: @unchecked Sendable {
     /// order, following ListObjectsV2 continuation tokens.
     public func list(prefix: String) throws -> [S3Object] {
         let fullPrefix = location.prefix.isEmpty ? prefix : location.prefix + "/" + prefix
-        let strip = location.prefix.isEmpty ? 0 : location.prefix.count + 1
+        let strip = location.prefix.isEmpty ? 0 : location.prefix.utf8.count + 1
         var out: [S3Object] = []
         var token: String?
         repeat {
             var query = [("list-type", "2"), ("prefix", fullPrefix)]
             if let token { query.append(("continuation-token", token)) }
             let r = try send("GET", fullKey: nil, query: query)
-            try check(r, "GET", fullPrefix.isEmpty ? nil : fullPrefix)
+            try check(r, fullPrefix.isEmpty ? nil : fullPrefix)
             let page = try parseListing(r.body, fullPrefix: fullPrefix)
-            for o in page.objects where o.key.count >= strip {
-                out.append(S3Object(key: String(o.key.dropFirst(strip)), size: o.size, lastModified: o.lastModified))
+            for o in page.objects where o.key.utf8.starts(with: fullPrefix.utf8) {
+                let relative = String(decoding: o.key.utf8.dropFirst(strip), as: UTF8.self)
+                out.append(S3Object(key: relative, size: o.size, lastModified: o.lastModified))
+            }
+            if page.truncated && (page.nextToken == nil || page.nextToken == token) {
+                throw S3Error(status: r.status, code: "MalformedResponse",
+                              message: "ListObjectsV2 says the listing is truncated but gives no new continuation token",
+                              bucket: location.bucket, key: fullPrefix, endpoint: location.endpointDescription, region: location.region)
             }
             token = page.nextToken
-            if token != nil && page.objects.isEmpty && page.truncated == false { token = nil }
         } while token != nil
         return out
     }
@@ -179,7 +184,7 @@ public final class S3Client: @unchecked Sendable {
         let full = try fullKey(key)
         let r = try send("DELETE", fullKey: full)
         if r.status == 404, errorCode(r) == "NoSuchKey" { return }
-        try check(r, "DELETE", full)
+        try check(r, full)
     }
 
     /// Creates the bucket (with a LocationConstraint outside us-east-1). A bucket that already
@@ -192,7 +197,7 @@ public final class S3Client: @unchecked Sendable {
         }
         let r = try send("PUT", fullKey: nil, headers: body == nil ? [] : [("content-type", "application/xml")], body: body ?? Data())
         if (200..<300).contains(r.status) { return }
-        let error = makeError(r, "PUT", nil)
+        let error = makeError(r, nil)
         if error.code == "BucketAlreadyOwnedByYou" { return }
         if error.code == "BucketAlreadyExists" {
             // Some servers say this for a bucket of our own; it is ours if we can use it.
@@ -206,7 +211,7 @@ public final class S3Client: @unchecked Sendable {
 
     private func createMultipartUpload(_ full: String) throws -> String {
         let r = try send("POST", fullKey: full, query: [("uploads", "")], headers: [("content-type", "application/octet-stream")])
-        try check(r, "POST", full)
+        try check(r, full)
         guard let id = MiniXML.parse(r.body)?["UploadId"], !id.isEmpty else {
             throw S3Error(status: r.status, code: "MalformedResponse", message: "CreateMultipartUpload returned no UploadId",
                           bucket: location.bucket, key: full, endpoint: location.endpointDescription, region: location.region)
@@ -216,7 +221,7 @@ public final class S3Client: @unchecked Sendable {
 
     private func uploadPart(_ full: String, uploadID: String, number: Int, _ data: Data) throws -> String {
         let r = try send("PUT", fullKey: full, query: [("partNumber", String(number)), ("uploadId", uploadID)], body: data)
-        try check(r, "PUT", full)
+        try check(r, full)
         guard let etag = r.headers["etag"], !etag.isEmpty else {
             throw S3Error(status: r.status, code: "MalformedResponse", message: "UploadPart \(number) returned no ETag",
                           bucket: location.bucket, key: full, endpoint: location.endpointDescription, region: location.region)
@@ -232,7 +237,7 @@ public final class S3Client: @unchecked Sendable {
         xml += "</CompleteMultipartUpload>"
         let r = try send("POST", fullKey: full, query: [("uploadId", uploadID)],
                          headers: [("content-type", "application/xml")], body: Data(xml.utf8))
-        try check(r, "POST", full)
+        try check(r, full)
         // S3 may answer 200 and still report a failure in the body.
         if let root = MiniXML.parse(r.body), root.name == "Error" {
             throw errorFrom(root, status: r.status, headers: r.headers, full)
@@ -241,7 +246,7 @@ public final class S3Client: @unchecked Sendable {
 
     private func abortMultipartUpload(_ full: String, uploadID: String) throws {
         let r = try send("DELETE", fullKey: full, query: [("uploadId", uploadID)])
-        try check(r, "DELETE", full)
+        try check(r, full)
     }
 
     private func readChunk(_ fd: FileDescriptor, offset: Int64, count: Int) throws -> Data {
@@ -260,7 +265,7 @@ public final class S3Client: @unchecked Sendable {
 
     private func putObject(_ full: String, _ data: Data) throws {
         let r = try send("PUT", fullKey: full, headers: [("content-type", "application/octet-stream")], body: data)
-        try check(r, "PUT", full)
+        try check(r, full)
     }
 
     /// A key relative to the prefix, checked, as the full object key.
@@ -300,6 +305,9 @@ public final class S3Client: @unchecked Sendable {
         request.httpMethod = method
         for (name, value) in headers where name != "host" { request.setValue(value, forHTTPHeaderField: name) }
         request.setValue(signed.authorization, forHTTPHeaderField: "Authorization")
+        // libcurl otherwise offers gzip/br/zstd and silently decodes: bytes must arrive as stored.
+        request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
+        request.setValue("git-mlops", forHTTPHeaderField: "User-Agent")
 
         final class Outcome: @unchecked Sendable {
             var data: Data?
@@ -337,16 +345,16 @@ public final class S3Client: @unchecked Sendable {
         return Response(status: http.statusCode, headers: lower, body: outcome.data ?? Data())
     }
 
-    private func check(_ r: Response, _ method: String, _ fullKey: String?) throws {
+    private func check(_ r: Response, _ fullKey: String?) throws {
         if (200..<300).contains(r.status) { return }
-        throw makeError(r, method, fullKey)
+        throw makeError(r, fullKey)
     }
 
     private func errorCode(_ r: Response) -> String? {
         MiniXML.parse(r.body).flatMap { $0.name == "Error" ? $0["Code"] : nil }
     }
 
-    private func makeError(_ r: Response, _ method: String, _ fullKey: String?) -> S3Error {
+    private func makeError(_ r: Response, _ fullKey: String?) -> S3Error {
         if let root = MiniXML.parse(r.body), root.name == "Error" {
             return errorFrom(root, status: r.status, headers: r.headers, fullKey)
         }
