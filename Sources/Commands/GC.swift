@@ -13,9 +13,33 @@ struct GC: ParsableCommand {
     @Flag(name: .long, help: "Report what would be removed without removing it.")
     var dryRun = false
 
+    @Option(help: "Clean up a data remote instead of the local cache.")
+    var remote: String?
+
+    @Option(help: "With --remote: leave packs younger than this many seconds alone (others may be pushing).")
+    var grace: Double = 3600
+
+    func validate() throws {
+        if remote != nil && workspace { throw ValidationError("--workspace applies to the local cache only") }
+        if grace < 0 { throw ValidationError("--grace must be >= 0") }
+    }
+
     @OptionGroup var output: JSONOption
 
     func run() throws {
+        if let remote {
+            let r = try Repo.open().gcRemote(remote, grace: grace, dryRun: dryRun)
+            if output.json {
+                printJSON(["dry_run": .bool(dryRun), "objects_removed": JSON(r.objectsRemoved), "bytes_removed": JSON(r.bytesRemoved),
+                           "packs_before": JSON(r.packsBefore), "packs_kept": JSON(r.packsKept), "packs_rewritten": JSON(r.packsRewritten),
+                           "packs_retired": JSON(r.packsRetired), "packs_deleted": JSON(r.packsDeleted),
+                           "orphans_deleted": JSON(r.orphansDeleted), "objects_rescued": JSON(r.objectsRescued)])
+                return
+            }
+            let verb = dryRun ? "would remove" : "removed"
+            print("\(remote): \(verb) \(r.objectsRemoved) objects (\(formatBytes(r.bytesRemoved))); \(r.packsRetired) packs retired, \(r.packsDeleted) retired packs and \(r.orphansDeleted) incomplete uploads deleted, \(r.packsKept) packs kept")
+            return
+        }
         let r = try Repo.open().gc(GCOptions(workspaceOnly: workspace, dryRun: dryRun))
         if output.json {
             printJSON(["dry_run": .bool(dryRun), "objects_removed": JSON(r.objectsRemoved), "bytes_removed": JSON(r.bytesRemoved),

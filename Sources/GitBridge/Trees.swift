@@ -92,8 +92,8 @@ extension GitRepository {
         }
     }
 
-    /// Commits reachable from `tips`, newest first.
-    public func commits(reachableFrom tips: [GitOID], limit: Int? = nil) throws -> [GitOID] {
+    /// Commits reachable from `tips` but not from `hiding`, newest first.
+    public func commits(reachableFrom tips: [GitOID], hiding: [GitOID] = [], limit: Int? = nil) throws -> [GitOID] {
         var walk: OpaquePointer?
         try check(git_revwalk_new(&walk, handle), "git_revwalk_new")
         defer { git_revwalk_free(walk) }
@@ -101,6 +101,11 @@ extension GitRepository {
         for t in tips {
             var o = t.raw
             try check(git_revwalk_push(walk, &o), "git_revwalk_push \(t)")
+        }
+        for h in hiding {
+            var o = h.raw
+            // A commit the remote has but we do not is simply not hidden.
+            _ = git_revwalk_hide(walk, &o)
         }
         var out: [GitOID] = []
         var o = git_oid()
@@ -213,6 +218,15 @@ extension GitRepository {
             }
         }
         return out
+    }
+
+    /// Whether a commit object exists locally.
+    public func hasCommit(_ oid: GitOID) -> Bool {
+        var o = oid.raw
+        var c: OpaquePointer?
+        guard git_commit_lookup(&c, handle, &o) == 0 else { return false }
+        git_commit_free(c)
+        return true
     }
 
     /// Whether `path` is ignored by git's rules (.gitignore, info/exclude, core.excludesFile).

@@ -27,8 +27,12 @@ public enum PackFormat {
     public static let version: UInt32 = 1
     public static let headerSize = 16
     public static let recordHeaderSize = 44
-    /// A pack is sealed once it reaches this size; remotes hold the same packs.
-    public static let targetPackSize: Int64 = 64 << 20
+    /// A pack is sealed once it reaches this size; remotes hold the same packs. `GIT_MLOPS_PACK_SIZE`
+    /// (bytes) overrides it, e.g. to exercise many packs in tests.
+    public static let targetPackSize: Int64 = {
+        if let v = getenv("GIT_MLOPS_PACK_SIZE"), let n = Int64(String(cString: v)), n >= 4096 { return n }
+        return 64 << 20
+    }()
 
     public static func header() -> [UInt8] {
         var b = magic
@@ -157,3 +161,7 @@ extension UnsafeRawPointer {
         T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

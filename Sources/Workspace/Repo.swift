@@ -22,8 +22,12 @@ public final class Repo: @unchecked Sendable {
     public static func open(from cwd: String = FS.currentDirectory) throws -> Repo {
         let git = try GitRepository.discover(from: cwd)
         let storeRoot = git.commonDir + "/mlops"
-        guard FS.exists(storeRoot + "/format") else {
-            throw MLOpsError("git-mlops is not set up in \(git.workdir)", hint: "run `git mlops init`")
+        if !FS.exists(storeRoot + "/format") {
+            // A clone of a repository that uses git-mlops: its settings are committed, the cache is made here.
+            guard FS.exists(git.workdir + "/" + configFileName) else {
+                throw MLOpsError("git-mlops is not set up in \(git.workdir)", hint: "run `git mlops init`")
+            }
+            try Store.create(at: storeRoot)
         }
         return try Repo(git: git)
     }

@@ -1,0 +1,288 @@
+import Foundation
+import GitBridge
+import MLOpsBasics
+import Store
+import Transfer
+
+extension Repo {
+    // MARK: Configuration
+
+    /// Remotes from `.gitmlops` (and local overrides), sorted by name.
+    public func remotes() -> [RemoteSpec] {
+        var byName: [String: RemoteSpec] = [:]
+        for (key, value) in config.entries(prefix: "remote.") {
+            let parts = key.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count >= 3 else { continue }
+            let name = parts.dropFirst().dropLast().joined(separator: "."), field = parts.last!
+            var spec = byName[name] ?? RemoteSpec(name: name, url: "")
+            switch field {
+            case "url": spec.url = value
+            case "endpoint": spec.endpoint = value
+            case "region": spec.region = value
+            default: break
+            }
+            byName[name] = spec
+        }
+        return byName.values.filter { !$0.url.isEmpty }.sorted { $0.name < $1.name }
+    }
+
+    public var defaultRemoteName: String? { config.string("core.remote") }
+
+    /// Adds (or replaces) a remote in `.gitmlops`, or in `.git/config` when `local` (machine-specific paths).
+    public func addRemote(_ spec: RemoteSpec, makeDefault: Bool, local: Bool) throws {
+        guard spec.name.range(of: "^[A-Za-z0-9][A-Za-z0-9._-]*$", options: .regularExpression) != nil else {
+            throw MLOpsError("invalid remote name '\(spec.name)'", hint: "use letters, digits, '.', '_' and '-'")
+        }
+        try spec.validate()
+        let set: (String, String) throws -> Void = { key, value in
+            if local {
+                let cfg = try self.git.config()
+                try cfg.set("mlops.\(key)", value)
+            } else {
+                try self.config.setShared(key, value)
+            }
+        }
+        try set("remote.\(spec.name).url", spec.url)
+        if let e = spec.endpoint { try set("remote.\(spec.name).endpoint", e) }
+        if let r = spec.region { try set("remote.\(spec.name).region", r) }
+        if makeDefault || (defaultRemoteName == nil && remotes().count == 1) { try set("core.remote", spec.name) }
+        try config.reload()
+    }
+
+    public func removeRemote(_ name: String) throws {
+        guard remotes().contains(where: { $0.name == name }) else {
+            throw MLOpsError("no remote named '\(name)'", hint: "`git mlops remote list` shows the remotes")
+        }
+        try config.unsetShared(section: "remote.\(name)")
+        if let cfg = try? git.config() { try cfg.removeSection("mlops.remote.\(name)") }
+        if defaultRemoteName == name {
+            try config.unsetShared(section: "core.remote")
+            if let cfg = try? git.config() { try cfg.unset("mlops.core.remote") }
+        }
+        try config.reload()
+        try? FS.removeTree(storeRoot + "/remotes/" + name)
+    }
+
+    /// A remote by name, or the default one.
+    public func remote(_ name: String?) throws -> RemoteSpec {
+        let all = remotes()
+        if let name {
+            guard let r = all.first(where: { $0.name == name }) else {
+                throw MLOpsError("no remote named '\(name)'", hint: "`git mlops remote list` shows the remotes; `git mlops remote add` adds one")
+            }
+            return r
+        }
+        if let d = defaultRemoteName, let r = all.first(where: { $0.name == d }) { return r }
+        if all.count == 1 { return all[0] }
+        throw MLOpsError(all.isEmpty ? "no data remote is configured" : "no default data remote is set",
+                         hint: all.isEmpty ? "add one with `git mlops remote add NAME URL --default`" : "name one, or set it with `git mlops remote add NAME URL --default`")
+    }
+
+    /// A transfer to `spec`, with its index cache under `.git/mlops/remotes/NAME`.
+    public func transfer(to spec: RemoteSpec) throws -> Transfer {
+        let backend = try spec.backend(base: root)
+        let width = spec.isS3 ? 8 : 2
+        let remote = try RemoteStore(backend: backend, cacheDir: storeRoot + "/remotes/" + spec.name, parallelism: width)
+        return Transfer(store: store, remote: remote)
+    }
+
+    // MARK: What to send or get
+
+    /// Object ids named by pointers at the given revisions (all reachable commits with `allCommits`),
+    /// plus the workspace's pointers when no revision is given, plus ids in run records of those commits.
+    func roots(revs: [String], allCommits: Bool, paths: [String] = [], cwd: String = FS.currentDirectory) throws -> [ObjectID] {
+        var ids = Set<ObjectID>()
+        var commits: [GitOID] = []
+        if allCommits {
+            let tips = try git.references(prefixes: ["refs/heads/", "refs/tags/"]).map(\.commit) + (git.head.map { [$0] } ?? [])
+            commits = try git.commits(reachableFrom: tips)
+        } else {
+            commits = try revs.map { try git.resolveCommit($0) }
+        }
+        if revs.isEmpty && !allCommits {
+            for t in try select(try workspacePointers(), paths, cwd: cwd) { ids.insert(t.pointer.id) }
+            if paths.isEmpty, let h = git.head { commits.append(h) }
+        }
+        if !commits.isEmpty {
+            let selectedPaths = try paths.map { try relativePathAllowingRoot($0, cwd: cwd) }
+            var seen = Set<GitOID>()
+            try git.files(endingWith: Pointer.suffix, inAll: commits) { _, f in
+                guard seen.insert(f.blob).inserted else { return }
+                let data = Pointer.dataPath(forPointer: f.path)
+                if !selectedPaths.isEmpty && !selectedPaths.contains(where: { $0.isEmpty || data == $0 || data.hasPrefix($0 + "/") }) { return }
+                if let text = try? git.readBlob(f.blob), let p = try? Pointer.decode(String(decoding: text, as: UTF8.self), path: f.path) {
+                    ids.insert(p.id)
+                }
+            }
+            if paths.isEmpty {
+                for c in commits {
+                    if let note = git.note(ref: Repo.notesRef, on: c) { ids.formUnion(Repo.objectIDs(in: note)) }
+                }
+            }
+        }
+        return ids.sorted()
+    }
+
+    // MARK: Push, fetch, pull
+
+    public struct PushResult: Sendable {
+        public var remote: String
+        public var report: Transfer.PushReport
+        /// What happened to refs/notes/mlops on the git remote.
+        public var notes: String?
+    }
+
+    /// Uploads what the remote lacks for the selected revisions, then pushes run records to the git remote.
+    public func push(remote name: String?, revs: [String], allCommits: Bool, notes: Bool = true,
+                     progress: Bool = Terminal.stdoutIsTTY) throws -> PushResult {
+        let spec = try remote(name)
+        let lock = try lockStore()
+        defer { lock.release() }
+        let roots = try self.roots(revs: revs, allCommits: allCommits)
+        let transfer = try self.transfer(to: spec)
+        if progress { transfer.progress = ProgressMeter("Pushing to \(spec.name)") }
+        let (objects, _) = store.closure(of: roots)
+        // Roots absent locally must already be on the remote; push reports them if not.
+        let report = try transfer.push(objects.union(roots))
+        transfer.progress?.finish()
+        let noteResult = notes ? try NotesSync(repo: self).push() : nil
+        return PushResult(remote: spec.name, report: report, notes: noteResult)
+    }
+
+    public struct FetchResult: Sendable {
+        public var remote: String
+        public var report: Transfer.FetchReport
+        public var notes: String?
+    }
+
+    /// Fetches run records from the git remote (merging them), then the data the selected revisions or
+    /// paths need from the data remote.
+    public func fetch(remote name: String?, revs: [String], paths: [String] = [], notes: Bool = true,
+                      cwd: String = FS.currentDirectory, progress: Bool = Terminal.stdoutIsTTY) throws -> FetchResult {
+        let spec = try remote(name)
+        let noteResult = notes ? try NotesSync(repo: self).fetch() : nil
+        let lock = try lockStore()
+        defer { lock.release() }
+        let roots = try self.roots(revs: revs, allCommits: false, paths: paths, cwd: cwd)
+        let transfer = try self.transfer(to: spec)
+        if progress { transfer.progress = ProgressMeter("Fetching from \(spec.name)") }
+        let report = try transfer.fetch(roots: roots)
+        transfer.progress?.finish()
+        if !report.missing.isEmpty {
+            throw MLOpsError("\(report.missing.count) objects are not on remote '\(spec.name)' (\(transfer.remote.backend.url)), e.g. \(report.missing[0].hex)",
+                             hint: "push them from a clone that has them (`git mlops push`), then fetch again")
+        }
+        return FetchResult(remote: spec.name, report: report, notes: noteResult)
+    }
+
+    /// Fetch, then checkout, for the given paths (all when none).
+    public func pull(remote name: String?, paths: [String], force: Bool, cwd: String = FS.currentDirectory,
+                     progress: Bool = Terminal.stdoutIsTTY) throws -> (FetchResult, CheckoutReport) {
+        let f = try fetch(remote: name, revs: [], paths: paths, cwd: cwd, progress: progress)
+        let c = try checkout(paths, force: force, cwd: cwd, progress: progress)
+        return (f, c)
+    }
+
+    /// Deletes from a remote what no branch, tag or run record needs (two-phase, `grace` seconds apart).
+    public func gcRemote(_ name: String, grace: TimeInterval, dryRun: Bool) throws -> Transfer.RemoteGCReport {
+        let spec = try remote(name)
+        let lock = try lockStore()
+        defer { lock.release() }
+        let roots = Array(try liveRoots(workspaceOnly: false))
+        return try transfer(to: spec).collectGarbage(roots: roots, grace: grace, dryRun: dryRun)
+    }
+
+    // MARK: pre-push hook
+
+    /// The pre-push hook: uploads the data of every commit being pushed to the default data remote, and
+    /// fails (so git sends nothing) if that fails or if a commit names data found nowhere.
+    /// `input` is what git writes on the hook's stdin: `<local ref> <local sha> <remote ref> <remote sha>` lines.
+    public func prePush(gitRemote: String, input: String) throws -> PushResult? {
+        let zero = String(repeating: "0", count: 40)
+        var tips: [GitOID] = [], hide: [GitOID] = []
+        for line in input.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count == 4, !f[0].hasPrefix("refs/notes/"), f[1] != zero, let local = GitOID(hex: String(f[1])) else { continue }
+            tips.append(local)
+            if f[3] != zero, let r = GitOID(hex: String(f[3])), git.hasCommit(r) { hide.append(r) }
+        }
+        guard !tips.isEmpty else { return nil }
+        hide += try git.references(prefixes: ["refs/remotes/\(gitRemote)/"]).map(\.commit)
+        let commits = try git.commits(reachableFrom: tips, hiding: hide)
+        guard !commits.isEmpty else { return nil }
+        let spec = try remote(nil)
+        let lock = try lockStore()
+        defer { lock.release() }
+        var ids = Set<ObjectID>()
+        try git.files(endingWith: Pointer.suffix, inAll: commits) { c, f in
+            if let text = try? git.readBlob(f.blob), let p = try? Pointer.decode(String(decoding: text, as: UTF8.self), path: f.path) {
+                ids.insert(p.id)
+            }
+        }
+        let transfer = try self.transfer(to: spec)
+        let report = try transfer.push(store.closure(of: Array(ids)).objects.union(ids))
+        return PushResult(remote: spec.name, report: report, notes: nil)
+    }
+}
+
+/// Moves `refs/notes/mlops` to and from the git remote with the git binary, never with a forced
+/// refspec: a rejected push fetches the other side's notes, merges them with `cat_sort_uniq` (run
+/// records are canonical JSON lines, so the union loses nothing), and pushes again.
+struct NotesSync {
+    let repo: Repo
+
+    /// The git remote of the current branch's upstream, else `origin`, else the only one; nil if none.
+    var gitRemote: String? {
+        let remotes = (try? ProcessRunner.capture(["git", "remote"], cwd: repo.root))?.stdout.split(separator: "\n").map(String.init) ?? []
+        if let b = repo.git.currentBranch,
+           let r = try? ProcessRunner.capture(["git", "config", "branch.\(b).remote"], cwd: repo.root), r.status == 0 {
+            let name = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            if remotes.contains(name) { return name }
+        }
+        if remotes.contains("origin") { return "origin" }
+        return remotes.count == 1 ? remotes[0] : nil
+    }
+
+    private func git(_ args: [String]) throws -> ProcessRunner.Output {
+        try ProcessRunner.capture(["git"] + args, cwd: repo.root, env: ProcessInfo.processInfo.environment.merging(["GIT_MLOPS_NOTES_SYNC": "1"]) { $1 })
+    }
+
+    func push() throws -> String? {
+        guard repo.git.referenceTarget(Repo.notesRef) != nil else { return nil }
+        guard let remote = gitRemote else { return "no git remote: run records stay local" }
+        let refspec = "\(Repo.notesRef):\(Repo.notesRef)"
+        var r = try git(["push", "--quiet", "--no-verify", remote, refspec])
+        if r.status != 0 {
+            _ = try fetch()
+            r = try git(["push", "--quiet", "--no-verify", remote, refspec])
+        }
+        guard r.status == 0 else {
+            throw MLOpsError("pushing \(Repo.notesRef) to \(remote) failed: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
+                             hint: "the data was uploaded; fix the git remote and run `git mlops push` again")
+        }
+        return "run records pushed to \(remote)"
+    }
+
+    /// Fetches the remote's notes into FETCH_HEAD and merges them into ours.
+    func fetch() throws -> String? {
+        guard let remote = gitRemote else { return nil }
+        let f = try git(["fetch", "--quiet", remote, Repo.notesRef])
+        guard f.status == 0 else {
+            if f.stderr.contains("couldn't find remote ref") { return nil }
+            throw MLOpsError("fetching \(Repo.notesRef) from \(remote) failed: \(f.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
+                             hint: "check the git remote and run the command again")
+        }
+        let theirs = try git(["rev-parse", "FETCH_HEAD"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        if repo.git.referenceTarget(Repo.notesRef) == nil {
+            let u = try git(["update-ref", Repo.notesRef, theirs])
+            guard u.status == 0 else { throw MLOpsError("cannot create \(Repo.notesRef): \(u.stderr)", hint: "run `git fsck`") }
+            return "run records fetched from \(remote)"
+        }
+        let m = try git(["notes", "--ref=mlops", "merge", "--quiet", "-s", "cat_sort_uniq", theirs])
+        guard m.status == 0 else {
+            throw MLOpsError("merging run records from \(remote) failed: \(m.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
+                             hint: "run `git notes --ref=mlops merge --abort`, then fetch again")
+        }
+        return "run records merged from \(remote)"
+    }
+}
