@@ -1,0 +1,250 @@
+import Foundation
+import GitBridge
+import MLOpsBasics
+import Workspace
+
+/// Where run records live: notes on `refs/notes/mlops` (one JSON line per record, attached to the commit
+/// that holds the code that ran) and, for runs on a workspace that no commit holds yet,
+/// `.git/mlops/runs/pending/` (one file per record), until a commit holds what ran.
+public final class Journal: @unchecked Sendable {
+    public let repo: Repo
+    public static let ref = Repo.notesRef
+
+    /// A record and where it was found.
+    public struct Entry: Sendable {
+        public var record: RunRecord
+        /// The commit whose note holds it; nil while pending.
+        public var commit: GitOID?
+        /// The pending file, for pending records.
+        public var pendingFile: String?
+        public var isPending: Bool { commit == nil }
+    }
+
+    /// Lines that could not be read, reported by the commands and otherwise skipped.
+    public private(set) var problems: [RecordProblem] = []
+    private var notedCache: [GitOID: [RunRecord]]?
+
+    public init(repo: Repo) { self.repo = repo }
+
+    var runsDir: String { repo.storeRoot + "/runs" }
+    var pendingDir: String { runsDir + "/pending" }
+
+    /// Serialises note updates and pending-file moves between processes and worktrees.
+    func lock() throws -> FileLock {
+        try FS.mkdirs(runsDir)
+        return try FileLock(path: runsDir + "/notes.lock")
+    }
+
+    // MARK: Reading
+
+    /// Every record in every note, by annotated commit.
+    public func noted() throws -> [GitOID: [RunRecord]] {
+        if let notedCache { return notedCache }
+        var out: [GitOID: [RunRecord]] = [:]
+        for (commit, text) in try repo.git.notes(ref: Journal.ref) {
+            let (records, problems) = RunRecord.parseNote(text, source: "note on \(commit.short)")
+            self.problems += problems
+            if !records.isEmpty { out[commit] = records }
+        }
+        notedCache = out
+        return out
+    }
+
+    /// Records waiting for a commit, oldest first.
+    public func pending() -> [Entry] {
+        guard let names = try? FS.listDirectory(pendingDir) else { return [] }
+        var out: [Entry] = []
+        for e in names where e.kind == .file && e.name.hasSuffix(".json") {
+            let path = pendingDir + "/" + e.name
+            guard let text = try? FS.readText(path) else { continue }
+            let (records, problems) = RunRecord.parseNote(text, source: "pending run \(e.name)")
+            self.problems += problems
+            out += records.map { Entry(record: $0, commit: nil, pendingFile: path) }
+        }
+        return out.sorted { $0.record.recorded < $1.record.recorded }
+    }
+
+    /// Every record: pending ones and those in notes.
+    public func all() throws -> [Entry] {
+        let n = try noted()
+        return pending() + n.flatMap { c, rs in rs.map { Entry(record: $0, commit: c, pendingFile: nil) } }
+    }
+
+    /// Records reachable from `tip` (its note and its ancestors'), newest commit first, and within a
+    /// commit newest run first.
+    public func history(from tip: GitOID?) throws -> [Entry] {
+        guard let tip else { return [] }
+        let n = try noted()
+        guard !n.isEmpty else { return [] }
+        var out: [Entry] = []
+        for c in try repo.git.commits(reachableFrom: [tip]) {
+            guard let rs = n[c] else { continue }
+            out += rs.sorted { $0.recorded > $1.recorded }.map { Entry(record: $0, commit: c, pendingFile: nil) }
+        }
+        return out
+    }
+
+    // MARK: Writing
+
+    /// Adds records to the note of `commit`, keeping the note sorted and free of duplicates.
+    public func append(_ records: [RunRecord], to commit: GitOID) throws {
+        let l = try lock()
+        defer { l.release() }
+        try appendLocked(records, to: commit)
+    }
+
+    private func appendLocked(_ records: [RunRecord], to commit: GitOID) throws {
+        let old = repo.git.note(ref: Journal.ref, on: commit) ?? ""
+        let lines = old.split(separator: "\n").map(String.init) + records.map(\.line)
+        let text = RunRecord.noteText(lines)
+        if text != old { try repo.git.setNote(ref: Journal.ref, on: commit, text: text) }
+        notedCache = nil
+    }
+
+    /// Keeps a record until a commit holds what ran.
+    public func savePending(_ record: RunRecord) throws {
+        try FS.mkdirs(pendingDir)
+        let stamp = record.recorded.filter { $0.isNumber }
+        try FS.writeAtomic(pendingDir + "/\(stamp)-\(record.id).json", record.line + "\n")
+    }
+
+    /// Attaches every pending record whose files `commit` holds exactly (see `CommitView.mismatch`),
+    /// moving it from the pending directory into the commit's note. Returns what was attached and,
+    /// for the rest, why not.
+    @discardableResult
+    public func attachPending(to commit: GitOID) throws -> (attached: [RunRecord], kept: [(RunRecord, String)]) {
+        let waiting = pending()
+        guard !waiting.isEmpty else { return ([], []) }
+        let l = try lock()
+        defer { l.release() }
+        let view = CommitView(repo: repo, commit: commit)
+        var attached: [RunRecord] = []
+        var files: [String] = []
+        var kept: [(RunRecord, String)] = []
+        for e in waiting {
+            guard let file = e.pendingFile, FS.exists(file) else { continue }
+            if let why = view.mismatch(e.record, includeOutputs: true) {
+                kept.append((e.record, why))
+                continue
+            }
+            attached.append(e.record.attached(to: commit, tree: view.tree))
+            files.append(file)
+        }
+        if !attached.isEmpty {
+            try appendLocked(attached, to: commit)
+            for f in Set(files) { try FS.remove(f) }
+        }
+        return (attached, kept)
+    }
+
+    /// Attaches pending records to HEAD or to one of the recent commits on its first-parent line made
+    /// since the oldest pending run started (when commits were made without the post-commit hook).
+    /// Errors are swallowed: this runs on the side of other commands.
+    public func attachPendingQuietly() {
+        guard !pending().isEmpty, var c = repo.git.head else { return }
+        var chain: [GitOID] = []
+        let oldest = pending().first?.record.recorded ?? ""
+        for _ in 0..<20 {
+            chain.append(c)
+            guard let info = try? repo.git.commitInfo(c), let parent = info.parents.first,
+                  Clock.iso(Date(timeIntervalSince1970: TimeInterval(info.time + 1))) >= oldest else { break }
+            c = parent
+        }
+        // Oldest first, so a record lands on the first commit that holds what ran.
+        for commit in chain.reversed() { _ = try? attachPending(to: commit) }
+    }
+}
+
+/// What a commit holds, read lazily, to decide whether a record's files are the committed ones.
+final class CommitView {
+    let repo: Repo
+    let commit: GitOID
+    let tree: GitOID
+
+    init(repo: Repo, commit: GitOID) {
+        self.repo = repo
+        self.commit = commit
+        tree = (try? repo.git.commitInfo(commit).tree) ?? commit
+    }
+
+    private lazy var pointers: [String: Pointer] = {
+        var out: [String: Pointer] = [:]
+        for t in (try? repo.pointers(at: commit, strict: false)) ?? [] { out[t.path] = t.pointer }
+        return out
+    }()
+
+    private lazy var allFiles: [TreeFile] = (try? repo.git.files(endingWith: "", in: commit)) ?? []
+
+    private lazy var pipeline: Pipeline? = {
+        guard let bytes = try? repo.git.file(Pipeline.fileName, in: commit) else { return nil }
+        return try? Pipeline.parse(String(decoding: bytes, as: UTF8.self))
+    }()
+
+    private var documents: [String: JSON?] = [:]
+
+    func bytes(_ path: String) -> [UInt8]? { (try? repo.git.file(path, in: commit)) ?? nil }
+
+    func document(_ path: String) -> JSON? {
+        if let d = documents[path] { return d }
+        let d = bytes(path).flatMap { try? Values.parseDocument(String(decoding: $0, as: UTF8.self), path: path) }
+        documents[path] = d
+        return d
+    }
+
+    /// Digest of the files under `dir` in the commit, as `CodeDep.digest` computes it for the workspace.
+    func digest(_ dir: String) -> (String, Int) {
+        let entries = allFiles.filter { $0.path.hasPrefix(dir + "/") }.map { (String($0.path.dropFirst(dir.count + 1)), $0.blob.hex) }
+        return (CodeHasher.digest(entries), entries.count)
+    }
+
+    /// Why the commit does not hold what the record ran (nil when it does): the stage's command in
+    /// mlops.yaml, code deps (blob ids), param values, inputs (pointer ids) and, with
+    /// `includeOutputs`, outputs (pointer ids) and metrics files (blob ids).
+    func mismatch(_ r: RunRecord, includeOutputs: Bool) -> String? {
+        guard let stage = pipeline?.stage(r.stage) else { return "\(Pipeline.fileName) has no stage '\(r.stage)'" }
+        guard stage.cmd == r.cmd else { return "the command of stage '\(r.stage)' in \(Pipeline.fileName) differs" }
+        for d in r.codeDeps {
+            if let blob = d.blob {
+                guard let b = bytes(d.path), GitRepository.blobID(b).hex == blob else { return "\(d.path) differs" }
+            } else if let digest = d.digest {
+                guard self.digest(d.path).0 == digest else { return "\(d.path) differs" }
+            }
+        }
+        for (name, value) in r.params {
+            let ref = ParamRef(name: name)
+            guard let doc = document(ref.file), Values.lookup(doc, ref.key) == value else {
+                return "param \(name) differs"
+            }
+        }
+        for i in r.inputs {
+            if let p = pointers[i.path] {
+                guard p.id == i.oid else { return "\(i.path) differs" }
+            } else if let b = bytes(i.path) {
+                guard ObjectID.hashing(b) == i.oid else { return "\(i.path) differs" }
+            } else if !pointers.keys.contains(where: { Pipeline.overlaps($0, i.path) }) {
+                return "\(i.path) is not committed"
+            }
+        }
+        guard includeOutputs else { return nil }
+        for o in r.outputs {
+            guard let p = pointers[o.path] else { return "\(o.path).mlops is not committed" }
+            guard p.id == o.oid else { return "\(o.path) differs" }
+        }
+        for m in r.metricFiles {
+            guard let b = bytes(m.path) else { return "\(m.path) is not committed" }
+            guard GitRepository.blobID(b).hex == m.blob else { return "\(m.path) differs" }
+        }
+        return nil
+    }
+}
+
+extension ParamRef {
+    /// The inverse of `name`: `train.lr` is a key of params.yaml, `FILE:key` a key of FILE.
+    public init(name: String) {
+        if let colon = name.firstIndex(of: ":") {
+            self.init(file: String(name[..<colon]), key: String(name[name.index(after: colon)...]))
+        } else {
+            self.init(file: Pipeline.defaultParamsFile, key: name)
+        }
+    }
+}
