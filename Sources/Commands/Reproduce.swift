@@ -22,6 +22,7 @@ struct Reproduce: ParsableCommand {
 
     func run() throws {
         let reproducer = Reproducer(repo: try Repo.open())
+        reproducer.commandOutputToStderr = output.json
         let (rev, stage) = reproducer.split(target)
         let entries = try reproducer.select(rev: rev, stage: stage)
         let results = try reproducer.reproduce(entries, starting: { e in

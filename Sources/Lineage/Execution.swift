@@ -11,7 +11,8 @@ nonisolated(unsafe) private var runningChild: pid_t = 0
 private func onSignal(_ sig: Int32) {
     receivedSignal = sig
     let child = runningChild
-    if child > 0 { kill(child, sig) }
+    // The stage runs in its own process group: pass the signal to all of it (sh, python, its workers).
+    if child > 0 { kill(-child, sig) }
 }
 
 /// Ctrl-C and termination during `run` and `reproduce`: the signal is passed to the running stage
@@ -19,7 +20,14 @@ private func onSignal(_ sig: Int32) {
 /// removing temporary worktrees) instead of dying half-way.
 public enum Interrupts {
     private static let installed: Bool = {
-        for s in [SIGINT, SIGTERM, SIGHUP] { signal(s, onSignal) }
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGINT, SIGTERM, SIGHUP] {
+            signal(s, onSignal)
+            sigaddset(&set, s)
+        }
+        // A parent may have started us with these blocked (threads of a dispatch queue block signals).
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         return true
     }()
 
@@ -38,23 +46,47 @@ public enum Interrupts {
 }
 
 /// Runs stage commands through `/bin/sh -c`, output streamed to the caller's terminal.
+///
+/// The command gets its own process group, so that Ctrl-C reaches git-mlops once and git-mlops passes
+/// it on to every process of the stage, then cleans up; stdin is /dev/null.
 enum Shell {
     /// Runs `cmd` in `cwd`; returns its exit status (128 + N when killed by signal N) and the seconds it took.
-    static func run(_ cmd: String, cwd: String, env: [String: String]? = nil) throws -> (status: Int32, seconds: Double) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", cmd]
-        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-        if let env { p.environment = env }
-        p.standardInput = FileHandle.nullDevice
+    /// With `stdoutToStderr`, the command's output goes to stderr (for `--json` on stdout).
+    static func run(_ cmd: String, cwd: String, stdoutToStderr: Bool = false) throws -> (status: Int32, seconds: Double) {
+        // `cd` in a wrapper shell keeps the working directory of git-mlops itself untouched.
+        let argv = ["/bin/sh", "-c", "cd -- \"$0\" && exec /bin/sh -c \"$1\"", cwd, cmd]
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setpgroup(&attr, 0)
+        var all = sigset_t(), none = sigset_t()
+        sigfillset(&all)
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setsigmask(&attr, &none)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if stdoutToStderr { posix_spawn_file_actions_adddup2(&actions, 2, 1) }
+        let cargs = argv.map { strdup($0) } + [nil]
+        defer { for p in cargs { free(p) } }
+        var pid: pid_t = 0
         let start = Date()
-        try p.run()
-        runningChild = p.processIdentifier
-        p.waitUntilExit()
-        runningChild = 0
+        let rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, cargs, environ)
+        guard rc == 0 else { throw SystemError("posix_spawn", "/bin/sh", errno: rc) }
+        runningChild = pid
+        defer { runningChild = 0 }
+        // A signal that arrived just before the child existed is passed on now.
+        if receivedSignal != 0 { kill(-pid, receivedSignal) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { throw SystemError("waitpid", "/bin/sh", errno: errno) }
+        }
         let seconds = Date().timeIntervalSince(start)
-        let status = p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
-        return (status, seconds)
+        let signaled = status & 0x7f
+        return (signaled == 0 ? (status >> 8) & 0xff : 128 + signaled, seconds)
     }
 }
 

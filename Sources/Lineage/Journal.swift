@@ -137,20 +137,21 @@ public final class Journal: @unchecked Sendable {
         return (attached, kept)
     }
 
-    /// Attaches pending records to HEAD or to one of the recent commits on its first-parent line made
-    /// since the oldest pending run started (when commits were made without the post-commit hook).
-    /// Errors are swallowed: this runs on the side of other commands.
+    /// Attaches pending records to HEAD or to one of the commits on its first-parent line made since
+    /// the oldest pending run (commits made without the post-commit hook), the oldest such commit
+    /// first. Errors are swallowed: this runs on the side of other commands.
     public func attachPendingQuietly() {
-        guard !pending().isEmpty, var c = repo.git.head else { return }
+        let waiting = pending()
+        guard let oldest = waiting.first?.record.recorded.prefix(19), var c = repo.git.head else { return }
         var chain: [GitOID] = []
-        let oldest = pending().first?.record.recorded ?? ""
         for _ in 0..<20 {
+            // Commit times have whole seconds: a commit in the same second as the run is a candidate.
+            guard let info = try? repo.git.commitInfo(c),
+                  Clock.iso(Date(timeIntervalSince1970: TimeInterval(info.time))).prefix(19) >= oldest else { break }
             chain.append(c)
-            guard let info = try? repo.git.commitInfo(c), let parent = info.parents.first,
-                  Clock.iso(Date(timeIntervalSince1970: TimeInterval(info.time + 1))) >= oldest else { break }
+            guard let parent = info.parents.first else { break }
             c = parent
         }
-        // Oldest first, so a record lands on the first commit that holds what ran.
         for commit in chain.reversed() { _ = try? attachPending(to: commit) }
     }
 }

@@ -51,6 +51,8 @@ public struct ReproduceResult: Sendable {
 public final class Reproducer {
     public let repo: Repo
     public let journal: Journal
+    /// Send the commands' output to stderr, keeping stdout for `--json`.
+    public var commandOutputToStderr = false
 
     public init(repo: Repo) {
         self.repo = repo
@@ -198,7 +200,7 @@ public final class Reproducer {
             try FS.removeTree(wt.absolute(o))
         }
         let cwd = rec.wdir.isEmpty ? dir : wt.absolute(rec.wdir)
-        let (status, seconds) = try Shell.run(rec.cmd, cwd: cwd)
+        let (status, seconds) = try Shell.run(rec.cmd, cwd: cwd, stdoutToStderr: commandOutputToStderr)
         result.seconds = seconds
         try Interrupts.check("while reproducing stage '\(rec.stage)'")
         if status != 0 { return fail("exit code \(status)") }

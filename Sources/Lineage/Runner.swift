@@ -142,10 +142,9 @@ public final class Runner {
                 }
                 try restore(stage, from: hit)
                 let r = restoredRecord(hit, stage: stage, inputs: inputs)
-                try save(r, into: &summary)
+                if try save(r, into: &summary) { summary.toCommit += commitPaths(stage) }
                 report(.restored(stage: stage.name, run: hit.id))
                 summary.restored.append(stage.name)
-                summary.toCommit += commitPaths(stage)
                 try probe.refresh()
                 continue
             }
@@ -157,10 +156,9 @@ public final class Runner {
             }
             report(.starting(stage: stage.name, cmd: stage.cmd, reasons: reasons))
             let record = try execute(stage, inputs, probe: probe, environment: environment)
-            try save(record, into: &summary)
+            if try save(record, into: &summary) { summary.toCommit += commitPaths(stage) }
             report(.finished(stage: stage.name, seconds: record.duration ?? 0))
             summary.ran.append(stage.name)
-            summary.toCommit += commitPaths(stage)
             try probe.refresh()
         }
         var seen = Set<String>()
@@ -339,8 +337,9 @@ public final class Runner {
     }
 
     /// Stamps the record with HEAD and attaches it there if HEAD already holds everything it read and
-    /// wrote; otherwise keeps it pending until a commit does.
-    func save(_ record: RunRecord, into summary: inout RunSummary) throws {
+    /// wrote; otherwise keeps it pending until a commit does. Returns whether it is pending.
+    @discardableResult
+    func save(_ record: RunRecord, into summary: inout RunSummary) throws -> Bool {
         var r = record
         var code = r.code.object ?? [:]
         guard let head = repo.git.head else {
@@ -349,7 +348,7 @@ public final class Runner {
             r.fields["code"] = .object(code)
             try journal.savePending(r)
             summary.pending += 1
-            return
+            return true
         }
         let view = CommitView(repo: repo, commit: head)
         code["commit"] = .string(head.hex)
@@ -360,10 +359,11 @@ public final class Runner {
         if view.mismatch(r, includeOutputs: true) == nil {
             try journal.append([r], to: head)
             summary.attached[head.hex, default: 0] += 1
-        } else {
-            try journal.savePending(r)
-            summary.pending += 1
+            return false
         }
+        try journal.savePending(r)
+        summary.pending += 1
+        return true
     }
 
     /// What to `git add` after a stage wrote its outputs.
