@@ -145,9 +145,12 @@ public final class Journal: @unchecked Sendable {
         guard let oldest = waiting.first?.record.recorded.prefix(19), var c = repo.git.head else { return }
         var chain: [GitOID] = []
         for _ in 0..<20 {
-            // Commit times have whole seconds: a commit in the same second as the run is a candidate.
-            guard let info = try? repo.git.commitInfo(c),
-                  Clock.iso(Date(timeIntervalSince1970: TimeInterval(info.time))).prefix(19) >= oldest else { break }
+            // Commit times have whole seconds. HEAD may share the run's second (checking it again is
+            // harmless: a commit that held the run would have taken it when it ran); an older commit must
+            // be from a later second, or it may be one the run started after.
+            guard let info = try? repo.git.commitInfo(c) else { break }
+            let t = Clock.iso(Date(timeIntervalSince1970: TimeInterval(info.time))).prefix(19)
+            guard chain.isEmpty ? t >= oldest : t > oldest else { break }
             chain.append(c)
             guard let parent = info.parents.first else { break }
             c = parent
@@ -194,7 +197,7 @@ final class CommitView {
 
     /// Digest of the files under `dir` in the commit, as `CodeDep.digest` computes it for the workspace.
     func digest(_ dir: String) -> (String, Int) {
-        let entries = allFiles.filter { $0.path.hasPrefix(dir + "/") }.map { (String($0.path.dropFirst(dir.count + 1)), $0.blob.hex) }
+        let entries = allFiles.filter { $0.path.hasPrefix(dir + "/") && !CodeHasher.isNeverCode($0.path) }.map { (String($0.path.dropFirst(dir.count + 1)), $0.blob.hex) }
         return (CodeHasher.digest(entries), entries.count)
     }
 

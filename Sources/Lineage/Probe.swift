@@ -20,11 +20,19 @@ enum CodeHasher {
         return GitRepository.blobID(try FS.readFile(abs)).hex
     }
 
+    /// Interpreter caches and editor droppings that are never code, even when .gitignore forgets them
+    /// (Python writes `__pycache__` next to the modules a stage imports).
+    static let neverCode: Set<String> = ["__pycache__", ".ipynb_checkpoints", ".DS_Store", ".git"]
+
+    static func isNeverCode(_ path: String) -> Bool {
+        path.split(separator: "/").contains { neverCode.contains(String($0)) }
+    }
+
     /// Files under a workspace directory that git does not ignore, with their blob ids.
     static func directory(_ repo: Repo, _ rel: String) throws -> (digest: String, files: Int) {
         var entries: [(String, String)] = []
         func walk(_ r: String) throws {
-            for e in try FS.listDirectory(repo.absolute(r)) where e.name != ".git" {
+            for e in try FS.listDirectory(repo.absolute(r)) where !neverCode.contains(e.name) {
                 let child = r + "/" + e.name
                 if repo.git.isIgnored(child) { continue }
                 switch e.kind {

@@ -400,6 +400,42 @@ import Testing
         #expect(try FS.listDirectory(s.root).filter { $0.name.hasPrefix("git-mlops-reproduce-") }.isEmpty)
     }
 
+    /// A code directory as a dep (Python's __pycache__ does not count), a stage with a working
+    /// directory, and metrics compared across a commit.
+    @Test func codeDirectoriesAndWorkingDirectories() throws {
+        let s = try Sandbox()
+        let repo = try s.makeRepo()
+        try s.write(repo + "/src/helper.py", "VALUE = 3\n")
+        try s.write(repo + "/src/main.py", "import json\nimport helper\njson.dump({'value': helper.VALUE}, open('../value.json', 'w'))\n")
+        try s.ok(["git", "mlops", "stage", "add", "-n", "calc", "-w", "src", "-d", ".", "-m", "../value.json", "--", "python3", "main.py"], in: repo)
+        #expect(try String(decoding: s.read(repo + "/mlops.yaml"), as: UTF8.self) == """
+            stages:
+              calc:
+                cmd: python3 main.py
+                wdir: src
+                deps:
+                  - .
+                metrics:
+                  - ../value.json
+
+            """)
+        try s.ok(["git", "mlops", "run"], in: repo)
+        #expect(FS.isDirectory(repo + "/src/__pycache__"))
+        try s.ok(["git", "add", "-A"], in: repo)
+        try s.ok(["git", "commit", "-qm", "calc"], in: repo)
+        #expect(try s.ok(["git", "mlops", "run"], in: repo).stdout == "calc: up to date\n")
+        // (A new size too: Python trusts a cached .pyc whose source has the same size and mtime second.)
+        try s.write(repo + "/src/helper.py", "VALUE = 40\n")
+        #expect(normalized(try s.ok(["git", "mlops", "run"], in: repo).stdout).hasPrefix("calc: running `python3 main.py` (deps changed: src)\ncalc: done in X s\n"))
+        #expect(try s.ok(["git", "mlops", "metrics", "diff"], in: repo).stdout == """
+            file        metric  HEAD  workspace  change
+            value.json  value   3     40         +37
+
+            """)
+        let j = try JSON.parse(try s.ok(["git", "mlops", "metrics", "diff", "--json"], in: repo).stdout)
+        #expect(j == ["from": "HEAD", "to": "workspace", "metrics": [["file": "value.json", "name": "value", "old": 3, "new": 40, "change": 37.0, "change_pct": 1233.33]]])
+    }
+
     /// The whole trip: record runs, push data and notes, clone elsewhere, pull, reproduce identically.
     @Test(.disabled("needs `git mlops remote add`, `git mlops push` and `git mlops pull`, which are being built on main"))
     func cloneElsewherePullAndReproduceIdentically() throws {
