@@ -14,7 +14,7 @@ struct StageCommand: ParsableCommand {
             abstract: "Add a stage to mlops.yaml (other stages, their order and comments are kept).",
             discussion: """
                 Paths are relative to the repository root (or to --wdir). Example:
-                  git mlops stage add -n train -d train.py -d data/prepared -p train.lr -o model.npy -m metrics.json -- python3 train.py
+                  git mlops stage add -n train -d train.py -p train.lr -o model.npy -- python3 train.py
                 """)
 
         @Option(name: .shortAndLong, help: "The stage's name (letters, digits, _, -, .).")

@@ -23,18 +23,26 @@ public final class History {
     /// Runs newest first: pending runs, then runs in notes of HEAD and its ancestors. `filter` is a
     /// stage name, or a path (relative to `cwd`) that runs read or wrote.
     public func log(_ filter: String?, cwd: String = FS.currentDirectory, limit: Int? = nil) throws -> [Journal.Entry] {
-        var entries = journal.pending().reversed() + (try journal.history(from: repo.git.head))
+        var include: (RunRecord) -> Bool = { _ in true }
+        var needle: String?
         if let filter {
-            let stages = Set((try? Pipeline.load(root: repo.root))??.stages.map(\.name) ?? []).union(entries.map(\.record.stage))
-            if stages.contains(filter) {
-                entries = entries.filter { $0.record.stage == filter }
+            let stages = Set((try? Pipeline.load(root: repo.root))??.stages.map(\.name) ?? []).union(journal.pending().map(\.record.stage))
+            let stageNeedle = "\"stage\":" + JSON.string(filter).canonical
+            let recordedStage = try !journal.history(from: repo.git.head, needle: stageNeedle, limit: 1) { $0.stage == filter }.isEmpty
+            if stages.contains(filter) || recordedStage {
+                include = { $0.stage == filter }
+                needle = stageNeedle
             } else {
                 var rel = try repo.relativePath(filter, cwd: cwd)
                 if rel.hasSuffix(".mlops") { rel = String(rel.dropLast(6)) }
-                entries = entries.filter { $0.record.paths.contains { Pipeline.overlaps($0, rel) } }
+                include = { $0.paths.contains { Pipeline.overlaps($0, rel) } }
+                let quoted = JSON.string(rel).canonical
+                needle = String(quoted.dropFirst().dropLast())
             }
         }
-        if let limit { entries = Array(entries.prefix(limit)) }
+        var entries = Array(journal.pending().reversed().filter { include($0.record) })
+        if let limit, entries.count >= limit { return Array(entries.prefix(limit)) }
+        entries += try journal.history(from: repo.git.head, needle: needle, limit: limit.map { $0 - entries.count }, where: include)
         return entries
     }
 
@@ -103,7 +111,7 @@ public final class History {
         if let c = side.commit {
             // Later runs on the commit win; files read from the commit itself are never overridden.
             var fromRecords = Set<String>()
-            for r in (try journal.noted()[c] ?? []).sorted(by: { $0.recorded < $1.recorded }) {
+            for r in try journal.records(on: c).sorted(by: { $0.recorded < $1.recorded }) {
                 for (f, v) in r.metrics where out[f] == nil || fromRecords.contains(f) {
                     out[f] = v
                     fromRecords.insert(f)

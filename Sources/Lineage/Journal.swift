@@ -22,7 +22,9 @@ public final class Journal: @unchecked Sendable {
 
     /// Lines that could not be read, reported by the commands and otherwise skipped.
     public private(set) var problems: [RecordProblem] = []
-    private var notedCache: [GitOID: [RunRecord]]?
+    private var texts: [GitOID: String]?
+    private var parsed: [GitOID: [RunRecord]] = [:]
+    private var pendingCache: [Entry]?
 
     public init(repo: Repo) { self.repo = repo }
 
@@ -35,23 +37,50 @@ public final class Journal: @unchecked Sendable {
         return try FileLock(path: runsDir + "/notes.lock")
     }
 
+    /// Forgets what was read, after a write.
+    func invalidate() {
+        texts = nil
+        parsed = [:]
+        pendingCache = nil
+    }
+
     // MARK: Reading
+    //
+    // Note bodies are read as text once; a note is parsed only when a command needs its records, and
+    // the run cache finds its candidates by the canonical `"key":"<hex>"` text before parsing anything.
+
+    /// Raw note bodies by annotated commit.
+    func noteTexts() throws -> [GitOID: String] {
+        if let texts { return texts }
+        var out: [GitOID: String] = [:]
+        for (c, t) in try repo.git.notes(ref: Journal.ref) { out[c] = t }
+        texts = out
+        return out
+    }
+
+    /// The records in one commit's note. A line that is not a record is reported once and skipped.
+    public func records(on commit: GitOID) throws -> [RunRecord] {
+        if let r = parsed[commit] { return r }
+        guard let text = try noteTexts()[commit] else { return [] }
+        let (records, problems) = RunRecord.parseNote(text, source: "note on \(commit.short)")
+        self.problems += problems
+        parsed[commit] = records
+        return records
+    }
 
     /// Every record in every note, by annotated commit.
     public func noted() throws -> [GitOID: [RunRecord]] {
-        if let notedCache { return notedCache }
         var out: [GitOID: [RunRecord]] = [:]
-        for (commit, text) in try repo.git.notes(ref: Journal.ref) {
-            let (records, problems) = RunRecord.parseNote(text, source: "note on \(commit.short)")
-            self.problems += problems
-            if !records.isEmpty { out[commit] = records }
+        for c in try noteTexts().keys {
+            let r = try records(on: c)
+            if !r.isEmpty { out[c] = r }
         }
-        notedCache = out
         return out
     }
 
     /// Records waiting for a commit, oldest first.
     public func pending() -> [Entry] {
+        if let pendingCache { return pendingCache }
         guard let names = try? FS.listDirectory(pendingDir) else { return [] }
         var out: [Entry] = []
         for e in names where e.kind == .file && e.name.hasSuffix(".json") {
@@ -61,27 +90,58 @@ public final class Journal: @unchecked Sendable {
             self.problems += problems
             out += records.map { Entry(record: $0, commit: nil, pendingFile: path) }
         }
-        return out.sorted { $0.record.recorded < $1.record.recorded }
+        out.sort { $0.record.recorded < $1.record.recorded }
+        pendingCache = out
+        return out
     }
 
-    /// Every record: pending ones and those in notes.
-    public func all() throws -> [Entry] {
-        let n = try noted()
-        return pending() + n.flatMap { c, rs in rs.map { Entry(record: $0, commit: c, pendingFile: nil) } }
-    }
-
-    /// Records reachable from `tip` (its note and its ancestors'), newest commit first, and within a
-    /// commit newest run first.
-    public func history(from tip: GitOID?) throws -> [Entry] {
+    /// Records reachable from `tip` (its note and its ancestors'), newest commit first and within a
+    /// commit newest run first, that `include` accepts, at most `limit`. Only notes containing
+    /// `needle` (a piece of canonical JSON such as `"stage":"train"`) are parsed.
+    public func history(from tip: GitOID?, needle: String? = nil, limit: Int? = nil,
+                        lines lineFilter: ((String) -> Bool)? = nil,
+                        where include: (RunRecord) -> Bool = { _ in true }) throws -> [Entry] {
         guard let tip else { return [] }
-        let n = try noted()
-        guard !n.isEmpty else { return [] }
+        let texts = try noteTexts()
+        guard !texts.isEmpty else { return [] }
         var out: [Entry] = []
         for c in try repo.git.commits(reachableFrom: [tip]) {
-            guard let rs = n[c] else { continue }
-            out += rs.sorted { $0.recorded > $1.recorded }.map { Entry(record: $0, commit: c, pendingFile: nil) }
+            guard let t = texts[c], needle.map({ fastContains(t, $0) }) ?? true else { continue }
+            if let lineFilter, !t.split(separator: "\n").contains(where: { lineFilter(String($0)) }) { continue }
+            for r in try records(on: c).sorted(by: { $0.recorded > $1.recorded }) where include(r) {
+                out.append(Entry(record: r, commit: c, pendingFile: nil))
+                if let limit, out.count >= limit { return out }
+            }
         }
         return out
+    }
+
+    /// Records, pending or in any note, with this run-cache key: newest first.
+    public func records(withKey key: String) throws -> [Entry] {
+        let needle = "\"key\":\"\(key)\""
+        var out = pending().filter { $0.record.key == key }
+        for (c, text) in try noteTexts() where fastContains(text, needle) {
+            out += try records(on: c).filter { $0.key == key }.map { Entry(record: $0, commit: c, pendingFile: nil) }
+        }
+        return out.sorted { $0.record.recorded > $1.record.recorded }
+    }
+
+    /// Records, pending or in any note, whose text contains `needle` (and passes `lineFilter`):
+    /// candidates for a search.
+    func records(mentioning needle: String, lines lineFilter: ((String) -> Bool)? = nil) throws -> [Entry] {
+        var out = pending().filter { fastContains($0.record.line, needle) }
+        for (c, text) in try noteTexts() where fastContains(text, needle) {
+            if let lineFilter, !text.split(separator: "\n").contains(where: { lineFilter(String($0)) }) { continue }
+            out += try records(on: c).map { Entry(record: $0, commit: c, pendingFile: nil) }
+        }
+        return out
+    }
+
+    /// The most recent run of a stage: pending, or on HEAD or its ancestors.
+    public func lastRun(of stage: String) throws -> RunRecord? {
+        let rs = pending().filter { $0.record.stage == stage }.map(\.record)
+            + (try history(from: repo.git.head, needle: "\"stage\":" + JSON.string(stage).canonical, limit: 1) { $0.stage == stage }).map(\.record)
+        return rs.max { $0.recorded < $1.recorded }
     }
 
     // MARK: Writing
@@ -98,7 +158,7 @@ public final class Journal: @unchecked Sendable {
         let lines = old.split(separator: "\n").map(String.init) + records.map(\.line)
         let text = RunRecord.noteText(lines)
         if text != old { try repo.git.setNote(ref: Journal.ref, on: commit, text: text) }
-        notedCache = nil
+        invalidate()
     }
 
     /// Keeps a record until a commit holds what ran.
@@ -106,6 +166,7 @@ public final class Journal: @unchecked Sendable {
         try FS.mkdirs(pendingDir)
         let stamp = record.recorded.filter { $0.isNumber }
         try FS.writeAtomic(pendingDir + "/\(stamp)-\(record.id).json", record.line + "\n")
+        pendingCache = nil
     }
 
     /// Attaches every pending record whose files `commit` holds exactly (see `CommitView.mismatch`),
@@ -133,6 +194,7 @@ public final class Journal: @unchecked Sendable {
         if !attached.isEmpty {
             try appendLocked(attached, to: commit)
             for f in Set(files) { try FS.remove(f) }
+            invalidate()
         }
         return (attached, kept)
     }
@@ -251,4 +313,35 @@ extension ParamRef {
             self.init(file: Pipeline.defaultParamsFile, key: name)
         }
     }
+}
+
+/// Byte-wise substring search (memchr for the first byte, then memcmp), returning the byte offset of the
+/// first match at or after `from`: note bodies are JSON and the needles pieces of canonical JSON, so no
+/// Unicode-aware comparison is needed, and this is far faster than one.
+func fastFind(_ haystack: String, _ needle: String, from: Int = 0) -> Int? {
+    var h = haystack, n = needle
+    return h.withUTF8 { hb in
+        n.withUTF8 { nb -> Int? in
+            guard nb.count > 0 else { return from }
+            guard hb.count >= nb.count + from else { return nil }
+            let base = hb.baseAddress!, last = hb.count - nb.count
+            var i = from
+            while i <= last {
+                guard let p = memchr(base + i, Int32(nb[0]), last - i + 1) else { return nil }
+                let at = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+                if memcmp(p, nb.baseAddress!, nb.count) == 0 { return at }
+                i = at + 1
+            }
+            return nil
+        }
+    }
+}
+
+func fastContains(_ haystack: String, _ needle: String) -> Bool { fastFind(haystack, needle) != nil }
+
+/// Whether a canonical record line may name `needle` among what the run wrote: keys are sorted, so
+/// `metric_files`, `metrics` and `outputs` come after `inputs` and `code`. A cheap test before parsing.
+func mayWrite(_ line: String, _ needle: String) -> Bool {
+    guard let m = fastFind(line, "\"metric_files\":[") else { return fastContains(line, needle) }
+    return fastFind(line, needle, from: m) != nil
 }

@@ -37,32 +37,44 @@ public struct LineageGraph: Sendable {
         let target = try resolve(repo: repo, rel: rel, commit: commit, rev: rev)
 
         // Candidate producers, best first: runs on the revision, pending runs, runs on its ancestors,
-        // then any other run in the notes.
+        // then any other run in the notes. Only notes that mention the artifact's id are parsed.
         let tip = commit ?? repo.git.head
-        var ordered: [Journal.Entry] = []
-        if let commit { ordered += (try journal.noted()[commit] ?? []).map { Journal.Entry(record: $0, commit: commit, pendingFile: nil) } }
-        ordered += journal.pending().reversed()
-        ordered += try journal.history(from: tip)
-        for (c, rs) in try journal.noted() { ordered += rs.map { Journal.Entry(record: $0, commit: c, pendingFile: nil) } }
-        // Among runs with the same outputs, an original run beats one restored from the run cache.
-        func producer(of a: Artifact) -> Journal.Entry? {
-            let hits = ordered.filter { e in
-                (e.record.outputs + e.record.metricFiles).contains { $0.path == a.path && $0.oid != nil && $0.oid == a.oid }
+        func producer(of a: Artifact) throws -> Journal.Entry? {
+            guard let oid = a.oid else { return nil }
+            let needle = "sha256:" + oid.hex
+            func writes(_ e: Journal.Entry) -> Bool {
+                (e.record.outputs + e.record.metricFiles).contains { $0.path == a.path && $0.oid == oid }
             }
-            return hits.first { $0.record.restoredFrom == nil } ?? hits.first
+            var hit: Journal.Entry?
+            if let commit { hit = try journal.records(on: commit).map { Journal.Entry(record: $0, commit: commit, pendingFile: nil) }.first(where: writes) }
+            if hit == nil { hit = journal.pending().reversed().first(where: writes) }
+            if hit == nil {
+                hit = try journal.history(from: tip, needle: needle, limit: 1, lines: { mayWrite($0, needle) }) { r in
+                    writes(Journal.Entry(record: r, commit: nil, pendingFile: nil))
+                }.first
+            }
+            if hit == nil { hit = try journal.records(mentioning: needle, lines: { mayWrite($0, needle) }).first(where: writes) }
+            // Outputs restored from the run cache: show the run that computed them, when it is known.
+            // Outputs restored from the run cache (perhaps more than once): show the run that computed them.
+            var seen = Set<String>()
+            while let from = hit?.record.restoredFrom, seen.insert(from).inserted,
+                  let original = try journal.records(mentioning: "\"id\":" + JSON.string(from).canonical).first(where: { $0.record.id == from && writes($0) }) {
+                hit = original
+            }
+            return hit
         }
 
         var g = LineageGraph()
         g.revision = rev ?? "workspace"
         var dataIndex: [String: Int] = [:]
         var runIndex: [String: Int] = [:]
-        func addData(_ a: Artifact) -> Int {
+        func addData(_ a: Artifact) throws -> Int {
             let key = a.path + "@" + (a.oid?.hex ?? a.blob ?? "?")
             if let i = dataIndex[key] { return i }
             g.data.append(DataNode(artifact: a, producer: nil))
             let i = g.data.count - 1
             dataIndex[key] = i
-            if let e = producer(of: a) {
+            if let e = try producer(of: a) {
                 let id = e.record.id
                 if let r = runIndex[id] {
                     g.data[i].producer = r
@@ -71,13 +83,13 @@ public struct LineageGraph: Sendable {
                     let r = g.runs.count - 1
                     runIndex[id] = r
                     g.data[i].producer = r
-                    let inputs = e.record.inputs.map { addData($0) }
+                    let inputs = try e.record.inputs.map { try addData($0) }
                     g.runs[r].inputs = inputs
                 }
             }
             return i
         }
-        g.root = addData(target)
+        g.root = try addData(target)
         return g
     }
 

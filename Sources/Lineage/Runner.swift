@@ -98,18 +98,6 @@ public final class Runner {
         let probe = try Probe(repo: repo, pipeline: pipeline)
         let environment = RunEnvironment(toolVersion: options.toolVersion)
 
-        // The run cache: every record, by key, newest first.
-        let entries = try journal.all()
-        var byKey: [String: [RunRecord]] = [:]
-        for e in entries.sorted(by: { $0.record.recorded > $1.record.recorded }) {
-            if let k = e.record.key { byKey[k, default: []].append(e.record) }
-        }
-        var last: [String: RunRecord] = [:]
-        for e in journal.pending() + (try journal.history(from: repo.git.head)) {
-            if let l = last[e.record.stage], l.recorded >= e.record.recorded { continue }
-            last[e.record.stage] = e.record
-        }
-
         var summary = RunSummary()
         var changing = Set<String>()
         for stage in stages {
@@ -121,7 +109,7 @@ public final class Runner {
                 continue
             }
             let inputs = try probe.inputs(stage)
-            let hits = byKey[inputs.key] ?? []
+            let hits = try journal.records(withKey: inputs.key).map(\.record)
 
             if !options.force, let hit = try hits.first(where: { try probe.outputsMatch(stage, $0) }) {
                 if options.dryRun && !upstreamChanging.isEmpty {
@@ -148,7 +136,7 @@ public final class Runner {
                 try probe.refresh()
                 continue
             }
-            let reasons = options.force ? ["forced"] : try self.reasons(stage, inputs, last[stage.name], probe, hits)
+            let reasons = options.force ? ["forced"] : try self.reasons(stage, inputs, try journal.lastRun(of: stage.name), probe, hits)
             if options.dryRun {
                 report(.wouldRun(stage: stage.name, reasons: reasons))
                 changing.insert(stage.name)
@@ -320,7 +308,7 @@ public final class Runner {
         var f = hit.fields
         f["id"] = .string(RunRecord.newID())
         f["stage"] = .string(stage.name)
-        f["restored_from"] = .string(hit.id)
+        f["restored_from"] = .string(hit.restoredFrom ?? hit.id)
         f["restored_at"] = .string(Clock.iso(Date()))
         f["code"] = .object(["deps": .array(inputs.codeDeps.map(\.json))])
         return RunRecord(fields: f)

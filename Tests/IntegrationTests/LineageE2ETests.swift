@@ -352,8 +352,8 @@ import Testing
         let r = try s.ok(["git", "mlops", "log", "--json"], in: c)
         #expect(try JSON.parse(r.stdout).array?.count == 3)
         #expect(r.stderr == "warning: note on \(try s.rev(c).prefix(10)), line 5: not JSON (invalid JSON at byte 11: unexpected character); skipped\n")
-        let again = try s.ok(["git", "mlops", "run"], in: c)
-        #expect(again.stdout == "score: up to date\n" && again.stderr.hasPrefix("warning: note on "))
+        // The run cache reads only notes that name the key it looks for: the bad line is not in its way.
+        #expect(try s.ok(["git", "mlops", "run"], in: c).stdout == "score: up to date\n")
         #expect(try s.ok(["git", "mlops", "metrics", "show", "HEAD"], in: c).stdout == "file        metric  HEAD\nscore.json  score   3\n")
     }
 

@@ -92,6 +92,16 @@ import Testing
         #expect(Set(variants + [base]).count == variants.count + 1)
     }
 
+    /// Searches run on the canonical text before anything is parsed.
+    @Test func textSearchBeforeParsing() {
+        let line = Self.record(extra: ["metric_files": []]).line
+        #expect(fastContains(line, #""stage":"train""#) && !fastContains(line, #""stage":"prepare""#))
+        let input = "sha256:" + String(repeating: "ab", count: 32), output = "sha256:" + String(repeating: "cd", count: 32)
+        #expect(mayWrite(line, output) && !mayWrite(line, input))
+        #expect(fastFind("abcabc", "c", from: 3) == 5 && fastFind("ab", "abc") == nil && fastFind("", "a") == nil)
+        #expect(fastFind("naïve ↯ json", "↯") == 7)
+    }
+
     @Test func codeDirectoryDigestIgnoresListingOrder() {
         let a = CodeHasher.digest([("b.py", "22"), ("a.py", "11"), ("sub/c.py", "33")])
         let b = CodeHasher.digest([("sub/c.py", "33"), ("a.py", "11"), ("b.py", "22")])
