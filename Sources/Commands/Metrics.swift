@@ -24,7 +24,7 @@ struct MetricsCommand: ParsableCommand {
             let values = try sides.map { (label: $0.label, metrics: try history.metrics(at: $0)) }
             if output.json {
                 printJSON(.object(Dictionary(values.map { ($0.label, JSON.object($0.metrics)) }, uniquingKeysWith: { a, _ in a })))
-            } else {
+            } else if values.contains(where: { !$0.metrics.isEmpty }) {
                 print(Compare.showTable(values), terminator: "")
             }
         }
