@@ -156,16 +156,15 @@ final class Probe {
         return (outs, metrics)
     }
 
-    /// Whether the working tree holds exactly the outputs of `record`.
-    func outputsMatch(_ stage: Stage, _ record: RunRecord) throws -> Bool {
-        let (outs, metrics) = try outputs(stage)
+    /// Whether `current` (from `outputs`) is exactly what `record` wrote.
+    static func outputsMatch(_ stage: Stage, _ current: (outs: [String: Artifact?], metrics: [String: Artifact?]), _ record: RunRecord) -> Bool {
         let recOuts = Dictionary(record.outputs.map { ($0.path, $0.oid) }, uniquingKeysWith: { a, _ in a })
         let recMetrics = Dictionary(record.metricFiles.map { ($0.path, $0.oid) }, uniquingKeysWith: { a, _ in a })
         for o in stage.outs {
-            guard let cur = outs[o] ?? nil, let want = recOuts[o] ?? nil, cur.oid == want else { return false }
+            guard let cur = current.outs[o] ?? nil, let want = recOuts[o] ?? nil, cur.oid == want else { return false }
         }
         for m in stage.metrics {
-            guard let cur = metrics[m] ?? nil, let want = recMetrics[m] ?? nil, cur.oid == want else { return false }
+            guard let cur = current.metrics[m] ?? nil, let want = recMetrics[m] ?? nil, cur.oid == want else { return false }
         }
         return true
     }

@@ -111,7 +111,8 @@ public final class Runner {
             let inputs = try probe.inputs(stage)
             let hits = try journal.records(withKey: inputs.key).map(\.record)
 
-            if !options.force, let hit = try hits.first(where: { try probe.outputsMatch(stage, $0) }) {
+            let current = hits.isEmpty ? nil : try probe.outputs(stage)
+            if !options.force, let current, let hit = hits.first(where: { Probe.outputsMatch(stage, current, $0) }) {
                 if options.dryRun && !upstreamChanging.isEmpty {
                     report(.wouldFollow(stage: stage.name, upstream: upstreamChanging))
                     changing.insert(stage.name)
