@@ -56,6 +56,8 @@ public struct RunSummary: Sendable {
     public var attached: [String: Int] = [:]
     /// Files to commit so that the records attach: pointers, metrics files, .gitignore files.
     public var toCommit: [String] = []
+    /// Whether git-mlops' post-commit hook is installed (else records attach at the next command).
+    public var hookInstalled = true
 
     /// Lines printed after the stages.
     public var closingLines: [String] {
@@ -66,6 +68,7 @@ public struct RunSummary: Sendable {
         if pending > 0 {
             out.append("recorded \(pending) run\(pending == 1 ? "" : "s"); \(pending == 1 ? "it attaches" : "they attach") to the commit that holds these results")
             if !toCommit.isEmpty { out.append("hint: git add \(toCommit.joined(separator: " ")) && git commit") }
+            if !hookInstalled { out.append("hint: `git mlops hooks install` attaches run records when you commit") }
         }
         return out
     }
@@ -152,6 +155,8 @@ public final class Runner {
         }
         var seen = Set<String>()
         summary.toCommit = summary.toCommit.filter { seen.insert($0).inserted }
+        let hook = (try? FS.readText(Hooks.directory(repo) + "/post-commit")) ?? ""
+        summary.hookInstalled = hook.contains("git mlops hook post-commit")
         return summary
     }
 

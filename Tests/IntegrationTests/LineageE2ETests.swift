@@ -298,6 +298,7 @@ import Testing
             b: done in X s
             recorded 2 runs; they attach to the commit that holds these results
             hint: git add a.out.mlops .gitignore b.out.mlops && git commit
+            hint: `git mlops hooks install` attaches run records when you commit
 
             """)
         let unknown = try s.run(["git", "mlops", "run", "zz"], in: repo)
