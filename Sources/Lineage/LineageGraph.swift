@@ -114,7 +114,7 @@ public struct LineageGraph: Sendable {
         let bytes: [UInt8]?
         if let commit { bytes = try repo.git.file(rel, in: commit) } else { bytes = try? FS.readFile(repo.absolute(rel)) }
         guard let bytes else {
-            throw MLOpsError("\(rel) is not tracked at \(rev ?? "the workspace")",
+            throw MLOpsError("\(rel) is not tracked \(rev.map { "at \($0)" } ?? "in the workspace")",
                              hint: "name a file tracked by git-mlops (a path with a .mlops pointer) or by git")
         }
         return Artifact(path: rel, oid: ObjectID.hashing(bytes), size: Int64(bytes.count), type: "file", blob: GitRepository.blobID(bytes).hex)
