@@ -36,8 +36,9 @@ public final class History {
                 var rel = try repo.relativePath(filter, cwd: cwd)
                 if rel.hasSuffix(".mlops") { rel = String(rel.dropLast(6)) }
                 include = { $0.paths.contains { Pipeline.overlaps($0, rel) } }
-                let quoted = JSON.string(rel).canonical
-                needle = String(quoted.dropFirst().dropLast())
+                // Overlapping paths share their first component: notes without it cannot match.
+                let first = String(rel.split(separator: "/").first ?? Substring(rel))
+                needle = "\"path\":" + String(JSON.string(first).canonical.dropLast())
             }
         }
         var entries = Array(journal.pending().reversed().filter { include($0.record) })

@@ -103,6 +103,8 @@ import Testing
         #expect(logJSON.array?.map { $0["commit"]?.string ?? "" }.filter { $0 == v1 }.count == 2)
         #expect(try JSON.parse(try s.ok(["git", "mlops", "log", "prepare", "--json"], in: repo).stdout).array?.count == 1)
         #expect(try JSON.parse(try s.ok(["git", "mlops", "log", "model.npy", "--json"], in: repo).stdout).array?.count == 2)
+        #expect(try JSON.parse(try s.ok(["git", "mlops", "log", "data/prepared/train.npy", "--json"], in: repo).stdout).array?.count == 3)
+        #expect(try JSON.parse(try s.ok(["git", "mlops", "log", "data/raw.csv", "-n", "5", "--json"], in: repo).stdout).array?.count == 1)
         let show = try s.ok(["git", "mlops", "metrics", "show", "HEAD~1", "HEAD"], in: repo).stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         #expect(show == [["file", "metric", "HEAD~1", "HEAD"], ["metrics.json", "epochs", "20", "20"], ["metrics.json", "mse", "\(oldMSE)", "\(newMSE)"]])
 
