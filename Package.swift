@@ -51,6 +51,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "StoreTests", dependencies: ["Store", "MLOpsBasics"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics"]),
+        .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics"]),
         .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "GitBridge", "Transfer", "MLOpsBasics"]),
         .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.

@@ -135,7 +135,7 @@ public enum IndexFormat {
         return (count, Int64(base.loadLE(UInt64.self, at: 16)))
     }
 
-    static func entry(_ base: UnsafeRawPointer, _ i: Int) -> IndexEntry {
+    public static func entry(_ base: UnsafeRawPointer, _ i: Int) -> IndexEntry {
         let p = base + headerSize + i * entrySize
         return IndexEntry(id: ObjectID(bytes: p),
                           offset: Int64(p.loadLE(UInt64.self, at: 32)),

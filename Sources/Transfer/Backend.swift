@@ -1,0 +1,188 @@
+import Foundation
+import MLOpsBasics
+
+/// A file on a remote (key relative to the remote's root).
+public struct RemoteFile: Sendable, Equatable {
+    public var name: String
+    public var size: Int64
+    public var modified: Date
+    public init(name: String, size: Int64, modified: Date) { self.name = name; self.size = size; self.modified = modified }
+}
+
+/// Where a remote keeps its files: a directory, an S3 prefix, or memory (tests). Backends only move
+/// bytes; retries, parallelism, verification and progress live in `Transfer`.
+///
+/// Every write is all-or-nothing: a reader sees a complete file or none.
+public protocol RemoteBackend: AnyObject, Sendable {
+    /// The remote's URL, for messages.
+    var url: String { get }
+    /// Files whose name starts with `prefix` (e.g. `packs/`).
+    func list(prefix: String) throws -> [RemoteFile]
+    func get(_ name: String) throws -> [UInt8]
+    func get(_ name: String, range: Range<Int64>) throws -> [UInt8]
+    func put(_ name: String, bytes: [UInt8]) throws
+    /// Uploads a local file without loading it whole into memory.
+    func putFile(_ name: String, from path: String) throws
+    func delete(_ name: String) throws
+    /// Whether an error is worth retrying (timeouts, 5xx, connection resets).
+    func isRetriable(_ error: Error) -> Bool
+}
+
+/// A remote that is a directory on a mounted file system.
+public final class DirectoryBackend: RemoteBackend, @unchecked Sendable {
+    public let root: String
+    public var url: String { root }
+    /// fsync written files (on by default: a remote is where backups live).
+    public var durable = true
+
+    public init(root: String, create: Bool = true) throws {
+        self.root = root
+        if create { try FS.mkdirs(root) }
+        guard FS.isDirectory(root) else {
+            throw MLOpsError("remote directory \(root) does not exist", hint: "create it, or fix the remote's URL with `git mlops remote add`")
+        }
+    }
+
+    private func path(_ name: String) -> String { root + "/" + name }
+
+    public func list(prefix: String) throws -> [RemoteFile] {
+        let dir = dirname(prefix), start = basename(prefix)
+        let full = dir.isEmpty ? root : path(dir)
+        guard FS.isDirectory(full) else { return [] }
+        return try FS.listDirectory(full).compactMap { e in
+            guard e.kind == .file, e.name.hasPrefix(start), !e.name.hasPrefix(".tmp-"),
+                  let st = FS.lstat(full + "/" + e.name) else { return nil }
+            return RemoteFile(name: (dir.isEmpty ? "" : dir + "/") + e.name, size: st.size,
+                              modified: Date(timeIntervalSince1970: Double(st.mtimeNs) / 1e9))
+        }.sorted { $0.name < $1.name }
+    }
+
+    public func get(_ name: String) throws -> [UInt8] {
+        do { return try FS.readFile(path(name)) } catch let e as SystemError where e.errno == ENOENT {
+            throw RemoteNotFound(url: url, name: name)
+        }
+    }
+
+    public func get(_ name: String, range: Range<Int64>) throws -> [UInt8] {
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(path(name), O_RDONLY) } catch let e as SystemError where e.errno == ENOENT {
+            throw RemoteNotFound(url: url, name: name)
+        }
+        defer { fd.close() }
+        let bytes = try fd.pread(count: Int(range.count), offset: range.lowerBound)
+        guard bytes.count == range.count else { throw MLOpsError("\(url)/\(name) is shorter than expected", hint: "the remote file is truncated; run `git mlops gc --remote` after restoring it") }
+        return bytes
+    }
+
+    public func put(_ name: String, bytes: [UInt8]) throws {
+        try FS.mkdirs(dirname(path(name)))
+        let tmp = dirname(path(name)) + "/.tmp-\(basename(name))-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode: 0o444)
+        do {
+            try fd.writeAll(bytes)
+            if durable { try fd.sync() }
+            fd.close()
+            try FS.rename(tmp, path(name))
+        } catch { fd.close(); try? FS.remove(tmp); throw error }
+    }
+
+    public func putFile(_ name: String, from source: String) throws {
+        try FS.mkdirs(dirname(path(name)))
+        let tmp = dirname(path(name)) + "/.tmp-\(basename(name))-\(UInt32.random(in: 0...UInt32.max))"
+        let src = try FileDescriptor.open(source, O_RDONLY)
+        defer { src.close() }
+        let dst = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode: 0o444)
+        do {
+            try copyFile(from: src, to: dst)
+            if durable { try dst.sync() }
+            dst.close()
+            try FS.rename(tmp, path(name))
+        } catch { dst.close(); try? FS.remove(tmp); throw error }
+    }
+
+    private func copyFile(from src: FileDescriptor, to dst: FileDescriptor) throws {
+        let cap = 4 << 20
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: cap, alignment: 64)
+        defer { buf.deallocate() }
+        while true {
+            let n = try src.read(into: buf, count: cap)
+            if n == 0 { break }
+            try dst.write(UnsafeRawBufferPointer(start: buf, count: n))
+        }
+    }
+
+    public func delete(_ name: String) throws { try FS.remove(path(name)) }
+
+    public func isRetriable(_ error: Error) -> Bool {
+        if let e = error as? SystemError { return [EINTR, EAGAIN, EIO, ETIMEDOUT].contains(e.errno) }
+        return false
+    }
+}
+
+/// A remote held in memory: core tests run the whole transfer logic without disk or network.
+public final class MemoryBackend: RemoteBackend, @unchecked Sendable {
+    public let url = "memory://"
+    private let lock = NSLock()
+    private var files: [String: ([UInt8], Date)] = [:]
+    /// Fail this many calls from now on with a retriable error (fault injection).
+    public var failNext = 0
+    public private(set) var calls = 0
+
+    public init() {}
+
+    struct Flaky: Error {}
+
+    private func step() throws {
+        lock.lock(); defer { lock.unlock() }
+        calls += 1
+        if failNext > 0 { failNext -= 1; throw Flaky() }
+    }
+
+    public func list(prefix: String) throws -> [RemoteFile] {
+        try step()
+        lock.lock(); defer { lock.unlock() }
+        return files.filter { $0.key.hasPrefix(prefix) }.map { RemoteFile(name: $0.key, size: Int64($0.value.0.count), modified: $0.value.1) }
+            .sorted { $0.name < $1.name }
+    }
+
+    public func get(_ name: String) throws -> [UInt8] {
+        try step()
+        lock.lock(); defer { lock.unlock() }
+        guard let f = files[name] else { throw RemoteNotFound(url: url, name: name) }
+        return f.0
+    }
+
+    public func get(_ name: String, range: Range<Int64>) throws -> [UInt8] {
+        let all = try get(name)
+        return Array(all[Int(range.lowerBound)..<Int(min(range.upperBound, Int64(all.count)))])
+    }
+
+    public func put(_ name: String, bytes: [UInt8]) throws {
+        try step()
+        lock.lock(); files[name] = (bytes, Date()); lock.unlock()
+    }
+
+    public func putFile(_ name: String, from path: String) throws { try put(name, bytes: try FS.readFile(path)) }
+
+    public func delete(_ name: String) throws {
+        try step()
+        lock.lock(); files[name] = nil; lock.unlock()
+    }
+
+    public func isRetriable(_ error: Error) -> Bool { error is Flaky }
+
+    /// Test helpers.
+    public func corrupt(_ name: String, at offset: Int) {
+        lock.lock(); files[name]?.0[offset] ^= 0xff; lock.unlock()
+    }
+    public func age(_ name: String, by seconds: TimeInterval) {
+        lock.lock(); if let f = files[name] { files[name] = (f.0, f.1.addingTimeInterval(-seconds)) }; lock.unlock()
+    }
+    public var names: [String] { lock.lock(); defer { lock.unlock() }; return files.keys.sorted() }
+}
+
+public struct RemoteNotFound: Error, CustomStringConvertible {
+    public let url: String
+    public let name: String
+    public var description: String { "\(url): \(name) does not exist" }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import MLOpsBasics
+import Store
+
+/// A remote's packs as this process sees them: names, sizes, ages, and their indexes (downloaded once
+/// and cached locally: an index never changes once written).
+///
+/// Remote layout (format 1): `mlops-remote` (the text `git-mlops remote 1`), `packs/NAME.pack`,
+/// `packs/NAME.idx`, and `trash/NAME.idx` for packs gc has retired but not yet deleted. A pack whose
+/// index is not in `packs/` is invisible: that is how a push makes a pack appear all at once.
+public final class RemoteStore: @unchecked Sendable {
+    public let backend: RemoteBackend
+    public let retry: RetryPolicy
+    let cacheDir: String
+    let parallelism: Int
+
+    public static let marker = "mlops-remote"
+    public static let markerText = "git-mlops remote 1\n"
+
+    public struct Pack: Sendable {
+        public var name: String
+        public var size: Int64
+        public var modified: Date
+        public var entries: [IndexEntry]
+    }
+
+    /// `cacheDir` keeps downloaded indexes (e.g. `.git/mlops/remotes/NAME`).
+    public init(backend: RemoteBackend, cacheDir: String, retry: RetryPolicy = RetryPolicy(), parallelism: Int = 4) throws {
+        self.backend = backend
+        self.cacheDir = cacheDir
+        self.retry = retry
+        self.parallelism = parallelism
+        try FS.mkdirs(cacheDir)
+    }
+
+    /// Checks the remote's format marker; writes it when `create` and the remote is empty.
+    public func checkFormat(create: Bool) throws {
+        let listing = try retry.run(backend, "list", "") { try backend.list(prefix: RemoteStore.marker) }
+        if listing.contains(where: { $0.name == RemoteStore.marker }) {
+            let text = String(decoding: try retry.run(backend, "read", RemoteStore.marker) { try backend.get(RemoteStore.marker) }, as: UTF8.self)
+            guard text == RemoteStore.markerText else {
+                throw MLOpsError("\(backend.url) holds data in an unknown format (\(text.trimmingCharacters(in: .whitespacesAndNewlines)))",
+                                 hint: "upgrade git-mlops, or point the remote at another location")
+            }
+        } else if create {
+            try retry.run(backend, "write", RemoteStore.marker) { try backend.put(RemoteStore.marker, bytes: Array(RemoteStore.markerText.utf8)) }
+        }
+    }
+
+    /// Every visible pack with its index. Missing indexes are downloaded (in parallel) and verified.
+    public func packs() throws -> [Pack] {
+        let files = try retry.run(backend, "list", "packs/") { try backend.list(prefix: "packs/") }
+        let sizes = Dictionary(files.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let names = files.compactMap { f -> String? in
+            guard f.name.hasSuffix(".idx") else { return nil }
+            let n = String(f.name.dropFirst("packs/".count).dropLast(4))
+            return sizes["packs/\(n).pack"] != nil ? n : nil
+        }
+        try parallel(names.count, width: parallelism) { [self] i in
+            let n = names[i]
+            let local = "\(cacheDir)/\(n).idx"
+            if FS.exists(local) { return }
+            let bytes = try retry.run(backend, "download", "packs/\(n).idx") { try backend.get("packs/\(n).idx") }
+            let ok = bytes.withUnsafeBytes { IndexFormat.validate($0, checksum: true) != nil }
+            guard ok else {
+                throw MLOpsError("\(backend.url)/packs/\(n).idx is corrupt", hint: "run `git mlops gc --remote` from a clone that has the data to rebuild it, or delete that pack on the remote")
+            }
+            try FS.writeAtomic(local, bytes, durable: false)
+        }
+        // Forget cached indexes of packs that are gone.
+        let keep = Set(names.map { $0 + ".idx" })
+        for e in (try? FS.listDirectory(cacheDir)) ?? [] where e.name.hasSuffix(".idx") && !keep.contains(e.name) {
+            try? FS.remove("\(cacheDir)/\(e.name)")
+        }
+        return try names.map { n in
+            let idx = try PackIndexFile(path: "\(cacheDir)/\(n).idx")
+            let pack = sizes["packs/\(n).pack"]!
+            guard pack.size == idx.packSize else {
+                throw MLOpsError("\(backend.url)/packs/\(n).pack is \(pack.size) bytes but its index says \(idx.packSize)",
+                                 hint: "the pack is damaged; push again from a clone that has the data, then run `git mlops gc --remote`")
+            }
+            return Pack(name: n, size: pack.size, modified: pack.modified, entries: idx.entries)
+        }
+    }
+
+    /// Where each of `ids` is on the remote. Scans every index once; memory stays proportional to `ids`.
+    public func locate(_ ids: Set<ObjectID>, in packs: [Pack]) -> [ObjectID: (pack: String, entry: IndexEntry)] {
+        var out: [ObjectID: (String, IndexEntry)] = [:]
+        for p in packs {
+            for e in p.entries where ids.contains(e.id) && out[e.id] == nil { out[e.id] = (p.name, e) }
+        }
+        return out
+    }
+}
+
+/// Reads a pack index file into memory (remote indexes are small and read once).
+struct PackIndexFile {
+    let entries: [IndexEntry]
+    let packSize: Int64
+
+    init(path: String) throws {
+        let bytes = try FS.readFile(path)
+        guard let (count, size) = bytes.withUnsafeBytes({ IndexFormat.validate($0, checksum: false) }) else {
+            throw MLOpsError("\(path) is not a valid pack index", hint: "delete it; it is downloaded again")
+        }
+        packSize = size
+        entries = bytes.withUnsafeBytes { p in (0..<count).map { IndexFormat.entry(p.baseAddress!, $0) } }
+    }
+}

@@ -1,0 +1,246 @@
+import Foundation
+import MLOpsBasics
+import Store
+
+/// Moves objects between the local store and a remote. Orchestration only: what is missing, which
+/// packs to send or read, in what ranges, how many at once, verification, retries and progress.
+public final class Transfer: @unchecked Sendable {
+    public let store: Store
+    public let remote: RemoteStore
+    public var progress: ProgressMeter?
+    /// Range reads closer than this are merged into one request.
+    public var mergeGap: Int64 = 1 << 20
+    /// Largest single range request.
+    public var maxRange: Int64 = 16 << 20
+
+    public init(store: Store, remote: RemoteStore) {
+        self.store = store
+        self.remote = remote
+    }
+
+    var backend: RemoteBackend { remote.backend }
+
+    // MARK: Push
+
+    public struct PushReport: Sendable {
+        public var objects = 0
+        public var bytes: Int64 = 0
+        public var packs = 0
+        public var alreadyThere = 0
+    }
+
+    /// Sends every object of `ids` the remote lacks. Whole local packs go as they are when the remote
+    /// needs all of them; the rest is copied into new packs. Each pack is uploaded before its index.
+    public func push(_ ids: Set<ObjectID>) throws -> PushReport {
+        var report = PushReport()
+        try remote.checkFormat(create: true)
+        let packs = try remote.packs()
+        let there = remote.locate(ids, in: packs)
+        report.alreadyThere = there.count
+        var need = ids.subtracting(there.keys)
+        guard !need.isEmpty else { return report }
+
+        let absent = need.filter { !store.contains($0) }
+        if !absent.isEmpty {
+            throw MLOpsError("\(absent.count) objects to push are neither in the local cache nor on \(backend.url) (e.g. \(absent.first!.short))",
+                             hint: "fetch them from the remote that has them (`git mlops fetch OTHER`), then push again")
+        }
+
+        struct Upload { var name: String; var packPath: String; var index: [UInt8]; var temporary: Bool; var bytes: Int64; var objects: Int }
+        var uploads: [Upload] = []
+        for name in store.packNames {
+            let entries = try store.indexEntries(pack: name)
+            guard !entries.isEmpty, entries.allSatisfy({ need.contains($0.id) }) else { continue }
+            let idx = try FS.readFile("\(store.packsDir)/\(name).idx")
+            let size = FS.stat(store.packPath(name))?.size ?? 0
+            uploads.append(Upload(name: name, packPath: store.packPath(name), index: idx, temporary: false, bytes: size, objects: entries.count))
+            for e in entries { need.remove(e.id) }
+        }
+        // What is left lives in packs the remote should not get whole: copy those records into new packs.
+        var builder: PackBuilder?
+        defer { builder?.discard() }
+        let locations = need.compactMap { store.locate($0) }.sorted { ($0.pack.name, $0.entry.offset) < ($1.pack.name, $1.entry.offset) }
+        func seal() throws {
+            guard let b = builder else { return }
+            let idx = try b.finish()
+            uploads.append(Upload(name: b.name, packPath: b.path, index: idx, temporary: true, bytes: b.size, objects: b.entries.count))
+            builder = nil
+        }
+        for loc in locations {
+            if builder == nil { builder = try PackBuilder(directory: store.tmpDir) }
+            try builder!.append(record: try loc.pack.readRecord(loc.entry), entry: loc.entry)
+            if builder!.size >= PackFormat.targetPackSize { try seal() }
+        }
+        try seal()
+        defer { for u in uploads where u.temporary { try? FS.remove(u.packPath) } }
+
+        let lock = NSLock()
+        try parallel(uploads.count, width: remote.parallelism) { [self] i in
+            let u = uploads[i]
+            try remote.retry.run(backend, "upload", "packs/\(u.name).pack") { try backend.putFile("packs/\(u.name).pack", from: u.packPath) }
+            try remote.retry.run(backend, "upload", "packs/\(u.name).idx") { try backend.put("packs/\(u.name).idx", bytes: u.index) }
+            progress?.add(bytes: u.bytes, items: u.objects)
+            lock.lock()
+            report.objects += u.objects
+            report.bytes += u.bytes
+            report.packs += 1
+            lock.unlock()
+        }
+        return report
+    }
+
+    // MARK: Fetch
+
+    public struct FetchReport: Sendable {
+        public var objects = 0
+        public var bytes: Int64 = 0
+        public var wholePacks = 0
+        public var rangeRequests = 0
+        /// Wanted but on neither side.
+        public var missing: [ObjectID] = []
+    }
+
+    /// Fetches everything needed to rebuild `roots` that the local store lacks: roots first, then what
+    /// their manifests list, level by level. Only needed objects are read (merged range reads), except
+    /// that a pack needed almost whole is downloaded whole. Every object is verified before it is kept.
+    public func fetch(roots: [ObjectID]) throws -> FetchReport {
+        var report = FetchReport()
+        try remote.checkFormat(create: false)
+        let packs = try remote.packs()
+        let packByName = Dictionary(packs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var level = Set(roots)
+        var seen = Set<ObjectID>()
+        while !level.isEmpty {
+            seen.formUnion(level)
+            let wanted = level.filter { !store.contains($0) }
+            let have = level.subtracting(wanted)
+            var next = Set<ObjectID>()
+            // Children of what is already local may still be missing (an interrupted fetch).
+            for id in have { next.formUnion(children(of: id)) }
+            if !wanted.isEmpty {
+                let found = remote.locate(Set(wanted), in: packs)
+                report.missing += wanted.filter { found[$0] == nil }
+                try download(found, packs: packByName, report: &report)
+                for id in found.keys { next.formUnion(children(of: id)) }
+            }
+            level = next.subtracting(seen)
+        }
+        return report
+    }
+
+    /// Ids listed by a manifest object held locally (empty for chunks).
+    func children(of id: ObjectID) -> [ObjectID] {
+        guard let loc = store.locate(id), loc.entry.kind != .chunk, let bytes = try? store.read(loc) else { return [] }
+        switch loc.entry.kind {
+        case .fileManifest: return (try? FileManifest.decode(bytes, id: id).chunks.map(\.id)) ?? []
+        case .dirManifest: return (try? DirManifest.decodeTop(bytes, id: id).pieces.map(\.id)) ?? []
+        case .dirPiece: return (try? DirManifest.decodePiece(bytes, id: id).map(\.id)) ?? []
+        case .chunk: return []
+        }
+    }
+
+    private func download(_ found: [ObjectID: (pack: String, entry: IndexEntry)], packs: [String: RemoteStore.Pack],
+                          report: inout FetchReport) throws {
+        var byPack: [String: [IndexEntry]] = [:]
+        for (_, v) in found { byPack[v.pack, default: []].append(v.entry) }
+        enum Job { case whole(RemoteStore.Pack); case range(pack: String, range: Range<Int64>, entries: [IndexEntry]) }
+        var jobs: [Job] = []
+        for (name, entries) in byPack.sorted(by: { $0.key < $1.key }) {
+            let pack = packs[name]!
+            let wanted = entries.reduce(Int64(0)) { $0 + Int64($1.recordSize) }
+            if !store.hasPack(name) && wanted * 10 >= (pack.size - Int64(PackFormat.headerSize)) * 9 {
+                jobs.append(.whole(pack))
+                continue
+            }
+            var cur: [IndexEntry] = []
+            var start: Int64 = 0, end: Int64 = 0
+            for e in entries.sorted(by: { $0.offset < $1.offset }) {
+                let eEnd = e.offset + Int64(e.recordSize)
+                if !cur.isEmpty && e.offset - end <= mergeGap && eEnd - start <= maxRange {
+                    cur.append(e); end = eEnd
+                } else {
+                    if !cur.isEmpty { jobs.append(.range(pack: name, range: start..<end, entries: cur)) }
+                    cur = [e]; start = e.offset; end = eEnd
+                }
+            }
+            if !cur.isEmpty { jobs.append(.range(pack: name, range: start..<end, entries: cur)) }
+        }
+        let writer = store.writer()
+        let lock = NSLock()
+        var local = FetchReport()
+        do {
+            try parallel(jobs.count, width: remote.parallelism) { [self] i in
+                switch jobs[i] {
+                case .whole(let pack):
+                    let n = try downloadWholePack(pack)
+                    lock.lock(); local.objects += n; local.bytes += pack.size; local.wholePacks += 1; lock.unlock()
+                case .range(let pack, let range, let entries):
+                    let bytes = try remote.retry.run(backend, "read", "packs/\(pack).pack") {
+                        try backend.get("packs/\(pack).pack", range: range)
+                    }
+                    guard bytes.count == range.count else {
+                        throw MLOpsError("\(backend.url)/packs/\(pack).pack: short read", hint: "run the command again")
+                    }
+                    for e in entries {
+                        let off = Int(e.offset - range.lowerBound)
+                        let record = Array(bytes[off..<(off + e.recordSize)])
+                        try verify(record: record, entry: e, pack: pack)
+                        try record.withUnsafeBytes { r in
+                            _ = try writer.putStored(id: e.id, kind: e.kind, codec: e.codec, rawSize: e.rawSize,
+                                                     stored: UnsafeRawBufferPointer(rebasing: r[PackFormat.recordHeaderSize...]))
+                        }
+                    }
+                    progress?.add(bytes: Int64(range.count), items: entries.count)
+                    lock.lock(); local.objects += entries.count; local.bytes += Int64(range.count); local.rangeRequests += 1; lock.unlock()
+                }
+            }
+            try writer.finish()
+        } catch {
+            // What was verified is kept: a fetch run again resumes from there.
+            try? writer.finish()
+            throw error
+        }
+        report.objects += local.objects
+        report.bytes += local.bytes
+        report.wholePacks += local.wholePacks
+        report.rangeRequests += local.rangeRequests
+    }
+
+    /// Checks a record read from a remote: its header matches the index row and its content its id.
+    func verify(record: [UInt8], entry: IndexEntry, pack: String) throws {
+        do {
+            _ = try store.decode(record: record, entry: entry, pack: pack)
+        } catch let e as CorruptObjectError {
+            throw MLOpsError("\(backend.url)/packs/\(pack).pack: object \(e.id.hex) is corrupt (\(e.reason))",
+                             hint: "nothing was written for it; push it again from a clone that has it")
+        }
+    }
+
+    /// Downloads a pack in ranges to a temporary file, verifies every object and adopts it whole.
+    private func downloadWholePack(_ pack: RemoteStore.Pack) throws -> Int {
+        let tmp = "\(store.tmpDir)/fetch-\(pack.name).pack"
+        let fd = try FileDescriptor.open(tmp, O_RDWR | O_CREAT | O_TRUNC, mode: 0o644)
+        var keep = false
+        defer { fd.close(); if !keep { try? FS.remove(tmp) } }
+        var off: Int64 = 0
+        while off < pack.size {
+            let r = off..<min(pack.size, off + maxRange)
+            let bytes = try remote.retry.run(backend, "read", "packs/\(pack.name).pack") { try backend.get("packs/\(pack.name).pack", range: r) }
+            guard bytes.count == r.count else { throw MLOpsError("\(backend.url)/packs/\(pack.name).pack: short read", hint: "run the command again") }
+            try fd.writeAll(bytes)
+            off += Int64(bytes.count)
+            progress?.add(bytes: Int64(bytes.count))
+        }
+        let header = try fd.pread(count: PackFormat.headerSize, offset: 0)
+        guard header == PackFormat.header() else {
+            throw MLOpsError("\(backend.url)/packs/\(pack.name).pack has a bad header", hint: "the pack is damaged; push its data again from a clone that has it")
+        }
+        for e in pack.entries {
+            try verify(record: try fd.pread(count: e.recordSize, offset: e.offset), entry: e, pack: pack.name)
+        }
+        try store.installPack(name: pack.name, from: tmp, index: IndexFormat.encode(pack.entries, packSize: pack.size))
+        keep = true
+        progress?.add(bytes: 0, items: pack.entries.count)
+        return pack.entries.count
+    }
+}
