@@ -3,9 +3,11 @@ import ArgumentParser
 /// Commands of the remote layer (push, fetch, pull, remote) and hooks.
 var remoteCommands: [ParsableCommand.Type] { [Remote.self, Push.self, Fetch.self, Pull.self, HooksCommand.self, HookCommand.self] }
 /// Commands of the lineage layer (stage, run, log, lineage, params, metrics, reproduce).
-var lineageCommands: [ParsableCommand.Type] { [] }
+var lineageCommands: [ParsableCommand.Type] {
+    [StageCommand.self, Run.self, Log.self, LineageCommand.self, ParamsCommand.self, MetricsCommand.self, Reproduce.self]
+}
 
 /// What `git mlops hook NAME ARGS...` runs, by hook name.
 var hookHandlers: [String: ([String]) throws -> Void] {
-    ["pre-push": prePushHook]
+    ["pre-push": prePushHook, "post-commit": postCommitHook]
 }

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Lineage
+import MLOpsBasics
+import Workspace
+
+struct ParamsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "params",
+        abstract: "Compare parameters between revisions.",
+        subcommands: [Diff.self])
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show params that differ between two revisions (default HEAD and the workspace).",
+            discussion: "Params are every key of params.yaml and the FILE:key params stages name. One revision compares it with the workspace.")
+
+        @Argument(help: "Up to two revisions (`workspace` names the working tree).")
+        var revisions: [String] = []
+
+        @Flag(name: .shortAndLong, help: "Show unchanged params too.")
+        var all = false
+
+        @OptionGroup var output: JSONOption
+
+        func validate() throws {
+            if revisions.count > 2 { throw ValidationError("give at most two revisions") }
+        }
+
+        func run() throws {
+            let history = History(repo: try Repo.open())
+            let a = try history.side(revisions.first ?? "HEAD")
+            let b = try history.side(revisions.count == 2 ? revisions[1] : nil)
+            let rows = Compare.params(try history.params(at: a), try history.params(at: b), all: all)
+            if output.json {
+                printJSON(Compare.json(rows, from: a.label, to: b.label, key: "params"))
+            } else if !rows.isEmpty {
+                print(Compare.paramsTable(rows, a.label, b.label), terminator: "")
+            }
+        }
+    }
+}

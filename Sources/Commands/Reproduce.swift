@@ -1,0 +1,51 @@
+import ArgumentParser
+import Lineage
+import MLOpsBasics
+import Workspace
+
+struct Reproduce: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Re-run recorded runs in a temporary worktree and compare their outputs with the records.",
+        discussion: """
+            REV reproduces the runs that made what REV holds (one per stage); REV:STAGE one stage's run.
+            Inputs come from the cache (or the default remote), params are the recorded values. Your
+            workspace, index, branches and notes are not touched; the worktree is removed afterwards.
+            """)
+
+    @Argument(help: "REV or REV:STAGE.")
+    var target: String
+
+    @Flag(name: .long, help: "Exit non-zero unless every output is identical to the record.")
+    var verify = false
+
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let reproducer = Reproducer(repo: try Repo.open())
+        reproducer.commandOutputToStderr = output.json
+        let (rev, stage) = reproducer.split(target)
+        let entries = try reproducer.select(rev: rev, stage: stage)
+        let results = try reproducer.reproduce(entries, starting: { e in
+            if !output.json {
+                Terminal.out("\(e.record.stage): reproducing run \(e.record.shortID) of \(e.commit?.short ?? "?") in a temporary worktree")
+            }
+        }, finished: { r in
+            if !output.json { Terminal.out(String(r.text.dropLast())) }
+        })
+        for p in reproducer.journal.problems { Terminal.warn(p.description) }
+        if output.json {
+            printJSON(.array(results.map(\.json)))
+        } else {
+            if results.count > 1 {
+                let identical = results.filter { $0.verdict == .identical }.count
+                let failed = results.filter { if case .failed = $0.verdict { return true }; return false }.count
+                var parts = ["\(identical) identical"]
+                if results.count - identical - failed > 0 { parts.append("\(results.count - identical - failed) differ") }
+                if failed > 0 { parts.append("\(failed) failed") }
+                Terminal.out("\(results.count) runs reproduced: \(parts.joined(separator: ", "))")
+            }
+        }
+        let failed = results.contains { if case .failed = $0.verdict { return true }; return false }
+        if failed || (verify && results.contains { $0.verdict != .identical }) { throw ExitCode(1) }
+    }
+}

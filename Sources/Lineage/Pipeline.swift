@@ -1,0 +1,375 @@
+import MLOpsBasics
+import Yams
+
+/// A parameter a stage reads: a key path in a YAML or JSON file.
+public struct ParamRef: Hashable, Sendable, Comparable {
+    /// Repository-relative path of the file.
+    public var file: String
+    /// Dotted key path (`train.lr`); empty for the whole file.
+    public var key: String
+
+    public init(file: String, key: String) {
+        self.file = file
+        self.key = key
+    }
+
+    /// The name records and tables use: `train.lr` for `params.yaml` at the root, `FILE:key` otherwise.
+    public var name: String { file == Pipeline.defaultParamsFile ? key : file + ":" + key }
+
+    public static func < (a: ParamRef, b: ParamRef) -> Bool { a.name < b.name }
+}
+
+/// A stage as written in `mlops.yaml`: paths relative to its `wdir`, params as written.
+public struct StageSpec: Equatable, Sendable {
+    public var name: String
+    public var cmd: String
+    public var wdir: String?
+    public var deps: [String]
+    public var params: [String]
+    public var outs: [String]
+    public var metrics: [String]
+
+    public init(name: String, cmd: String, wdir: String? = nil, deps: [String] = [], params: [String] = [],
+                outs: [String] = [], metrics: [String] = []) {
+        self.name = name; self.cmd = cmd; self.wdir = wdir
+        self.deps = deps; self.params = params; self.outs = outs; self.metrics = metrics
+    }
+}
+
+/// A stage with every path made repository-relative.
+public struct Stage: Equatable, Sendable {
+    public var name: String
+    public var cmd: String
+    /// Where the command runs, repository-relative; empty for the root.
+    public var wdir: String
+    public var deps: [String]
+    public var params: [ParamRef]
+    /// Outputs stored in the cache with `PATH.mlops` pointers.
+    public var outs: [String]
+    /// Metrics files (JSON or YAML), kept in git; their values go into run records.
+    public var metrics: [String]
+    public var spec: StageSpec
+
+    /// Everything the stage writes.
+    public var writes: [String] { outs + metrics }
+}
+
+/// The pipeline declared in `mlops.yaml`:
+///
+///     stages:
+///       train:
+///         cmd: python3 train.py
+///         deps: [train.py, data/prepared]
+///         params: [train.lr, "config.json:model.depth"]
+///         outs: [model.npy]
+///         metrics: [metrics.json]
+///         wdir: .            (optional; paths and the command are relative to it)
+public struct Pipeline: Equatable, Sendable {
+    public static let fileName = "mlops.yaml"
+    public static let defaultParamsFile = "params.yaml"
+    static let stageKeys = ["cmd", "deps", "params", "outs", "metrics", "wdir"]
+
+    /// Stages in file order.
+    public var stages: [Stage]
+
+    public init(stages: [Stage]) { self.stages = stages }
+
+    public func stage(_ name: String) -> Stage? { stages.first { $0.name == name } }
+
+    /// Reads `mlops.yaml` at the repository root; nil when there is none.
+    public static func load(root: String) throws -> Pipeline? {
+        let path = root + "/" + fileName
+        guard FS.exists(path) else { return nil }
+        return try parse(try FS.readText(path))
+    }
+
+    /// Like `load`, but a missing file is an error that says how to create one.
+    public static func require(root: String) throws -> Pipeline {
+        guard let p = try load(root: root) else {
+            throw MLOpsError("no \(fileName) in \(root)", hint: "declare a stage with `git mlops stage add -n NAME -d DEP -o OUT -- CMD`")
+        }
+        return p
+    }
+
+    // MARK: Parsing
+
+    /// Parses and validates the text of `mlops.yaml`. `path` names the file in errors.
+    public static func parse(_ text: String, path: String = fileName) throws -> Pipeline {
+        func bad(_ what: String, _ fix: String) -> MLOpsError { .malformed(path, what, fix: fix) }
+        guard let root = try Values.composeYAML(text, path: path, fix: "fix the syntax of \(path) (see docs/lineage.md)") else {
+            return Pipeline(stages: [])
+        }
+        guard let top = root.mapping else {
+            throw bad("the top level must be a mapping with a `stages` key", "write `stages:` followed by one entry per stage")
+        }
+        var specs: [StageSpec] = []
+        for (k, v) in top {
+            guard k.string == "stages" else {
+                throw bad("line \(k.mark?.line ?? 0): unknown top-level key '\(k.string ?? "?")'", "the only top-level key is `stages`")
+            }
+            if case .scalar(let s) = v, s.string.isEmpty || v.tagName == .null { continue }
+            guard let stages = v.mapping else {
+                throw bad("`stages` must map stage names to stages", "write each stage as `NAME:` with `cmd`, `deps`, `outs` below it")
+            }
+            for (nameNode, body) in stages {
+                specs.append(try parseStage(nameNode, body, path: path))
+            }
+        }
+        var pipeline = Pipeline(stages: [])
+        for spec in specs {
+            pipeline.stages.append(try resolve(spec, path: path))
+        }
+        try pipeline.validate(path: path)
+        return pipeline
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.allSatisfy {
+            ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || $0 == "_" || $0 == "-" || $0 == "."
+        }
+    }
+
+    private static func parseStage(_ nameNode: Node, _ body: Node, path: String) throws -> StageSpec {
+        let line = nameNode.mark?.line ?? 0
+        guard let name = nameNode.string, isValidName(name) else {
+            throw MLOpsError.malformed(path, "line \(line): '\(nameNode.string ?? "?")' is not a valid stage name",
+                                       fix: "use letters, digits, `_`, `-` and `.` only")
+        }
+        func bad(_ what: String, _ fix: String) -> MLOpsError { .malformed(path, "stage '\(name)': \(what)", fix: fix) }
+        guard let m = body.mapping else {
+            throw bad("must be a mapping with at least `cmd`", "write `cmd:`, `deps:`, `outs:` ... below `\(name):`")
+        }
+        var spec = StageSpec(name: name, cmd: "")
+        var sawCmd = false
+        for (kn, v) in m {
+            let k = kn.string ?? "?"
+            switch k {
+            case "cmd":
+                sawCmd = true
+                if let s = scalarString(v) {
+                    spec.cmd = s
+                } else if let seq = v.sequence, !seq.isEmpty, seq.allSatisfy({ scalarString($0) != nil }) {
+                    spec.cmd = seq.map { scalarString($0)! }.joined(separator: " && ")
+                } else {
+                    throw bad("`cmd` must be a command line (or a list of them)", "write `cmd: python3 train.py`")
+                }
+            case "wdir":
+                guard let s = scalarString(v) else { throw bad("`wdir` must be a path", "write `wdir: src` or remove it") }
+                spec.wdir = s
+            case "deps", "outs", "metrics":
+                let list = try stringList(v) ?? { throw bad("`\(k)` must be a list of paths", "write `\(k): [a, b]` or one `- path` per line") }()
+                switch k {
+                case "deps": spec.deps = list
+                case "outs": spec.outs = list
+                default: spec.metrics = list
+                }
+            case "params":
+                spec.params = try paramList(v) ?? {
+                    throw bad("`params` must be a list of keys (`train.lr`, `FILE:key`, or `FILE: [keys]`)", "write `params: [train.lr]`")
+                }()
+            default:
+                throw MLOpsError.malformed(path, "line \(kn.mark?.line ?? line): stage '\(name)' has unknown key '\(k)'",
+                                           fix: "known keys: \(stageKeys.joined(separator: ", "))")
+            }
+        }
+        guard sawCmd, !spec.cmd.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw bad("has no `cmd`", "add `cmd: <command line>` to the stage")
+        }
+        return spec
+    }
+
+    private static func scalarString(_ n: Node) -> String? {
+        guard case .scalar(let s) = n, n.tagName != .null else { return nil }
+        return s.string
+    }
+
+    private static func stringList(_ n: Node) -> [String]? {
+        if case .scalar = n, n.tagName == .null { return [] }
+        if let s = scalarString(n) { return [s] }
+        guard let seq = n.sequence else { return nil }
+        var out: [String] = []
+        for e in seq {
+            guard let s = scalarString(e) else { return nil }
+            if !out.contains(s) { out.append(s) }
+        }
+        return out
+    }
+
+    /// `[train.lr, "cfg.json:a.b", {cfg.yaml: [x, y]}]`, as `FILE:key` strings (or bare keys of params.yaml).
+    private static func paramList(_ n: Node) -> [String]? {
+        if case .scalar = n, n.tagName == .null { return [] }
+        if let s = scalarString(n) { return [s] }
+        guard let seq = n.sequence else { return nil }
+        var out: [String] = []
+        for e in seq {
+            if let s = scalarString(e) {
+                out.append(s)
+            } else if let m = e.mapping {
+                for (f, keys) in m {
+                    guard let file = f.string, let list = stringList(keys) else { return nil }
+                    out += list.isEmpty ? [file + ":"] : list.map { file + ":" + $0 }
+                }
+            } else {
+                return nil
+            }
+        }
+        var seen = Set<String>()
+        return out.filter { seen.insert($0).inserted }
+    }
+
+    /// Joins `p` to `wdir` and removes `.` and `..`; nil when the result leaves the repository.
+    public static func normalize(_ p: String, wdir: String) -> String? {
+        if p.hasPrefix("/") || p.contains("\0") { return nil }
+        var parts = wdir.split(separator: "/").map(String.init)
+        for c in p.split(separator: "/") {
+            if c == "." { continue }
+            if c == ".." {
+                if parts.isEmpty { return nil }
+                parts.removeLast()
+            } else {
+                parts.append(String(c))
+            }
+        }
+        return parts.joined(separator: "/")
+    }
+
+    static func resolve(_ spec: StageSpec, path: String) throws -> Stage {
+        func bad(_ what: String, _ fix: String) -> MLOpsError { .malformed(path, "stage '\(spec.name)': \(what)", fix: fix) }
+        var wdir = ""
+        if let w = spec.wdir {
+            guard let n = normalize(w, wdir: "") else { throw bad("wdir '\(w)' is outside the repository", "use a directory inside the repository") }
+            wdir = n
+        }
+        func inside(_ p: String, _ what: String) throws -> String {
+            guard let n = normalize(p, wdir: wdir) else {
+                throw bad("\(what) '\(p)' is outside the repository", "name \(what == "out" ? "outputs" : "paths") inside the repository")
+            }
+            guard !n.isEmpty else { throw bad("\(what) '\(p)' is the repository root", "name a file or directory inside it") }
+            if n == ".git" || n.hasPrefix(".git/") { throw bad("\(what) '\(p)' is inside .git", "name a path of the working tree") }
+            return n
+        }
+        let deps = try spec.deps.map { try inside($0, "dep") }
+        let outs = try spec.outs.map { try inside($0, "out") }
+        let metrics = try spec.metrics.map { try inside($0, "metrics file") }
+        for o in outs + metrics where o.hasSuffix(".mlops") {
+            throw bad("'\(o)' ends in .mlops, the suffix of pointer files", "name the data itself")
+        }
+        for o in outs + metrics where o == fileName {
+            throw bad("'\(o)' would overwrite the pipeline file", "write outputs elsewhere")
+        }
+        let params = try spec.params.map { p -> ParamRef in
+            var file = defaultParamsFile, key = p
+            if let colon = p.firstIndex(of: ":") {
+                file = String(p[..<colon])
+                key = String(p[p.index(after: colon)...])
+            }
+            guard !(file == defaultParamsFile && key.isEmpty) || p.contains(":") else {
+                throw bad("empty param name", "name a key such as `train.lr`")
+            }
+            let f = try inside(file, "params file")
+            return ParamRef(file: f, key: key)
+        }
+        return Stage(name: spec.name, cmd: spec.cmd, wdir: wdir, deps: deps, params: params, outs: outs, metrics: metrics, spec: spec)
+    }
+
+    // MARK: Graph
+
+    static func overlaps(_ a: String, _ b: String) -> Bool {
+        a == b || a.hasPrefix(b + "/") || b.hasPrefix(a + "/")
+    }
+
+    /// Checks that no two stages write one path and that dependencies form no cycle.
+    func validate(path: String = fileName) throws {
+        var seen = Set<String>()
+        for s in stages {
+            guard seen.insert(s.name).inserted else {
+                throw MLOpsError.malformed(path, "stage '\(s.name)' is declared twice", fix: "rename or remove one of them")
+            }
+        }
+        var writers: [(stage: String, path: String)] = []
+        for s in stages {
+            for w in s.writes {
+                if let other = writers.first(where: { Pipeline.overlaps($0.path, w) }) {
+                    let what = other.path == w ? "both write '\(w)'" : "write overlapping paths '\(other.path)' and '\(w)'"
+                    let who = other.stage == s.name ? "stage '\(s.name)' lists '\(w)' twice or" : "stages '\(other.stage)' and '\(s.name)'"
+                    throw MLOpsError.malformed(path, "\(who) \(what)", fix: "give every output exactly one stage")
+                }
+                writers.append((s.name, w))
+            }
+            for d in s.deps {
+                if let w = s.writes.first(where: { Pipeline.overlaps($0, d) }) {
+                    throw MLOpsError.malformed(path, "stage '\(s.name)' depends on its own output '\(w)'",
+                                               fix: "remove '\(d)' from its deps or '\(w)' from its outs")
+                }
+            }
+        }
+        // Depth-first search for a cycle, reporting it as a path of stage names.
+        var state: [String: Int] = [:]
+        var stack: [String] = []
+        func visit(_ name: String) throws {
+            state[name] = 1
+            stack.append(name)
+            for u in upstream(of: name) {
+                if state[u] == 1 {
+                    let cycle = stack[stack.lastIndex(of: u)!...] + [u]
+                    throw MLOpsError.malformed(path, "stages form a cycle: \(cycle.reversed().joined(separator: " -> "))",
+                                               fix: "a stage cannot depend, directly or not, on its own outputs; remove one of these deps")
+                }
+                if state[u] == nil { try visit(u) }
+            }
+            stack.removeLast()
+            state[name] = 2
+        }
+        for s in stages where state[s.name] == nil { try visit(s.name) }
+    }
+
+    /// Stages that write something `name` depends on, in file order.
+    public func upstream(of name: String) -> [String] {
+        guard let s = stage(name) else { return [] }
+        return stages.filter { other in
+            other.name != name && s.deps.contains { d in other.writes.contains { Pipeline.overlaps($0, d) } }
+        }.map(\.name)
+    }
+
+    /// The stage that writes `path` (or a directory containing it), if any.
+    public func producer(of path: String) -> Stage? {
+        stages.first { $0.writes.contains { Pipeline.overlaps($0, path) } }
+    }
+
+    /// `targets` (all stages when empty) and everything upstream of them, in dependency order; among
+    /// stages free to run, file order decides.
+    public func order(_ targets: [String] = []) throws -> [Stage] {
+        for t in targets where stage(t) == nil {
+            throw MLOpsError("no stage '\(t)' in \(Pipeline.fileName)",
+                             hint: stages.isEmpty ? "add one with `git mlops stage add`" : "stages: \(stages.map(\.name).joined(separator: ", "))")
+        }
+        var wanted = Set<String>()
+        var todo = targets.isEmpty ? stages.map(\.name) : targets
+        while let n = todo.popLast() {
+            if wanted.insert(n).inserted { todo += upstream(of: n) }
+        }
+        var done = Set<String>()
+        var out: [Stage] = []
+        while out.count < wanted.count {
+            guard let next = stages.first(where: { s in
+                wanted.contains(s.name) && !done.contains(s.name) && upstream(of: s.name).allSatisfy { done.contains($0) }
+            }) else { break }
+            done.insert(next.name)
+            out.append(next)
+        }
+        return out
+    }
+
+    /// Stages downstream of `name` (that depend on it directly or through others).
+    public func downstream(of name: String) -> Set<String> {
+        var out = Set<String>()
+        var todo = [name]
+        while let n = todo.popLast() {
+            for s in stages where !out.contains(s.name) && upstream(of: s.name).contains(n) {
+                out.insert(s.name)
+                todo.append(s.name)
+            }
+        }
+        return out
+    }
+}
