@@ -28,7 +28,7 @@ public final class History {
         if let filter {
             let stages = Set((try? Pipeline.load(root: repo.root))??.stages.map(\.name) ?? []).union(journal.pending().map(\.record.stage))
             let stageNeedle = "\"stage\":" + JSON.string(filter).canonical
-            let recordedStage = try !journal.history(from: repo.git.head, needle: stageNeedle, limit: 1) { $0.stage == filter }.isEmpty
+            let recordedStage = try !journal.history(from: repo.git.head, needle: stageNeedle, limit: 1, where: { $0.stage == filter }).isEmpty
             if stages.contains(filter) || recordedStage {
                 include = { $0.stage == filter }
                 needle = stageNeedle

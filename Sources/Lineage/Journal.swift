@@ -140,7 +140,7 @@ public final class Journal: @unchecked Sendable {
     /// The most recent run of a stage: pending, or on HEAD or its ancestors.
     public func lastRun(of stage: String) throws -> RunRecord? {
         let rs = pending().filter { $0.record.stage == stage }.map(\.record)
-            + (try history(from: repo.git.head, needle: "\"stage\":" + JSON.string(stage).canonical, limit: 1) { $0.stage == stage }).map(\.record)
+            + (try history(from: repo.git.head, needle: "\"stage\":" + JSON.string(stage).canonical, limit: 1, where: { $0.stage == stage })).map(\.record)
         return rs.max { $0.recorded < $1.recorded }
     }
 

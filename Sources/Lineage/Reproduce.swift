@@ -145,7 +145,8 @@ public final class Reproducer {
         func fail(_ why: String) -> ReproduceResult { result.verdict = .failed(why); return result }
         let wt = try Repo.open(from: dir)
 
-        // Inputs, exactly as recorded, from the cache (or the default remote).
+        // Inputs, exactly as recorded, from the cache (or the default remote as configured now, not at the
+        // recorded commit, which may predate the remote).
         let pointers = try wt.workspacePointers()
         var checkout: [String] = []
         for i in rec.inputs {
@@ -162,7 +163,7 @@ public final class Reproducer {
             }
         }
         do {
-            try wt.ensureObjects(rec.inputs.filter { checkout.contains($0.path) }.compactMap(\.oid))
+            try repo.ensureObjects(rec.inputs.filter { checkout.contains($0.path) }.compactMap(\.oid))
             if !checkout.isEmpty { _ = try wt.checkout(checkout, force: true, cwd: dir) }
         } catch let e as MLOpsError {
             return fail("cannot materialize its inputs: \(e)")

@@ -92,6 +92,9 @@ public final class Store: @unchecked Sendable {
     private var loose: [PackIndex] = []
     private var midx: MultiIndex?
     private var writers: [ObjectIdentifier: PackWriter] = [:]
+    /// mtime of `packs/` when it was last scanned: a lookup that misses rescans when it has changed,
+    /// so packs added by another process (or another `Store` on the same cache) are found.
+    private var scannedAt: Int64 = 0
 
     let decompressors = Pool { Decompressor() }
 
@@ -120,6 +123,7 @@ public final class Store: @unchecked Sendable {
 
     /// Rescans `packs/` for indexes added by other processes.
     public func reload() throws {
+        let stamp = FS.stat(packsDir)?.mtimeNs ?? 0
         let names = try FS.listDirectory(packsDir).map(\.name)
         var idxNames = Set<String>()
         for n in names where n.hasSuffix(".idx") { idxNames.insert(String(n.dropLast(4))) }
@@ -137,6 +141,7 @@ public final class Store: @unchecked Sendable {
             newLoose.append(try PackIndex(path: "\(packsDir)/\(name).idx", name: name))
         }
         lock.lock()
+        scannedAt = stamp
         midx = newMidx
         loose = newLoose
         for name in idxNames where packs[name] == nil {
@@ -167,6 +172,15 @@ public final class Store: @unchecked Sendable {
     }
 
     public func locate(_ id: ObjectID) -> ObjectLocation? {
+        if let found = locateLoaded(id) { return found }
+        lock.lock()
+        let stale = FS.stat(packsDir)?.mtimeNs != scannedAt
+        lock.unlock()
+        guard stale, (try? reload()) != nil else { return nil }
+        return locateLoaded(id)
+    }
+
+    private func locateLoaded(_ id: ObjectID) -> ObjectLocation? {
         lock.lock()
         let m = midx, l = loose, w = Array(writers.values)
         lock.unlock()

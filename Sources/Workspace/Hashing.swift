@@ -34,10 +34,16 @@ extension Repo {
     /// Makes sure the cache holds everything needed to rebuild these files or directories, fetching
     /// what is missing from the default remote. Throws naming what cannot be found.
     public func ensureObjects(_ ids: [ObjectID]) throws {
+        guard !store.closure(of: ids).missing.isEmpty else { return }
+        if let spec = try? remote(nil) {
+            let lock = try lockStore()
+            defer { lock.release() }
+            _ = try transfer(to: spec).fetch(roots: ids)
+        }
         let missing = store.closure(of: ids).missing
         guard missing.isEmpty else {
-            throw MLOpsError("\(missing.count) objects are not in the cache (e.g. \(missing.first!.short))",
-                             hint: "run `git mlops pull` to fetch them from a remote")
+            throw MLOpsError("\(missing.count) objects are in neither the cache nor the default remote (e.g. \(missing.first!.short))",
+                             hint: "push them from a clone that has them, or add the remote that holds them with `git mlops remote add NAME URL --default`")
         }
     }
 }
