@@ -160,11 +160,14 @@ class Runner:
 
 
 def tail(path, n):
+    """The last n lines the last command wrote to the log (from its `$ ...` line on)."""
     try:
         with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-n:])
+            lines = f.readlines()
     except OSError:
         return ""
+    start = max((i for i, l in enumerate(lines) if l.startswith("$ ")), default=0)
+    return "".join(lines[start:][-n:])
 
 
 def sh(argv, cwd=None, env=None, check=True):
@@ -446,6 +449,15 @@ def run_tool(ctx, name):
         r.run(["git", "add", "-A"], repo, step)
         r.run(["git", "commit", "-q", "-m", msg], repo, step)
         r.run(["git", "tag", tag], repo)
+        # Untimed sanity check: after add + commit, git sees nothing left to commit.
+        left = r.run(["git", "status", "--porcelain"], repo, capture=True)
+        res["verify"]["git_clean_after_" + tag] = "ok" if not left.strip() else "git status not clean: %r" % left[:200]
+
+    def tool_status_clean(label, where):
+        # Untimed: the tool's own status agrees that the workspace matches what was checked out.
+        out = t.status(r, where, None)
+        clean = "up to date" in out if name == "dvc" else not out.strip()
+        res["verify"]["status_clean_after_" + label] = "ok" if clean else "status not clean: %r" % out[:300]
 
     def do_setup():
         res["version"] = t.version(r)
@@ -505,6 +517,7 @@ def run_tool(ctx, name):
         r.run(["git", "clone", "-q", origin, clone], tool_dir, s, env_extra=extra)
         t.clone_pull(r, clone, s)
         res["verify"]["clone_v2"] = verify(ctx, clone, "v2")
+        tool_status_clean("clone", clone)
         shutil.rmtree(clone)
 
     def do_switch():
@@ -512,6 +525,7 @@ def run_tool(ctx, name):
         r.run(["git", "checkout", "-q", "v1"], repo, s)
         t.checkout(r, repo, s)
         res["verify"]["switch_v1"] = verify(ctx, repo, "v1")
+        tool_status_clean("switch", repo)
 
     def do_empty():
         for p in DATA_PATHS:
@@ -525,6 +539,7 @@ def run_tool(ctx, name):
             r.run(["git", "checkout", "--"] + DATA_PATHS, repo, s)
         t.checkout(r, repo, s)
         res["verify"]["empty_checkout_v1"] = verify(ctx, repo, "v1")
+        tool_status_clean("empty_checkout", repo)
 
     log("== %s" % name)
     try:
@@ -881,16 +896,22 @@ def report(ctx, results, meta):
     rows = []
     for t in tools:
         r = results[t]
-        checks = ", ".join("%s: %s" % (k, v) for k, v in r["verify"].items()) or "-"
+        bad = ["%s: %s" % (k, v) for k, v in r["verify"].items() if v != "ok"]
+        checks = "; ".join(bad) if bad else ("%d of %d ok (%s)" % (len(r["verify"]), len(r["verify"]),
+                                                                  ", ".join(r["verify"])) if r["verify"] else "-")
         rows.append([t, "yes" if r["ok"] else "**NO**", checks])
     lines += ["## Correctness", "", "Each checkout and pull is compared with manifest.py against the expected "
-              "version.", "", md_table(["tool", "all steps ok", "checks"], rows), ""]
+              "version; after each commit `git status` must be clean, and after each checkout and pull the "
+              "tool's own status (not timed).", "", md_table(["tool", "all steps ok", "checks"], rows), ""]
     errs = [(t, e) for t in tools for e in results[t]["errors"]]
     notes = [(t, n) for t in tools for n in results[t]["notes"]]
     if errs or notes:
         lines += ["## Errors and notes", ""]
         for t, e in errs:
-            lines.append("- **%s**: %s" % (t, e.splitlines()[0]))
+            el = e.splitlines()
+            last = [x for x in el[1:] if x.strip() and not x.startswith(("#", "$"))]
+            lines.append("- **%s**: %s%s" % (t, el[0].rstrip(":"), (" -- last output: `%s`" % last[-1].strip()[:300])
+                                             if last else ""))
         for t, n in notes:
             lines.append("- %s: %s" % (t, n))
         lines.append("")
