@@ -218,7 +218,7 @@ public final class Ingester: @unchecked Sendable {
     }
 
     /// Every regular file under `root` (symlinks to files followed, `.git` skipped), sorted by path.
-    public static func walk(_ root: String) throws -> [WalkEntry] {
+    public static func walk(_ root: String, sorted: Bool = true) throws -> [WalkEntry] {
         var out: [WalkEntry] = []
         var stack: [String] = [""]
         while let rel = stack.popLast() {
@@ -237,14 +237,57 @@ public final class Ingester: @unchecked Sendable {
                 }
             }
         }
-        out.sort { pathLess($0.relPath, $1.relPath) }
+        if sorted { out.sort { pathLess($0.relPath, $1.relPath) } }
         return out
+    }
+
+    /// Order-independent fingerprint of the stat of every file of a walk (two 64-bit sums of mixed
+    /// hashes), with the count, total size and newest mtime/ctime.
+    static func fingerprint(_ files: [WalkEntry]) -> (fp: (UInt64, UInt64), size: Int64, newest: Int64) {
+        var a: UInt64 = 0, b: UInt64 = 0, size: Int64 = 0, newest: Int64 = 0
+        for f in files {
+            var h1 = fnv1a(f.relPath), h2 = h1 ^ 0x9E3779B97F4A7C15
+            for v in [UInt64(bitPattern: f.stat.size), UInt64(bitPattern: f.stat.mtimeNs), UInt64(bitPattern: f.stat.ctimeNs),
+                      f.stat.inode, UInt64(f.stat.mode)] {
+                h1 = mix(h1 ^ v)
+                h2 = mix(h2 &+ v &* 0xBF58476D1CE4E5B9)
+            }
+            a = a &+ h1
+            b ^= mix(h2)
+            size += f.stat.size
+            newest = max(newest, f.stat.mtimeNs, f.stat.ctimeNs)
+        }
+        return ((a, b), size, newest)
+    }
+
+    /// splitmix64's finalizer.
+    @inline(__always) static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E3779B97F4A7C15
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
+
+    /// A directory's id, size and file count. When the stat cache knows the directory and every file
+    /// under it has the same stat as then, nothing is read or rebuilt: one walk answers.
+    public func directoryID(at root: String, keyPrefix: String?) throws -> (id: ObjectID, files: Int, size: Int64) {
+        if let keyPrefix, let cache = statCache {
+            let files = try Ingester.walk(root, sorted: false)
+            let (fp, size, _) = Ingester.fingerprint(files)
+            if let d = cache.lookupDirectory(keyPrefix, fingerprint: fp, files: files.count, size: size), writer == nil || store.contains(d.id) {
+                progress?.add(bytes: size, items: files.count)
+                return (d.id, d.files, d.size)
+            }
+        }
+        let r = try directory(at: root, keyPrefix: keyPrefix)
+        return (r.id, r.manifest.entries.count, r.manifest.totalSize)
     }
 
     /// The manifest of a directory; stores its files, pieces and top object unless hashing only.
     /// `keyPrefix` is the directory's path in the stat cache.
     public func directory(at root: String, keyPrefix: String?) throws -> (id: ObjectID, manifest: DirManifest) {
         let files = try Ingester.walk(root)
+        let (fp, totalSize, newest) = Ingester.fingerprint(files)
         var records = [FileRecord?](repeating: nil, count: files.count)
         let errors = ChunkResults()
         // Large files one after another (each uses every core), then small files spread over workers.
@@ -274,6 +317,13 @@ public final class Ingester: @unchecked Sendable {
         }
         let manifest = DirManifest(sortedEntries: entries)
         let id = try storeManifest(manifest)
+        // Remember the directory only when its manifest is stored, so a cached id can always be listed.
+        if let keyPrefix, let cache = statCache, writer != nil || store.contains(id) {
+            let after = Ingester.fingerprint(try Ingester.walk(root, sorted: false))
+            if after.fp == fp && after.size == totalSize {
+                cache.recordDirectory(keyPrefix, .init(fingerprint: fp, files: files.count, size: totalSize, newest: newest, id: id))
+            }
+        }
         return (id, manifest)
     }
 
