@@ -112,41 +112,44 @@ public final class Ingester: @unchecked Sendable {
         var hasher = StreamHasher()
         let results = ChunkResults()
         let group = DispatchGroup()
-        let slots = DispatchSemaphore(value: threads * 2)
         let queue = DispatchQueue.global(qos: .userInitiated)
         let capacity = Ingester.readBufferSize + chunker.params.maxSize
         let buf = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
         defer { buf.deallocate() }
         var filled = 0, eof = false
-        var batch: [UInt8] = [], batchCuts: [Int] = [], batchFirst = 0, nextIndex = 0
+        // Batches are raw buffers from a fixed pool: a job gives its buffer back when done, so memory is
+        // bounded by the pool (and never fragmented across allocator arenas), whatever the file size.
+        let pool = BufferPool(count: threads * 2 + 1, size: Ingester.batchSize + chunker.params.maxSize)
+        defer { pool.free() }
+        var batch = pool.take()
+        var batchFill = 0
+        var batchCuts: [Int] = [], batchFirst = 0, nextIndex = 0
 
         func dispatchBatch() {
             guard !batchCuts.isEmpty else { return }
-            let bytes = batch, cuts = batchCuts, first = batchFirst
-            batch = []; batchCuts = []; batchFirst = nextIndex
-            slots.wait()
+            let bytes = SendablePointer(batch), count = batchFill, cuts = batchCuts, first = batchFirst
+            batchFill = 0; batchCuts = []; batchFirst = nextIndex
             group.enter()
             queue.async { [self] in
-                defer { slots.signal(); group.leave() }
+                defer { pool.give(bytes.pointer); group.leave() }
                 if results.failed { return }
                 do {
                     try compressors.with { c in
-                        try bytes.withUnsafeBytes { all in
-                            var off = 0
-                            for (k, len) in cuts.enumerated() {
-                                let piece = UnsafeRawBufferPointer(rebasing: all[off..<(off + len)])
-                                let cid = ObjectID.hashing(piece)
-                                try writer.put(id: cid, kind: .chunk, raw: piece, compressor: c)
-                                results.set(first + k, .init(id: cid, size: len))
-                                off += len
-                            }
+                        var off = 0
+                        for (k, len) in cuts.enumerated() {
+                            let piece = UnsafeRawBufferPointer(start: bytes.pointer + off, count: len)
+                            let cid = ObjectID.hashing(piece)
+                            try writer.put(id: cid, kind: .chunk, raw: piece, compressor: c)
+                            results.set(first + k, .init(id: cid, size: len))
+                            off += len
                         }
                     }
-                    progress?.add(bytes: Int64(bytes.count))
+                    progress?.add(bytes: Int64(count))
                 } catch {
                     results.fail(error)
                 }
             }
+            batch = pool.take()
         }
 
         while !eof || filled > 0 {
@@ -160,12 +163,12 @@ public final class Ingester: @unchecked Sendable {
                 guard let len = chunker.cut(rest, atEnd: eof) else { break }
                 let piece = UnsafeRawBufferPointer(start: buf + start, count: len)
                 hasher.update(piece)
-                if batch.isEmpty { batch.reserveCapacity(Ingester.batchSize + chunker.params.maxSize) }
-                batch.append(contentsOf: piece)
+                (batch + batchFill).copyMemory(from: piece.baseAddress!, byteCount: len)
+                batchFill += len
                 batchCuts.append(len)
                 nextIndex += 1
                 start += len
-                if batch.count >= Ingester.batchSize { dispatchBatch() }
+                if batchFill >= Ingester.batchSize { dispatchBatch() }
                 if results.failed { break }
             }
             if start > 0 {
@@ -176,6 +179,7 @@ public final class Ingester: @unchecked Sendable {
         }
         dispatchBatch()
         group.wait()
+        pool.give(batch)
         if let e = results.error { throw e }
         let fileID = hasher.finalize()
         let chunks = results.ordered(count: nextIndex)
@@ -339,6 +343,40 @@ public final class Ingester: @unchecked Sendable {
         }
         return enc.id
     }
+}
+
+/// A buffer handed from the reading thread to one worker, which alone uses it until it gives it back.
+struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    init(_ p: UnsafeMutableRawPointer) { pointer = p }
+}
+
+/// A fixed set of equal buffers: `take` waits until one is free.
+final class BufferPool: @unchecked Sendable {
+    private var free_: [UnsafeMutableRawPointer]
+    private var all: [UnsafeMutableRawPointer]
+    private let lock = NSLock()
+    private let available: DispatchSemaphore
+
+    init(count: Int, size: Int) {
+        all = (0..<count).map { _ in UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64) }
+        free_ = all
+        available = DispatchSemaphore(value: count)
+    }
+
+    func take() -> UnsafeMutableRawPointer {
+        available.wait()
+        lock.lock(); defer { lock.unlock() }
+        return free_.removeLast()
+    }
+
+    func give(_ p: UnsafeMutableRawPointer) {
+        lock.lock(); free_.append(p); lock.unlock()
+        available.signal()
+    }
+
+    /// Releases the memory; every buffer must have been given back.
+    func free() { for p in all { p.deallocate() } }
 }
 
 /// Results of chunk jobs by index, and the first error any job hit.
