@@ -7,9 +7,10 @@ public enum Codec: UInt8, Sendable {
     case raw = 0
     /// zstd frame.
     case zstd = 1
-    /// Bytes split into 4 planes (byte 0 of every word, then byte 1, ...), then zstd: float32 tensors
-    /// compress about a fifth better this way because sign and exponent bytes repeat.
-    case shuffle4Zstd = 2
+    /// Bytes split into 4 planes (byte 0 of every 4-byte word, then byte 1, ...), each plane zstd or raw:
+    /// in float32 tensors the sign/exponent plane compresses well and the mantissa planes not at all,
+    /// so only the planes that pay are compressed (about 15% saved on normal weights, at memory speed).
+    case planes = 2
 }
 
 /// Per-thread compressor. Chooses per chunk the cheapest codec that saves enough.
@@ -17,6 +18,7 @@ public final class Compressor {
     private let cctx: OpaquePointer
     private var scratch = GrowableBuffer()
     private var planes = GrowableBuffer()
+    private var frameBuffer = GrowableBuffer()
 
     /// A codec must save at least this fraction of the bytes to be kept over raw.
     public static let minSaving = 0.05
@@ -28,22 +30,17 @@ public final class Compressor {
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1)
     }
 
-    deinit { ZSTD_freeCCtx(cctx); scratch.free(); planes.free() }
+    deinit { ZSTD_freeCCtx(cctx); scratch.free(); planes.free(); frameBuffer.free() }
 
     /// Compresses `src` and returns (codec, stored bytes). The returned buffer is valid until the next call.
     public func compress(_ src: UnsafeRawBufferPointer) -> (Codec, UnsafeRawBufferPointer) {
         let n = src.count
         if n < 64 { return (.raw, src) }
         let budget = Int(Double(n) * (1 - Compressor.minSaving))
-        let kind = EntropyProbe.classify(src)
-        if kind == .random { return (.raw, src) }
-        if kind == .floatLike {
-            let p = planes.reserve(n)
-            ByteShuffle.split(src, into: p)
-            let size = zstd(UnsafeRawBufferPointer(start: p, count: n))
-            if size > 0 && size <= budget {
-                return (.shuffle4Zstd, UnsafeRawBufferPointer(start: scratch.pointer, count: size))
-            }
+        let probe = EntropyProbe.classify(src)
+        if probe.kind == .random { return (.raw, src) }
+        if probe.kind == .floatLike, let size = compressPlanes(src, laneEntropy: probe.lanes), size <= budget {
+            return (.planes, UnsafeRawBufferPointer(start: scratch.pointer, count: size))
         }
         let size = zstd(src)
         if size > 0 && size <= budget {
@@ -51,6 +48,53 @@ public final class Compressor {
         }
         return (.raw, src)
     }
+
+    /// Planes codec layout: u8 mask (bit k: plane k is a zstd frame), then for each compressed plane its
+    /// u32 stored size, then planes 0-3 (frames or raw bytes), then the tail bytes that do not fill a word.
+    private func compressPlanes(_ src: UnsafeRawBufferPointer, laneEntropy: [Double]) -> Int? {
+        let n = src.count, words = n / 4
+        guard words > 0 else { return nil }
+        let shuffled = planes.reserve(n)
+        ByteShuffle.split(src, into: shuffled)
+        let bound = ZSTD_compressBound(words)
+        let out = scratch.reserve(1 + 16 + 4 * max(bound, words) + 4)
+        let frame = frameBuffer.reserve(bound)
+        var mask: UInt8 = 0
+        var o = 1
+        let headerSlots = laneEntropy.filter { $0 < Compressor.planeEntropyLimit }.count
+        o += 4 * headerSlots
+        var slot = 0
+        for k in 0..<4 {
+            let plane = shuffled + k * words
+            if laneEntropy[k] < Compressor.planeEntropyLimit {
+                let r = ZSTD_compress2(cctx, frame, bound, plane, words)
+                let c = ZSTD_isError(r) != 0 ? words : r
+                let useFrame = c < words
+                // A planned slot always gets a length: 0 means "stored raw after all".
+                let len = useFrame ? c : 0
+                withUnsafeBytes(of: UInt32(len).littleEndian) { (out + 1 + 4 * slot).copyMemory(from: $0.baseAddress!, byteCount: 4) }
+                slot += 1
+                if useFrame {
+                    mask |= 1 << k
+                    (out + o).copyMemory(from: frame, byteCount: c)
+                    o += c
+                    continue
+                }
+            }
+            (out + o).copyMemory(from: plane, byteCount: words)
+            o += words
+        }
+        let tail = n - 4 * words
+        if tail > 0 { (out + o).copyMemory(from: src.baseAddress! + 4 * words, byteCount: tail); o += tail }
+        // Bits 4-7 of the mask say which planes have a length slot.
+        var slots: UInt8 = 0
+        for k in 0..<4 where laneEntropy[k] < Compressor.planeEntropyLimit { slots |= 1 << (4 + k) }
+        out.storeBytes(of: mask | slots, as: UInt8.self)
+        return o
+    }
+
+    /// Planes above this many bits per byte are stored raw without trying.
+    static let planeEntropyLimit = 7.6
 
     private func zstd(_ src: UnsafeRawBufferPointer) -> Int {
         let bound = ZSTD_compressBound(src.count)
@@ -94,11 +138,33 @@ public final class Decompressor {
         case .zstd:
             let r = ZSTD_decompressDCtx(dctx, dst.baseAddress, dst.count, src.baseAddress, src.count)
             guard ZSTD_isError(r) == 0, r == dst.count else { throw CodecError.corrupt }
-        case .shuffle4Zstd:
-            let p = planes.reserve(dst.count)
-            let r = ZSTD_decompressDCtx(dctx, p, dst.count, src.baseAddress, src.count)
-            guard ZSTD_isError(r) == 0, r == dst.count else { throw CodecError.corrupt }
-            ByteShuffle.join(UnsafeRawBufferPointer(start: p, count: dst.count), into: dst.baseAddress!)
+        case .planes:
+            let n = dst.count, words = n / 4
+            guard src.count >= 1 else { throw CodecError.corrupt }
+            let flags = src[0]
+            let slotted = (0..<4).filter { flags & (1 << (4 + $0)) != 0 }
+            var o = 1 + 4 * slotted.count
+            guard src.count >= o else { throw CodecError.corrupt }
+            let p = planes.reserve(max(n, 1))
+            for k in 0..<4 {
+                let target = p + k * words
+                if flags & (1 << k) != 0 {
+                    guard let slot = slotted.firstIndex(of: k) else { throw CodecError.corrupt }
+                    let len = Int(src.baseAddress!.loadLE(UInt32.self, at: 1 + 4 * slot))
+                    guard len > 0, o + len <= src.count else { throw CodecError.corrupt }
+                    let r = ZSTD_decompressDCtx(dctx, target, words, src.baseAddress! + o, len)
+                    guard ZSTD_isError(r) == 0, r == words else { throw CodecError.corrupt }
+                    o += len
+                } else {
+                    guard o + words <= src.count else { throw CodecError.corrupt }
+                    target.copyMemory(from: src.baseAddress! + o, byteCount: words)
+                    o += words
+                }
+            }
+            let tail = n - 4 * words
+            guard o + tail == src.count else { throw CodecError.corrupt }
+            if tail > 0 { (p + 4 * words).copyMemory(from: src.baseAddress! + o, byteCount: tail) }
+            ByteShuffle.join(UnsafeRawBufferPointer(start: p, count: n), into: dst.baseAddress!)
         }
     }
 
@@ -145,9 +211,9 @@ enum EntropyProbe {
     enum Kind { case random, floatLike, other }
 
     /// Order-0 entropy (bits per byte) of the whole sample and of each of the 4 byte lanes.
-    static func classify(_ buf: UnsafeRawBufferPointer) -> Kind {
+    static func classify(_ buf: UnsafeRawBufferPointer) -> (kind: Kind, lanes: [Double]) {
         let n = min(buf.count, 16 << 10) & ~3
-        if n < 1024 { return .other }
+        if n < 1024 { return (.other, []) }
         var counts = [UInt32](repeating: 0, count: 1024)
         let p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self)
         counts.withUnsafeMutableBufferPointer { c in
@@ -170,9 +236,9 @@ enum EntropyProbe {
         let total = entropy(all, n)
         let laneE = lanes.map { entropy($0, n / 4) }
         // A lane sample of 4 KiB over 256 symbols reads about 7.95 bits even when uniform.
-        if laneE.allSatisfy({ $0 > 7.9 }) && total > 7.97 { return .random }
-        if total > 7.0 && laneE.min()! < 6.5 { return .floatLike }
-        return .other
+        if laneE.allSatisfy({ $0 > 7.9 }) && total > 7.97 { return (.random, laneE) }
+        if total > 7.0 && laneE.min()! < 6.5 { return (.floatLike, laneE) }
+        return (.other, laneE)
     }
 }
 

@@ -112,41 +112,44 @@ public final class Ingester: @unchecked Sendable {
         var hasher = StreamHasher()
         let results = ChunkResults()
         let group = DispatchGroup()
-        let slots = DispatchSemaphore(value: threads * 2)
         let queue = DispatchQueue.global(qos: .userInitiated)
         let capacity = Ingester.readBufferSize + chunker.params.maxSize
         let buf = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
         defer { buf.deallocate() }
         var filled = 0, eof = false
-        var batch: [UInt8] = [], batchCuts: [Int] = [], batchFirst = 0, nextIndex = 0
+        // Batches are raw buffers from a fixed pool: a job gives its buffer back when done, so memory is
+        // bounded by the pool (and never fragmented across allocator arenas), whatever the file size.
+        let pool = BufferPool(count: threads * 2 + 1, size: Ingester.batchSize + chunker.params.maxSize)
+        defer { pool.free() }
+        var batch = pool.take()
+        var batchFill = 0
+        var batchCuts: [Int] = [], batchFirst = 0, nextIndex = 0
 
         func dispatchBatch() {
             guard !batchCuts.isEmpty else { return }
-            let bytes = batch, cuts = batchCuts, first = batchFirst
-            batch = []; batchCuts = []; batchFirst = nextIndex
-            slots.wait()
+            let bytes = SendablePointer(batch), count = batchFill, cuts = batchCuts, first = batchFirst
+            batchFill = 0; batchCuts = []; batchFirst = nextIndex
             group.enter()
             queue.async { [self] in
-                defer { slots.signal(); group.leave() }
+                defer { pool.give(bytes.pointer); group.leave() }
                 if results.failed { return }
                 do {
                     try compressors.with { c in
-                        try bytes.withUnsafeBytes { all in
-                            var off = 0
-                            for (k, len) in cuts.enumerated() {
-                                let piece = UnsafeRawBufferPointer(rebasing: all[off..<(off + len)])
-                                let cid = ObjectID.hashing(piece)
-                                try writer.put(id: cid, kind: .chunk, raw: piece, compressor: c)
-                                results.set(first + k, .init(id: cid, size: len))
-                                off += len
-                            }
+                        var off = 0
+                        for (k, len) in cuts.enumerated() {
+                            let piece = UnsafeRawBufferPointer(start: bytes.pointer + off, count: len)
+                            let cid = ObjectID.hashing(piece)
+                            try writer.put(id: cid, kind: .chunk, raw: piece, compressor: c)
+                            results.set(first + k, .init(id: cid, size: len))
+                            off += len
                         }
                     }
-                    progress?.add(bytes: Int64(bytes.count))
+                    progress?.add(bytes: Int64(count))
                 } catch {
                     results.fail(error)
                 }
             }
+            batch = pool.take()
         }
 
         while !eof || filled > 0 {
@@ -160,12 +163,12 @@ public final class Ingester: @unchecked Sendable {
                 guard let len = chunker.cut(rest, atEnd: eof) else { break }
                 let piece = UnsafeRawBufferPointer(start: buf + start, count: len)
                 hasher.update(piece)
-                if batch.isEmpty { batch.reserveCapacity(Ingester.batchSize + chunker.params.maxSize) }
-                batch.append(contentsOf: piece)
+                (batch + batchFill).copyMemory(from: piece.baseAddress!, byteCount: len)
+                batchFill += len
                 batchCuts.append(len)
                 nextIndex += 1
                 start += len
-                if batch.count >= Ingester.batchSize { dispatchBatch() }
+                if batchFill >= Ingester.batchSize { dispatchBatch() }
                 if results.failed { break }
             }
             if start > 0 {
@@ -176,6 +179,7 @@ public final class Ingester: @unchecked Sendable {
         }
         dispatchBatch()
         group.wait()
+        pool.give(batch)
         if let e = results.error { throw e }
         let fileID = hasher.finalize()
         let chunks = results.ordered(count: nextIndex)
@@ -218,7 +222,7 @@ public final class Ingester: @unchecked Sendable {
     }
 
     /// Every regular file under `root` (symlinks to files followed, `.git` skipped), sorted by path.
-    public static func walk(_ root: String) throws -> [WalkEntry] {
+    public static func walk(_ root: String, sorted: Bool = true) throws -> [WalkEntry] {
         var out: [WalkEntry] = []
         var stack: [String] = [""]
         while let rel = stack.popLast() {
@@ -237,14 +241,57 @@ public final class Ingester: @unchecked Sendable {
                 }
             }
         }
-        out.sort { pathLess($0.relPath, $1.relPath) }
+        if sorted { out.sort { pathLess($0.relPath, $1.relPath) } }
         return out
+    }
+
+    /// Order-independent fingerprint of the stat of every file of a walk (two 64-bit sums of mixed
+    /// hashes), with the count, total size and newest mtime/ctime.
+    static func fingerprint(_ files: [WalkEntry]) -> (fp: (UInt64, UInt64), size: Int64, newest: Int64) {
+        var a: UInt64 = 0, b: UInt64 = 0, size: Int64 = 0, newest: Int64 = 0
+        for f in files {
+            var h1 = fnv1a(f.relPath), h2 = h1 ^ 0x9E3779B97F4A7C15
+            for v in [UInt64(bitPattern: f.stat.size), UInt64(bitPattern: f.stat.mtimeNs), UInt64(bitPattern: f.stat.ctimeNs),
+                      f.stat.inode, UInt64(f.stat.mode)] {
+                h1 = mix(h1 ^ v)
+                h2 = mix(h2 &+ v &* 0xBF58476D1CE4E5B9)
+            }
+            a = a &+ h1
+            b ^= mix(h2)
+            size += f.stat.size
+            newest = max(newest, f.stat.mtimeNs, f.stat.ctimeNs)
+        }
+        return ((a, b), size, newest)
+    }
+
+    /// splitmix64's finalizer.
+    @inline(__always) static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E3779B97F4A7C15
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
+
+    /// A directory's id, size and file count. When the stat cache knows the directory and every file
+    /// under it has the same stat as then, nothing is read or rebuilt: one walk answers.
+    public func directoryID(at root: String, keyPrefix: String?) throws -> (id: ObjectID, files: Int, size: Int64) {
+        if let keyPrefix, let cache = statCache {
+            let files = try Ingester.walk(root, sorted: false)
+            let (fp, size, _) = Ingester.fingerprint(files)
+            if let d = cache.lookupDirectory(keyPrefix, fingerprint: fp, files: files.count, size: size), writer == nil || store.contains(d.id) {
+                progress?.add(bytes: size, items: files.count)
+                return (d.id, d.files, d.size)
+            }
+        }
+        let r = try directory(at: root, keyPrefix: keyPrefix)
+        return (r.id, r.manifest.entries.count, r.manifest.totalSize)
     }
 
     /// The manifest of a directory; stores its files, pieces and top object unless hashing only.
     /// `keyPrefix` is the directory's path in the stat cache.
     public func directory(at root: String, keyPrefix: String?) throws -> (id: ObjectID, manifest: DirManifest) {
         let files = try Ingester.walk(root)
+        let (fp, totalSize, newest) = Ingester.fingerprint(files)
         var records = [FileRecord?](repeating: nil, count: files.count)
         let errors = ChunkResults()
         // Large files one after another (each uses every core), then small files spread over workers.
@@ -274,6 +321,13 @@ public final class Ingester: @unchecked Sendable {
         }
         let manifest = DirManifest(sortedEntries: entries)
         let id = try storeManifest(manifest)
+        // Remember the directory only when its manifest is stored, so a cached id can always be listed.
+        if let keyPrefix, let cache = statCache, writer != nil || store.contains(id) {
+            let after = Ingester.fingerprint(try Ingester.walk(root, sorted: false))
+            if after.fp == fp && after.size == totalSize {
+                cache.recordDirectory(keyPrefix, .init(fingerprint: fp, files: files.count, size: totalSize, newest: newest, id: id))
+            }
+        }
         return (id, manifest)
     }
 
@@ -289,6 +343,40 @@ public final class Ingester: @unchecked Sendable {
         }
         return enc.id
     }
+}
+
+/// A buffer handed from the reading thread to one worker, which alone uses it until it gives it back.
+struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    init(_ p: UnsafeMutableRawPointer) { pointer = p }
+}
+
+/// A fixed set of equal buffers: `take` waits until one is free.
+final class BufferPool: @unchecked Sendable {
+    private var free_: [UnsafeMutableRawPointer]
+    private var all: [UnsafeMutableRawPointer]
+    private let lock = NSLock()
+    private let available: DispatchSemaphore
+
+    init(count: Int, size: Int) {
+        all = (0..<count).map { _ in UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64) }
+        free_ = all
+        available = DispatchSemaphore(value: count)
+    }
+
+    func take() -> UnsafeMutableRawPointer {
+        available.wait()
+        lock.lock(); defer { lock.unlock() }
+        return free_.removeLast()
+    }
+
+    func give(_ p: UnsafeMutableRawPointer) {
+        lock.lock(); free_.append(p); lock.unlock()
+        available.signal()
+    }
+
+    /// Releases the memory; every buffer must have been given back.
+    func free() { for p in all { p.deallocate() } }
 }
 
 /// Results of chunk jobs by index, and the first error any job hit.

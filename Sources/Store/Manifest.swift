@@ -173,7 +173,15 @@ public struct DirManifest: Equatable, Sendable {
 /// Byte-order comparison of paths (Swift's `<` on String uses Unicode ordering, which is not stable
 /// across normalisations).
 public func pathLess(_ a: String, _ b: String) -> Bool {
-    a.utf8.lexicographicallyPrecedes(b.utf8)
+    let fast = a.utf8.withContiguousStorageIfAvailable { pa in
+        b.utf8.withContiguousStorageIfAvailable { pb -> Bool in
+            let n = min(pa.count, pb.count)
+            let c = n == 0 ? 0 : memcmp(pa.baseAddress!, pb.baseAddress!, n)
+            return c != 0 ? c < 0 : pa.count < pb.count
+        }
+    }
+    if let r = fast ?? nil { return r }
+    return a.utf8.lexicographicallyPrecedes(b.utf8)
 }
 
 func fnv1a(_ s: String) -> UInt64 {
@@ -206,3 +214,7 @@ extension String {
         split(separator: a, omittingEmptySubsequences: false).joined(separator: b)
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

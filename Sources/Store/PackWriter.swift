@@ -27,6 +27,26 @@ public final class PackWriter: @unchecked Sendable {
         let file: PackFile
         var size: Int64
         var entries: [IndexEntry] = []
+        /// Appends wait here and go to the file in large writes (one syscall per few MiB, not two per object).
+        var buffer: [UInt8] = []
+        static let bufferLimit = 4 << 20
+
+        func append(_ header: [UInt8], _ stored: UnsafeRawBufferPointer) throws {
+            if buffer.count + header.count + stored.count > OpenPack.bufferLimit { try flush() }
+            if stored.count >= OpenPack.bufferLimit {
+                try fd.writeAll(header)
+                try fd.write(stored)
+                return
+            }
+            buffer.append(contentsOf: header)
+            buffer.append(contentsOf: UnsafeBufferPointer(start: stored.baseAddress!.assumingMemoryBound(to: UInt8.self), count: stored.count))
+        }
+
+        func flush() throws {
+            guard !buffer.isEmpty else { return }
+            try fd.writeAll(buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
         init(name: String, tmpPath: String, fd: FileDescriptor) {
             self.name = name
             self.tmpPath = tmpPath
@@ -43,7 +63,10 @@ public final class PackWriter: @unchecked Sendable {
 
     func pendingLocation(_ id: ObjectID) -> ObjectLocation? {
         lock.lock(); defer { lock.unlock() }
-        return pending[id]
+        guard let loc = pending[id] else { return nil }
+        // Whoever asks may read it: make sure it is in the file.
+        if let c = current, c.file === loc.pack { try? c.flush() }
+        return loc
     }
 
     /// True when the store or this session already holds `id`.
@@ -74,8 +97,7 @@ public final class PackWriter: @unchecked Sendable {
         if pending[id] != nil { return false }
         let pack = try currentPack()
         let header = PackFormat.recordHeader(kind: kind, codec: codec, rawSize: rawSize, storedSize: stored.count, id: id)
-        try pack.fd.writeAll(header)
-        try pack.fd.write(stored)
+        try pack.append(header, stored)
         let entry = IndexEntry(id: id, offset: pack.size, storedSize: stored.count, rawSize: rawSize, kind: kind, codec: codec)
         pack.entries.append(entry)
         pack.size += Int64(header.count + stored.count)
@@ -111,6 +133,10 @@ public final class PackWriter: @unchecked Sendable {
     private func sealCurrent() {
         guard let pack = current else { return }
         current = nil
+        do { try pack.flush() } catch {
+            if sealError == nil { sealError = error }
+            return
+        }
         let store = self.store
         sealQueue.async { [self] in
             do {

@@ -90,9 +90,19 @@ struct CheckoutPlan {
         let abs = repo.absolute(t.path)
         switch t.pointer.kind {
         case .file:
+            if let st = FS.lstat(abs), st.isRegular, (try? hasher.file(at: abs, key: t.path).id) == t.pointer.id {
+                if st.isExecutable != t.pointer.executable { FS.setExecutable(abs, t.pointer.executable) }
+                unchanged += 1
+                return
+            }
             guard store.contains(t.pointer.id) else { missing.append(t.path); return }
             try plan(path: t.path, id: t.pointer.id, size: t.pointer.size, exec: t.pointer.executable, repo: repo, hasher: hasher)
         case .dir:
+            // Already matching: nothing to read, even if the cache lacks the data.
+            if FS.lstat(abs)?.isDirectory == true, try hasher.directoryID(at: abs, keyPrefix: t.path).id == t.pointer.id {
+                unchanged += t.pointer.files ?? 0
+                return
+            }
             guard store.contains(t.pointer.id), let manifest = try? store.directory(t.pointer.id) else { missing.append(t.path); return }
             let absent = manifest.entries.filter { !store.contains($0.id) }
             if !absent.isEmpty { missing.append("\(t.path) (\(absent.count) files)"); return }

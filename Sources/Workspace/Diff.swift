@@ -67,8 +67,9 @@ extension Repo {
         }
         for t in try workspacePointers() {
             guard let (id, manifest) = try currentState(of: t, hasher: hasher) else { continue }
-            let size = manifest?.totalSize ?? FS.lstat(absolute(t.path))?.size ?? 0
-            out[t.path] = SideItem(id: id, size: size, isDir: manifest != nil, listing: manifest)
+            let isDir = t.pointer.kind == .dir
+            let size = manifest?.totalSize ?? (isDir ? t.pointer.size : FS.lstat(absolute(t.path))?.size ?? 0)
+            out[t.path] = SideItem(id: id, size: size, isDir: isDir, listing: manifest)
         }
         return out
     }

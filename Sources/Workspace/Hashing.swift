@@ -20,8 +20,8 @@ extension Repo {
             let abs = absolute(rel)
             guard let st = FS.stat(abs) else { out[rel] = .some(nil); continue }
             if st.isDirectory {
-                let (id, m) = try hasher.directory(at: abs, keyPrefix: rel)
-                out[rel] = PathState(id: id, isDirectory: true, size: m.totalSize, files: m.entries.count)
+                let r = try hasher.directoryID(at: abs, keyPrefix: rel)
+                out[rel] = PathState(id: r.id, isDirectory: true, size: r.size, files: r.files)
             } else {
                 let r = try hasher.file(at: abs, key: rel)
                 out[rel] = PathState(id: r.id, isDirectory: false, size: r.size)

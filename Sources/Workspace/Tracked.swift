@@ -58,6 +58,7 @@ extension Repo {
     }
 
     /// The current id of workspace data (stat cache first, hashing what changed), nil when absent.
+    /// A directory's listing is included only when it differs from the pointer.
     func currentState(of t: Tracked, hasher: Ingester) throws -> (id: ObjectID, manifest: DirManifest?)? {
         let abs = absolute(t.path)
         guard let st = FS.lstat(abs) else { return nil }
@@ -67,6 +68,8 @@ extension Repo {
             return (try hasher.file(at: abs, key: t.path).id, nil)
         case .dir:
             guard st.isDirectory else { return nil }
+            let quick = try hasher.directoryID(at: abs, keyPrefix: t.path)
+            if quick.id == t.pointer.id { return (quick.id, nil) }
             let r = try hasher.directory(at: abs, keyPrefix: t.path)
             return (r.id, r.manifest)
         }
