@@ -408,14 +408,15 @@ def sync():
     os.sync()
 
 
-def run_tool(ctx, name):
+def run_tool(ctx, name, run_no=1):
     """Runs every step for one tool; returns its result dict. Failures are recorded, not raised."""
     tool_dir = os.path.join(ctx.work, "run", name)
     if os.path.exists(tool_dir):
         shutil.rmtree(tool_dir)
     os.makedirs(tool_dir)
     env = make_env(ctx, tool_dir)
-    logfile = os.path.join(ctx.work, "logs", "%s-scale%s.log" % (name, scale_tag(ctx.scale)))
+    logfile = os.path.join(ctx.work, "logs", "%s-scale%s%s.log" % (
+        name, scale_tag(ctx.scale), "-run%d" % run_no if ctx.repeat > 1 else ""))
     os.makedirs(os.path.dirname(logfile), exist_ok=True)
     if os.path.exists(logfile):
         os.remove(logfile)
@@ -425,7 +426,8 @@ def run_tool(ctx, name):
     origin = os.path.join(tool_dir, "origin.git")
     remote = os.path.join(tool_dir, "remote")
     clone = os.path.join(tool_dir, "clone")
-    res = {"tool": name, "log": logfile, "steps": {}, "verify": {}, "errors": [], "store": {}, "notes": []}
+    res = {"tool": name, "log": logfile, "steps": {}, "verify": {}, "errors": [], "store": {}, "notes": [],
+           "loadavg_start": round(os.getloadavg()[0], 2)}
     steps = {}
 
     def timed(key):
@@ -541,7 +543,7 @@ def run_tool(ctx, name):
         res["verify"]["empty_checkout_v1"] = verify(ctx, repo, "v1")
         tool_status_clean("empty_checkout", repo)
 
-    log("== %s" % name)
+    log("== %s%s" % (name, " (run %d of %d)" % (run_no, ctx.repeat) if ctx.repeat > 1 else ""))
     try:
         attempt("setup", do_setup, fatal=True)
         log("  [%s] add v1" % name)
@@ -727,6 +729,41 @@ def run_s3(ctx, name, r, repo, tool_dir, res):
             out[k + "_MBps"] = round(nbytes / steps[k].wall / 1e6, 1)
 
 
+def merge_runs(runs, info):
+    """One result from several runs of a tool: per step the median wall and CPU, the max RSS."""
+    if len(runs) == 1:
+        return runs[0]
+    last = runs[-1]
+    res = dict(last)
+    res["runs"] = runs
+    res["steps"] = {}
+    for k in last["steps"]:
+        have = [r["steps"][k] for r in runs if k in r["steps"]]
+        wall = statistics.median(x["wall"] for x in have)
+        cpu = statistics.median(x["cpu"] for x in have)
+        res["steps"][k] = {"wall": round(wall, 4), "cpu": round(cpu, 4),
+                           "rss_kib": max(x["rss_kib"] for x in have),
+                           "cpu_util": round(cpu / wall, 3) if wall > 0 else None,
+                           "walls": [x["wall"] for x in have],
+                           "commands": have[-1].get("commands", [])}
+    res["verify"] = {}
+    for r in runs:
+        for k, v in r["verify"].items():
+            if res["verify"].get(k, "ok") == "ok":
+                res["verify"][k] = v
+    res["errors"] = [e for r in runs for e in r["errors"]]
+    res["notes"] = sorted(set(n for r in runs for n in r["notes"]))
+    res["peak_rss_kib"] = max(r["peak_rss_kib"] for r in runs)
+    res["ok"] = all(r["ok"] for r in runs)
+    res["loadavg_start"] = [r["loadavg_start"] for r in runs]
+    if "s3" in last and "skipped" not in last["s3"]:
+        res["s3"] = dict(last["s3"])
+        for k, key in (("s3_push_v1", "v1"), ("s3_pull_v2", "v2")):
+            if k in res["steps"] and res["steps"][k]["wall"] > 0:
+                res["s3"][k + "_MBps"] = round(info[key]["bytes"] / res["steps"][k]["wall"] / 1e6, 1)
+    return res
+
+
 # ----------------------------------------------------------------------------------------------
 # Report
 
@@ -805,7 +842,11 @@ def report(ctx, results, meta):
     lines = ["# git-mlops benchmark, scale %s (%s)" % (scale_tag(ctx.scale), meta["date"]), ""]
     lines.append("- machine: %s, %s cores, %s GiB RAM, %s, work dir on %s" % (
         meta["cpu"], meta["cores"], meta["mem_gib"], meta["kernel"], meta["fs"]))
-    lines.append("- load average at start: %s" % meta["loadavg"])
+    lines.append("- load average (1 min) at start: %s; when each tool's run started: %s" % (meta["loadavg"], ", ".join(
+        "%s %s" % (t, results[t].get("loadavg_start")) for t in tools)))
+    if ctx.repeat > 1:
+        lines.append("- %d runs per tool, interleaved; each figure is the median over the runs (peak RSS: the max)"
+                     % ctx.repeat)
     lines.append("- data: v1 %.1f MiB in %d files, v2 %.1f MiB in %d files (gen.py / mutate.py, scale %s)" % (
         v1b / MiB, info["v1"]["files"], info["v2"]["bytes"] / MiB, info["v2"]["files"], scale_tag(ctx.scale)))
     for t in tools:
@@ -844,6 +885,15 @@ def report(ctx, results, meta):
               "Store: `.git/mlops` (git-mlops), `.dvc/cache` (DVC), `.git/lfs/objects` (git-lfs); apparent sizes "
               "(sum of file sizes). Percentages are of v1's data size.", "",
               md_table(["tool", "store after v1", "store growth for v2", "remote after v1+v2", "peak RSS"], rows), ""]
+
+    rows = []
+    for key, label in STEPS:
+        row = [label] + [fmt_s(results[t]["steps"][key]["cpu"]) if key in results[t]["steps"] else "-"
+                         for t in tools]
+        rows.append(row)
+    lines += ["## CPU seconds (user + sys)", "",
+              "Less sensitive than wall time to other load on the machine; a step's CPU seconds include its git "
+              "commands and every child process.", "", md_table(["step"] + ["%s (CPU s)" % t for t in tools], rows), ""]
 
     rows = []
     for key, label in STEPS:
@@ -968,6 +1018,8 @@ def main():
     ap.add_argument("--s3-endpoint", help="with --s3: use this running S3 server (e.g. http://127.0.0.1:8333) "
                     "instead of starting one; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
     ap.add_argument("--timeout", type=int, default=3600, help="seconds per command before it is killed")
+    ap.add_argument("--repeat", type=int, default=1, help="run every tool N times (interleaved) and report "
+                    "the median of each step")
     ap.add_argument("--keep", action="store_true", help="keep each tool's repos and remotes in WORK/run/")
     ctx = ap.parse_args()
     ctx.tools = [t.strip() for t in ctx.tools.split(",") if t.strip()]
@@ -1027,11 +1079,14 @@ def main():
     try:
         if ctx.s3 is not None and not ctx.s3.start():
             log("s3: %s" % ctx.s3.error)
-        for name in ctx.tools:
-            t0 = time.monotonic()
-            results[name] = run_tool(ctx, name)
-            log("  [%s] done in %.0fs%s" % (name, time.monotonic() - t0, "" if results[name]["ok"] else
-                                            " (with errors; see the report)"))
+        runs = {name: [] for name in ctx.tools}
+        for run_no in range(1, ctx.repeat + 1):  # rounds interleave the tools, so load spikes spread out
+            for name in ctx.tools:
+                t0 = time.monotonic()
+                runs[name].append(run_tool(ctx, name, run_no))
+                log("  [%s] done in %.0fs%s" % (name, time.monotonic() - t0, "" if runs[name][-1]["ok"] else
+                                                " (with errors; see the report)"))
+        results = {name: merge_runs(rs, ctx.data_info) for name, rs in runs.items()}
     finally:
         if ctx.s3 is not None:
             ctx.s3.stop()
