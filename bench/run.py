@@ -854,7 +854,7 @@ def report(ctx, results, meta):
     lines.append("- git-mlops source: %s; peak RSS from %s" % (meta.get("git_mlops_commit", "?"), meta["rss_source"]))
     lines.append("- caveats: page caches cannot be dropped here. Every tool gets a fresh copy of v1 (cp -a, "
                  "then sync) right before its run, and `sync` runs before every timed step, so each tool starts "
-                 "with its input hot in the page cache and no pending writeback. Times are one run, wall clock; "
+                 "with its input hot in the page cache and no pending writeback. Times are wall clock, from one run (or the median of --repeat runs); "
                  "a step's time is the sum of its commands (including `git add`/`git commit`/`git push`/`git "
                  "clone` where the step needs them). At small scales fixed start-up costs dominate; the targets "
                  "are meant for scale 1.")
