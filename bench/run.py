@@ -639,6 +639,7 @@ class S3Server:
                 if line.startswith("export ") and "=" in line:
                     k, v = line[len("export "):].split("=", 1)
                     self.env[k] = v
+            self.endpoint = self.env.get("GIT_MLOPS_TEST_S3_ENDPOINT", self.endpoint)
             self.how = "SeaweedFS started by scripts/s3-server at %s" % self.endpoint
         out = self.aws("s3", "mb", "s3://" + self.bucket)
         if out.returncode != 0:
@@ -665,6 +666,7 @@ class S3Server:
         if self.started:
             subprocess.run([self.script, "stop", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.started = False
+            shutil.rmtree(os.path.join(self.dir, "data"), ignore_errors=True)
 
 
 def run_s3(ctx, name, r, repo, tool_dir, res):
