@@ -563,7 +563,7 @@ def run_tool(ctx, name, run_no=1):
         attempt("checkout into empty workspace", do_empty)
         if ctx.s3 is not None and name in ("git-mlops", "dvc"):
             log("  [%s] S3" % name)
-            attempt("S3", lambda: run_s3(ctx, name, r, repo, tool_dir, res))
+            attempt("S3", lambda: run_s3(ctx, name, r, repo, tool_dir, res, run_no))
     except Exception:  # a fatal step failed: the rest is meaningless for this tool
         pass
     for k, s in steps.items():
@@ -669,7 +669,7 @@ class S3Server:
             shutil.rmtree(os.path.join(self.dir, "data"), ignore_errors=True)
 
 
-def run_s3(ctx, name, r, repo, tool_dir, res):
+def run_s3(ctx, name, r, repo, tool_dir, res, run_no=1):
     srv = ctx.s3
     if srv.error:
         raise CmdFailed("S3 server not available: %s" % srv.error)
@@ -677,7 +677,7 @@ def run_s3(ctx, name, r, repo, tool_dir, res):
         res["s3"] = {"skipped": "dvc-s3 is not installed (optional: pip install 'dvc[s3]')"}
         return
     r.env.update(srv.env)
-    prefix = name
+    prefix = "%s-run%d" % (name, run_no)  # every run starts from an empty remote
     url = "s3://%s/%s" % (srv.bucket, prefix)
     out = {"remote": url}
     res["s3"] = out
