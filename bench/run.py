@@ -73,11 +73,16 @@ class Step:
         return sum(c["user"] + c["sys"] for c in self.cmds)
 
     @property
+    def user(self):
+        return sum(c["user"] for c in self.cmds)
+
+    @property
     def rss_kib(self):
         return max((c["rss_kib"] for c in self.cmds), default=0)
 
     def to_json(self):
-        return {"wall": round(self.wall, 4), "cpu": round(self.cpu, 4), "rss_kib": self.rss_kib,
+        return {"wall": round(self.wall, 4), "cpu": round(self.cpu, 4), "user": round(self.user, 4),
+                "rss_kib": self.rss_kib, "ok": all(c["rc"] == 0 for c in self.cmds),
                 "cpu_util": round(self.cpu / self.wall, 3) if self.wall > 0 else None,
                 "commands": self.cmds}
 
@@ -571,6 +576,7 @@ def run_tool(ctx, name, run_no=1):
     if "status" in steps and steps["status"].cmds:
         res["steps"]["status"]["wall"] = round(statistics.median(c["wall"] for c in steps["status"].cmds), 4)
         res["steps"]["status"]["cpu"] = round(statistics.median(c["user"] + c["sys"] for c in steps["status"].cmds), 4)
+        res["steps"]["status"]["user"] = round(statistics.median(c["user"] for c in steps["status"].cmds), 4)
     if "push_v1" in steps and "push_v2" in steps:
         both = Step("push")
         both.cmds = steps["push_v1"].cmds + steps["push_v2"].cmds
@@ -727,7 +733,7 @@ def run_s3(ctx, name, r, repo, tool_dir, res, run_no=1):
         out["objects"], out["bytes"] = srv.prefix_bytes(prefix)
     v1b, v2b = ctx.data_info["v1"]["bytes"], ctx.data_info["v2"]["bytes"]
     for k, nbytes in (("s3_push_v1", v1b), ("s3_pull_v2", v2b)):
-        if k in steps and steps[k].wall > 0:
+        if k in steps and steps[k].wall > 0 and all(c["rc"] == 0 for c in steps[k].cmds):
             out[k + "_MBps"] = round(nbytes / steps[k].wall / 1e6, 1)
 
 
@@ -744,6 +750,8 @@ def merge_runs(runs, info):
         wall = statistics.median(x["wall"] for x in have)
         cpu = statistics.median(x["cpu"] for x in have)
         res["steps"][k] = {"wall": round(wall, 4), "cpu": round(cpu, 4),
+                           "user": round(statistics.median(x.get("user", 0) for x in have), 4),
+                           "ok": all(x.get("ok", True) for x in have),
                            "rss_kib": max(x["rss_kib"] for x in have),
                            "cpu_util": round(cpu / wall, 3) if wall > 0 else None,
                            "walls": [x["wall"] for x in have],
@@ -761,7 +769,7 @@ def merge_runs(runs, info):
     if "s3" in last and "skipped" not in last["s3"]:
         res["s3"] = dict(last["s3"])
         for k, key in (("s3_push_v1", "v1"), ("s3_pull_v2", "v2")):
-            if k in res["steps"] and res["steps"][k]["wall"] > 0:
+            if k in res["steps"] and res["steps"][k]["wall"] > 0 and res["steps"][k]["ok"]:
                 res["s3"][k + "_MBps"] = round(info[key]["bytes"] / res["steps"][k]["wall"] / 1e6, 1)
     return res
 
@@ -785,9 +793,15 @@ def fmt_ratio(x):
     return "-" if x is None else "%.1fx" % x
 
 
-def step_wall(results, tool, key):
+def step_ok(results, tool, key):
     t = results.get(tool)
-    if not t or key not in t["steps"]:
+    return bool(t) and key in t["steps"] and t["steps"][key].get("ok", True)
+
+
+def step_wall(results, tool, key):
+    """The step's seconds, or None when it did not run or one of its commands failed."""
+    t = results.get(tool)
+    if not t or key not in t["steps"] or not t["steps"][key].get("ok", True):
         return None
     if key not in ("push", "status") and not t["steps"][key]["commands"]:
         return None
@@ -866,7 +880,8 @@ def report(ctx, results, meta):
         header += ["%s / git-mlops" % t for t in tools if t != "git-mlops"]
     rows = []
     for key, label in STEPS:
-        row = [label] + [fmt_s(step_wall(results, t, key)) for t in tools]
+        row = [label] + [("FAILED" if key in results[t]["steps"] and not step_ok(results, t, key)
+                          else fmt_s(step_wall(results, t, key))) for t in tools]
         if "git-mlops" in tools:
             g = step_wall(results, "git-mlops", key)
             row += [fmt_ratio(ratio(step_wall(results, t, key), g)) for t in tools if t != "git-mlops"]
@@ -890,12 +905,13 @@ def report(ctx, results, meta):
 
     rows = []
     for key, label in STEPS:
-        row = [label] + [fmt_s(results[t]["steps"][key]["cpu"]) if key in results[t]["steps"] else "-"
-                         for t in tools]
+        row = [label] + ["%s (%s)" % (fmt_s(results[t]["steps"][key]["cpu"]), fmt_s(results[t]["steps"][key]["user"]))
+                         if key in results[t]["steps"] else "-" for t in tools]
         rows.append(row)
-    lines += ["## CPU seconds (user + sys)", "",
+    lines += ["## CPU seconds: user + sys (user)", "",
               "Less sensitive than wall time to other load on the machine; a step's CPU seconds include its git "
-              "commands and every child process.", "", md_table(["step"] + ["%s (CPU s)" % t for t in tools], rows), ""]
+              "commands and every child process. System time is mostly the kernel writing and creating files.",
+              "", md_table(["step"] + ["%s (CPU s)" % t for t in tools], rows), ""]
 
     rows = []
     for key, label in STEPS:
@@ -927,13 +943,17 @@ def report(ctx, results, meta):
             s3rows.append([t, "skipped: " + s3["skipped"], "", "", "", ""])
             continue
         st = results[t]["steps"]
-        s3rows.append([t,
-                       "%s s (%s MB/s)" % (fmt_s(st["s3_push_v1"]["wall"]), s3.get("s3_push_v1_MBps", "-"))
-                       if "s3_push_v1" in st else "-",
-                       "%s s" % fmt_s(st["s3_push_v2"]["wall"]) if "s3_push_v2" in st else "-",
-                       "%s s (%s MB/s)" % (fmt_s(st["s3_pull_v2"]["wall"]), s3.get("s3_pull_v2_MBps", "-"))
-                       if "s3_pull_v2" in st else "-",
-                       "%s objects, %.1f MiB" % (s3.get("objects"), (s3.get("bytes") or 0) / MiB),
+
+        def cell(k, rate):
+            if k not in st:
+                return "-"
+            if not st[k].get("ok", True):
+                return "FAILED"
+            return "%s s (%s MB/s)" % (fmt_s(st[k]["wall"]), s3.get(k + "_MBps", "-")) if rate \
+                else "%s s" % fmt_s(st[k]["wall"])
+        s3rows.append([t, cell("s3_push_v1", True), cell("s3_push_v2", False), cell("s3_pull_v2", True),
+                       "%s objects, %.1f MiB" % (s3.get("objects"), (s3.get("bytes") or 0) / MiB)
+                       if s3.get("objects") is not None else "-",
                        results[t]["verify"].get("s3_pull_v2", "-")])
     if s3rows:
         lines += ["## S3 (SeaweedFS on loopback)", "",
