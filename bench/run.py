@@ -2,13 +2,14 @@
 """Benchmark git-mlops against DVC and git-lfs on the data of ../shared/bench/gen.py.
 
     bench/run.py [--scale S] [--tools git-mlops,dvc,git-lfs] [--work DIR] [--git-mlops PATH]
-                 [--json OUT] [--s3] [--shared DIR] [--timeout SECONDS] [--keep]
+                 [--json OUT] [--s3 [--s3-endpoint URL]] [--shared DIR] [--repeat N]
+                 [--timeout SECONDS] [--keep]
 
 Each tool runs the same steps in its own fresh repository, with its own HOME, on a fresh copy of
 the same data: add v1, status (x3, median), v2 (mutate.py in place, add again), push v1 then v2 to
 a local remote, fresh clone + pull of v2, checkout v2 -> v1, checkout into an empty workspace, and
-with --s3 push/pull against SeaweedFS on loopback. Every command is timed (wall, user+sys CPU, peak
-RSS from wait4). Results: a markdown table on stdout and in bench/results/<date>-scale<S>.md/.json.
+with --s3 push/pull against SeaweedFS on loopback. Every command is timed (wall, user+sys CPU from
+wait4, peak RSS from GNU time). Results: a markdown table on stdout and in bench/results/<date>-scale<S>.md/.json.
 Python 3 standard library only (gen.py and mutate.py need numpy). See bench/README.md.
 """
 import argparse
