@@ -4,7 +4,8 @@ import MLOpsBasics
 public enum ObjectKind: UInt8, Sendable {
     /// File bytes; its id is their SHA-256.
     case chunk = 1
-    /// The chunk list of a file longer than one chunk; its id is the SHA-256 of the whole file.
+    /// The chunk list of a file longer than one chunk; its id is the SHA-256 of the whole file, and it
+    /// carries its own checksum line.
     case fileManifest = 2
     /// A directory: its pieces in path order; its id is the SHA-256 of its text.
     case dirManifest = 3
