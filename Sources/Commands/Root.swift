@@ -69,6 +69,20 @@ public struct GitMLOps: ParsableCommand {
     }
 }
 
+/// `[A [B]]`: up to two revisions; the second defaults to the workspace.
+struct TwoRevisions: ParsableArguments {
+    @Argument(help: "Up to two revisions: none compares HEAD with the workspace, one compares it with the workspace.")
+    var revisions: [String] = []
+
+    func validate() throws {
+        if revisions.count > 2 { throw ValidationError("give at most two revisions") }
+    }
+
+    var from: String { revisions.first ?? "HEAD" }
+    /// nil: the workspace.
+    var to: String? { revisions.count == 2 ? revisions[1] : nil }
+}
+
 /// `--json` for commands whose output scripts parse.
 struct JSONOption: ParsableArguments {
     @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
