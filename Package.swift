@@ -49,13 +49,15 @@ let package = Package(
         .executableTarget(name: "git-mlops", dependencies: ["Commands"]),
 
         // MARK: Tests
-        .testTarget(name: "StoreTests", dependencies: ["Store", "MLOpsBasics"]),
+        /// Helpers shared by the test targets (temporary directories, deterministic data).
+        .target(name: "TestSupport", dependencies: ["MLOpsBasics"], path: "Tests/TestSupport"),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics"]),
-        .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics"]),
+        .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "GitBridge", "Transfer", "MLOpsBasics"]),
         .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
-        .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

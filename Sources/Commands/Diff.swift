@@ -7,19 +7,12 @@ struct Diff: ParsableCommand {
         abstract: "Show tracked files added, removed and modified between two revisions.",
         discussion: "No revision: HEAD against the workspace. One: that revision against the workspace. Two: the first against the second.")
 
-    @Argument(help: "Up to two revisions.")
-    var revisions: [String] = []
+    @OptionGroup var revisions: TwoRevisions
 
     @OptionGroup var output: JSONOption
 
-    func validate() throws {
-        if revisions.count > 2 { throw ValidationError("give at most two revisions") }
-    }
-
     func run() throws {
-        let a = revisions.first ?? "HEAD"
-        let b: String? = revisions.count == 2 ? revisions[1] : nil
-        let entries = try Repo.open().diff(from: a, to: b)
+        let entries = try Repo.open().diff(from: revisions.from, to: revisions.to)
         if output.json {
             printJSON(.array(entries.map(\.json)))
             return

@@ -34,22 +34,17 @@ struct MetricsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show metrics that differ between two revisions (default HEAD and the workspace), with the change.")
 
-        @Argument(help: "Up to two revisions (`workspace` names the working tree).")
-        var revisions: [String] = []
+        @OptionGroup var revisions: TwoRevisions
 
         @Flag(name: .shortAndLong, help: "Show unchanged metrics too.")
         var all = false
 
         @OptionGroup var output: JSONOption
 
-        func validate() throws {
-            if revisions.count > 2 { throw ValidationError("give at most two revisions") }
-        }
-
         func run() throws {
             let history = History(repo: try Repo.open())
-            let a = try history.side(revisions.first ?? "HEAD")
-            let b = try history.side(revisions.count == 2 ? revisions[1] : nil)
+            let a = try history.side(revisions.from)
+            let b = try history.side(revisions.to)
             let rows = Compare.metrics(try history.metrics(at: a), try history.metrics(at: b), all: all)
             if output.json {
                 printJSON(Compare.json(rows, from: a.label, to: b.label, key: "metrics"))

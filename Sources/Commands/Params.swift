@@ -14,22 +14,17 @@ struct ParamsCommand: ParsableCommand {
             abstract: "Show params that differ between two revisions (default HEAD and the workspace).",
             discussion: "Params are every key of params.yaml and the FILE:key params stages name. One revision compares it with the workspace.")
 
-        @Argument(help: "Up to two revisions (`workspace` names the working tree).")
-        var revisions: [String] = []
+        @OptionGroup var revisions: TwoRevisions
 
         @Flag(name: .shortAndLong, help: "Show unchanged params too.")
         var all = false
 
         @OptionGroup var output: JSONOption
 
-        func validate() throws {
-            if revisions.count > 2 { throw ValidationError("give at most two revisions") }
-        }
-
         func run() throws {
             let history = History(repo: try Repo.open())
-            let a = try history.side(revisions.first ?? "HEAD")
-            let b = try history.side(revisions.count == 2 ? revisions[1] : nil)
+            let a = try history.side(revisions.from)
+            let b = try history.side(revisions.to)
             let rows = Compare.params(try history.params(at: a), try history.params(at: b), all: all)
             if output.json {
                 printJSON(Compare.json(rows, from: a.label, to: b.label, key: "params"))

@@ -9,5 +9,5 @@ var lineageCommands: [ParsableCommand.Type] {
 
 /// What `git mlops hook NAME ARGS...` runs, by hook name.
 var hookHandlers: [String: ([String]) throws -> Void] {
-    ["pre-push": prePushHook, "post-commit": postCommitHook]
+    ["pre-push": prePushHook, "post-commit": postCommitHook, "post-checkout": postCheckoutHook]
 }

@@ -10,8 +10,8 @@ public struct GitMLOps: ParsableCommand {
         commandName: "git mlops",
         abstract: "Version data, models and runs in git.",
         discussion: """
-            Large files and directories live in a chunked, compressed cache next to the repository
-            (.git/mlops); git keeps small pointer files. Remotes share the cache; run records live in
+            Large files and directories live in a chunked, compressed cache next to the repository \
+            (.git/mlops); git keeps small pointer files. Remotes share the cache; run records live in \
             git notes (refs/notes/mlops).
             """,
         version: version,
@@ -29,8 +29,13 @@ public struct GitMLOps: ParsableCommand {
     /// Runs the command line and exits like git: 0 on success, 1 on failure, 128 when fatal, 129 on usage errors.
     public static func run(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
         signal(SIGPIPE, SIG_DFL)
+        var command: ParsableCommand
         do {
-            var command = try parseAsRoot(arguments)
+            command = try parseAsRoot(arguments)
+        } catch {
+            exitForParserError(error)
+        }
+        do {
             try command.run()
             Foundation.exit(0)
         } catch let e as MLOpsError {
@@ -38,22 +43,44 @@ public struct GitMLOps: ParsableCommand {
             Foundation.exit(e.exitCode)
         } catch let e as ExitCode {
             Foundation.exit(e.rawValue)
+        } catch let e as ValidationError {
+            exitForParserError(e)
+        } catch let e as CleanExit {
+            exitForParserError(e)
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            // `help` and `-h` are commands whose run() throws ArgumentParser's own errors.
+            exitForParserError(error)
         } catch {
-            let code = exitCode(for: error)
-            if code == .success || code.rawValue == 0 {
-                // --help and --version
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            }
-            if error is ValidationError || code == .validationFailure {
-                Terminal.err(fullMessage(for: error))
-                Foundation.exit(129)
-            }
-            let message = fullMessage(for: error)
-            Terminal.err(message.hasPrefix("error:") ? message : "error: \(message)")
+            // Errors of the library layers describe themselves in one line.
+            Terminal.err("error: \(error)")
             Foundation.exit(1)
         }
     }
+
+    /// Help and version exit 0; usage errors print ArgumentParser's message and exit 129, as git does.
+    private static func exitForParserError(_ error: Error) -> Never {
+        let code = exitCode(for: error)
+        if code == .success {
+            print(fullMessage(for: error))
+            Foundation.exit(0)
+        }
+        Terminal.err(fullMessage(for: error))
+        Foundation.exit(129)
+    }
+}
+
+/// `[A [B]]`: up to two revisions; the second defaults to the workspace.
+struct TwoRevisions: ParsableArguments {
+    @Argument(help: "Up to two revisions: none compares HEAD with the workspace, one compares it with the workspace.")
+    var revisions: [String] = []
+
+    func validate() throws {
+        if revisions.count > 2 { throw ValidationError("give at most two revisions") }
+    }
+
+    var from: String { revisions.first ?? "HEAD" }
+    /// nil: the workspace.
+    var to: String? { revisions.count == 2 ? revisions[1] : nil }
 }
 
 /// `--json` for commands whose output scripts parse.

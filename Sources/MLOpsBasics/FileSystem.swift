@@ -300,6 +300,19 @@ public final class FileDescriptor: @unchecked Sendable {
         }
     }
 
+    /// Writes all of `buf` at `offset`, leaving the file position alone (safe from several threads).
+    public func pwrite(_ buf: UnsafeRawBufferPointer, offset: Int64) throws {
+        var done = 0
+        while done < buf.count {
+            let n = Glibc.pwrite(fd, buf.baseAddress! + done, buf.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("pwrite", path, errno: errno)
+            }
+            done += n
+        }
+    }
+
     public func writeAll(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }

@@ -169,9 +169,10 @@ public final class Decompressor {
     }
 
     public func decompress(_ codec: Codec, _ src: UnsafeRawBufferPointer, rawSize: Int) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: rawSize)
-        try out.withUnsafeMutableBytes { try decompress(codec, src, into: $0) }
-        return out
+        try [UInt8](unsafeUninitializedCapacity: rawSize) { buf, count in
+            try decompress(codec, src, into: UnsafeMutableRawBufferPointer(buf))
+            count = rawSize
+        }
     }
 }
 

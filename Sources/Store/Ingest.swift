@@ -221,7 +221,8 @@ public final class Ingester: @unchecked Sendable {
         public var stat: FileStat
     }
 
-    /// Every regular file under `root` (symlinks to files followed, `.git` skipped), sorted by path.
+    /// Every regular file under `root` (symlinks to files followed; `.git` and checkout temporaries
+    /// skipped), sorted by path.
     public static func walk(_ root: String, sorted: Bool = true) throws -> [WalkEntry] {
         var out: [WalkEntry] = []
         var stack: [String] = [""]
@@ -229,6 +230,7 @@ public final class Ingester: @unchecked Sendable {
             let dir = rel.isEmpty ? root : root + "/" + rel
             for e in try FS.listDirectory(dir) {
                 if e.name == ".git" { continue }
+                if e.name.hasPrefix(".") && e.name.hasSuffix(Materializer.tempSuffix) { continue }
                 let r = rel.isEmpty ? e.name : rel + "/" + e.name
                 let abs = root + "/" + r
                 switch e.kind {

@@ -5,6 +5,9 @@ import MLOpsBasics
 ///     mlops-file 1
 ///     size <total bytes>
 ///     <chunk id hex> <chunk size>        one line per chunk, in file order
+///     check <SHA-256 of all the lines above>
+///
+/// Its key is the file's id, not its own hash, so the last line lets a reader check it on its own.
 public struct FileManifest: Equatable, Sendable {
     public struct Chunk: Equatable, Sendable {
         public var id: ObjectID
@@ -24,17 +27,31 @@ public struct FileManifest: Equatable, Sendable {
 
     public func encode() -> [UInt8] {
         var s = "\(FileManifest.header)\nsize \(size)\n"
-        s.reserveCapacity(32 + chunks.count * 76)
+        s.reserveCapacity(32 + chunks.count * 76 + 72)
         for c in chunks { s += "\(c.id.hex) \(c.size)\n" }
-        return Array(s.utf8)
+        var bytes = Array(s.utf8)
+        bytes += Array("check \(ObjectID.hashing(bytes).hex)\n".utf8)
+        return bytes
+    }
+
+    /// Whether the `check` line matches the text above it.
+    public static func isIntact(_ bytes: [UInt8]) -> Bool {
+        let trailer = 6 + 64 + 1
+        guard bytes.count > trailer, bytes.last == 0x0a else { return false }
+        let body = Array(bytes[0..<(bytes.count - trailer)])
+        let line = String(decoding: bytes[(bytes.count - trailer)...], as: UTF8.self)
+        guard line.hasPrefix("check "), let id = ObjectID(hex: line.dropFirst(6).dropLast()) else { return false }
+        return ObjectID.hashing(body) == id
     }
 
     public static func decode(_ bytes: [UInt8], id: ObjectID) throws -> FileManifest {
         let bad = { (why: String) in
             MLOpsError("file manifest \(id.short) is malformed (\(why))", hint: "run `git mlops fsck` and fetch it again from a remote")
         }
+        guard isIntact(bytes) else { throw bad("its check line does not match") }
         var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.last == "" else { throw bad("no final newline") }
+        lines.removeLast()
         lines.removeLast()
         guard lines.count >= 2, lines[0] == header, lines[1].hasPrefix("size "),
               let size = Int64(lines[1].dropFirst(5)) else { throw bad("bad header") }

@@ -56,8 +56,8 @@ public final class Materializer: @unchecked Sendable {
 
     /// Writes one file and returns its stat after the rename.
     public func write(_ job: Job) throws -> FileStat {
-        let tmp = tempPath(for: job.dest)
-        let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode: job.executable ? 0o777 : 0o666)
+        let tmp = Materializer.tempPath(for: job.dest)
+        let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: job.executable ? 0o777 : 0o666)
         do {
             try stream(job.id, size: job.size, to: fd)
             if durable { try fd.sync() }
@@ -72,20 +72,16 @@ public final class Materializer: @unchecked Sendable {
         return st
     }
 
-    /// Temporary files go to the store's tmp directory when it is on the same file system as the
-    /// destination (nothing half-written ever shows in the workspace), else beside the destination.
-    private func tempPath(for dest: String) -> String {
+    /// The temporary name a file is written under before its rename: `.NAME.mlops-tmp` beside it.
+    /// Same directory, so the rename is cheap and atomic (a rename across directories takes the file
+    /// system's global rename lock); a fixed name, so a checkout run again after a crash reuses it.
+    /// Walks skip such names, and `git mlops init` lists them in `.git/info/exclude`.
+    public static func tempPath(for dest: String) -> String {
         let dir = dirname(dest)
-        if sameDevice(store.tmpDir, dir.isEmpty ? "." : dir) {
-            return "\(store.tmpDir)/checkout-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        }
-        return FS.tempName(for: dest)
+        return (dir.isEmpty ? "" : dir + "/") + "." + basename(dest) + tempSuffix
     }
 
-    private func sameDevice(_ a: String, _ b: String) -> Bool {
-        guard let da = FS.device(a), let db = FS.device(b) else { return false }
-        return da == db
-    }
+    public static let tempSuffix = ".mlops-tmp"
 
     /// Streams the bytes of file `id` into `fd` and checks the whole-file hash.
     public func stream(_ id: ObjectID, size: Int64, to fd: FileDescriptor) throws {
@@ -106,11 +102,14 @@ public final class Materializer: @unchecked Sendable {
         }
     }
 
-    /// Decodes chunks ahead on workers while this thread hashes and writes them in order.
+    /// Workers decode chunks and write them at their offsets while this thread hashes them in order:
+    /// the whole-file hash, the one sequential step, is all this thread does.
     private func streamChunks(_ manifest: FileManifest, fileID: ObjectID, to fd: FileDescriptor) throws {
         let batch = 32
         var hasher = StreamHasher()
         let chunks = manifest.chunks
+        var at: Int64 = 0
+        let offsets: [Int64] = chunks.map { c in defer { at += Int64(c.size) }; return at }
         let batches = stride(from: 0, to: chunks.count, by: batch).map { $0..<min($0 + batch, chunks.count) }
         let store = self.store
         final class Slot: @unchecked Sendable {
@@ -126,7 +125,9 @@ public final class Materializer: @unchecked Sendable {
                         let c = chunks[i]
                         guard let loc = store.locate(c.id) else { throw MissingObjectError(id: c.id) }
                         let record = try loc.pack.readRecord(loc.entry)
-                        return try store.decodeUnverified(record: record, entry: loc.entry, pack: loc.pack.name)
+                        let bytes = try store.decodeUnverified(record: record, entry: loc.entry, pack: loc.pack.name)
+                        try bytes.withUnsafeBytes { try fd.pwrite($0, offset: offsets[i]) }
+                        return bytes
                     }
                 } catch { slot.error = error }
                 slot.done.signal()
@@ -135,7 +136,7 @@ public final class Materializer: @unchecked Sendable {
         }
         var ahead: [Slot] = []
         var nextBatch = 0
-        let window = max(2, threads)
+        let window = max(2, threads) + 1
         while nextBatch < batches.count && ahead.count < window { ahead.append(start(batches[nextBatch])); nextBatch += 1 }
         var written: Int64 = 0
         while !ahead.isEmpty {
@@ -147,10 +148,7 @@ public final class Materializer: @unchecked Sendable {
                 throw e
             }
             for bytes in slot.data {
-                try bytes.withUnsafeBytes { b in
-                    hasher.update(b)
-                    try fd.write(b)
-                }
+                bytes.withUnsafeBytes { hasher.update($0) }
                 written += Int64(bytes.count)
                 progress?.add(bytes: Int64(bytes.count))
             }

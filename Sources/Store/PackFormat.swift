@@ -4,7 +4,8 @@ import MLOpsBasics
 public enum ObjectKind: UInt8, Sendable {
     /// File bytes; its id is their SHA-256.
     case chunk = 1
-    /// The chunk list of a file longer than one chunk; its id is the SHA-256 of the whole file.
+    /// The chunk list of a file longer than one chunk; its id is the SHA-256 of the whole file, and it
+    /// carries its own checksum line.
     case fileManifest = 2
     /// A directory: its pieces in path order; its id is the SHA-256 of its text.
     case dirManifest = 3
@@ -108,21 +109,30 @@ public enum IndexFormat {
         b.appendLE(version)
         b.appendLE(UInt32(sorted.count))
         b.appendLE(UInt64(packSize))
-        var fan = [UInt32](repeating: 0, count: 256)
-        for e in sorted { fan[Int(e.id.firstByte)] += 1 }
-        var acc: UInt32 = 0
-        for i in 0..<256 { acc += fan[i]; b.appendLE(acc) }
-        for e in sorted {
-            b.append(contentsOf: e.id.bytes)
-            b.appendLE(UInt64(e.offset))
-            b.appendLE(UInt32(e.storedSize))
-            b.appendLE(UInt32(e.rawSize))
-            b.append(e.kind.rawValue)
-            b.append(e.codec.rawValue)
-            b.appendLE(UInt16(0))
-        }
+        appendFanout(sorted.map(\.id), to: &b)
+        for e in sorted { appendRow(e, pack: nil, to: &b) }
         b.append(contentsOf: ObjectID.hashing(b).bytes)
         return b
+    }
+
+    /// `fanout[b]` = number of ids whose first byte is <= b; `ids` sorted.
+    static func appendFanout(_ ids: [ObjectID], to b: inout [UInt8]) {
+        var fan = [UInt32](repeating: 0, count: 256)
+        for id in ids { fan[Int(id.firstByte)] += 1 }
+        var acc: UInt32 = 0
+        for i in 0..<256 { acc += fan[i]; b.appendLE(acc) }
+    }
+
+    /// One row: id, then the pack number (multi-pack index only), offset, sizes, kind, codec, padding.
+    static func appendRow(_ e: IndexEntry, pack: UInt32?, to b: inout [UInt8]) {
+        b.append(contentsOf: e.id.bytes)
+        if let pack { b.appendLE(pack) }
+        b.appendLE(UInt64(e.offset))
+        b.appendLE(UInt32(e.storedSize))
+        b.appendLE(UInt32(e.rawSize))
+        b.append(e.kind.rawValue)
+        b.append(e.codec.rawValue)
+        b.appendLE(UInt16(0))
     }
 
     /// Checks magic, version, size and checksum; nil when the file is not a valid index.

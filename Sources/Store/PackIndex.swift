@@ -93,20 +93,8 @@ enum MultiIndexFormat {
         b.appendLE(UInt32(entries.count))
         b.appendLE(UInt32(0))
         for p in packs { b.append(contentsOf: packNameBytes(p)) }
-        var fan = [UInt32](repeating: 0, count: 256)
-        for (e, _) in entries { fan[Int(e.id.firstByte)] += 1 }
-        var acc: UInt32 = 0
-        for i in 0..<256 { acc += fan[i]; b.appendLE(acc) }
-        for (e, pack) in entries {
-            b.append(contentsOf: e.id.bytes)
-            b.appendLE(pack)
-            b.appendLE(UInt64(e.offset))
-            b.appendLE(UInt32(e.storedSize))
-            b.appendLE(UInt32(e.rawSize))
-            b.append(e.kind.rawValue)
-            b.append(e.codec.rawValue)
-            b.appendLE(UInt16(0))
-        }
+        IndexFormat.appendFanout(entries.map(\.0.id), to: &b)
+        for (e, pack) in entries { IndexFormat.appendRow(e, pack: pack, to: &b) }
         b.append(contentsOf: ObjectID.hashing(b).bytes)
         return b
     }

@@ -224,6 +224,9 @@ public final class Store: @unchecked Sendable {
             if h.kind.isSelfVerifying, ObjectID.hashing(out) != entry.id {
                 throw CorruptObjectError(id: entry.id, pack: pack, reason: "hash mismatch")
             }
+            if h.kind == .fileManifest, !FileManifest.isIntact(out) {
+                throw CorruptObjectError(id: entry.id, pack: pack, reason: "file manifest fails its check line")
+            }
             return out
         }
     }

@@ -18,6 +18,9 @@ extension Repo {
         let tracked = try select(try workspacePointers(), userPaths, cwd: cwd)
         let lock = try lockStore()
         defer { lock.release() }
+        // One checkout at a time per worktree: temporaries have fixed names.
+        let wsLock = try lockWorkspace()
+        defer { wsLock.release() }
         let hasher = Ingester(store: store, statCache: statCache, hashOnly: true)
         var plan = CheckoutPlan()
         for t in tracked { try plan.add(t, repo: self, hasher: hasher) }

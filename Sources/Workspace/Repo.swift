@@ -28,8 +28,19 @@ public final class Repo: @unchecked Sendable {
                 throw MLOpsError("git-mlops is not set up in \(git.workdir)", hint: "run `git mlops init`")
             }
             try Store.create(at: storeRoot)
+            try excludeCheckoutTemporaries(commonDir: git.commonDir)
         }
         return try Repo(git: git)
+    }
+
+    /// Lists checkout temporaries in `.git/info/exclude`, so an interrupted checkout never shows in `git status`.
+    static func excludeCheckoutTemporaries(commonDir: String) throws {
+        let path = commonDir + "/info/exclude"
+        let line = "*" + Materializer.tempSuffix
+        let text = (try? FS.readText(path)) ?? ""
+        if text.split(separator: "\n").contains(where: { $0 == line }) { return }
+        try FS.mkdirs(commonDir + "/info")
+        try FS.writeAtomic(path, text + (text.isEmpty || text.hasSuffix("\n") ? "" : "\n") + line + "\n")
     }
 
     init(git: GitRepository) throws {
@@ -48,6 +59,7 @@ public final class Repo: @unchecked Sendable {
         let storeRoot = git.commonDir + "/mlops"
         let created = !FS.exists(storeRoot + "/format")
         try Store.create(at: storeRoot)
+        try excludeCheckoutTemporaries(commonDir: git.commonDir)
         let cfg = (FS.realpath(git.workdir) ?? git.workdir) + "/" + configFileName
         if !FS.exists(cfg) {
             try FS.writeAtomic(cfg, """

@@ -1,5 +1,6 @@
 import Foundation
 import MLOpsBasics
+@_exported import TestSupport
 import Testing
 
 /// A sealed sandbox for end-to-end tests: temporary HOME, no system or user git config, C locale,
@@ -123,15 +124,3 @@ final class Sandbox: @unchecked Sendable {
     }
 }
 
-/// Deterministic pseudo-random bytes.
-func randomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
-    var x = (seed &+ 1) &* 0x9E3779B97F4A7C15 | 1
-    var out = [UInt8](repeating: 0, count: n)
-    var i = 0
-    while i < n {
-        x ^= x << 13; x ^= x >> 7; x ^= x << 17
-        var v = x
-        for _ in 0..<8 where i < n { out[i] = UInt8(truncatingIfNeeded: v); v >>= 8; i += 1 }
-    }
-    return out
-}

@@ -82,6 +82,27 @@ import Testing
         #expect(try s.ok(["git", "mlops", "fsck"], in: repo).stdout.hasPrefix("ok: "))
     }
 
+    @Test func thePostCheckoutHookSwitchesDataWithBranches() throws {
+        let s = try Sandbox()
+        let repo = try s.makeRepo()
+        try s.ok(["git", "mlops", "hooks", "install", "post-checkout"], in: repo)
+        try s.write(repo + "/d.csv", "v1\n")
+        try s.ok(["git", "mlops", "add", "d.csv"], in: repo)
+        try s.ok(["git", "add", "-A"], in: repo)
+        try s.ok(["git", "commit", "-qm", "v1"], in: repo)
+        try s.ok(["git", "checkout", "-qb", "next"], in: repo)
+        try s.write(repo + "/d.csv", "v2\n")
+        try s.ok(["git", "mlops", "add", "d.csv"], in: repo)
+        try s.ok(["git", "commit", "-qam", "v2"], in: repo)
+        let back = try s.ok(["git", "checkout", "-q", "main"], in: repo)
+        #expect(try s.read(repo + "/d.csv") == Array("v1\n".utf8))
+        #expect(back.stderr == "git-mlops: 1 files written (3 B), 0 removed\n")
+        try s.write(repo + "/d.csv", "unsaved\n")
+        let kept = try s.ok(["git", "checkout", "-q", "next"], in: repo)
+        #expect(kept.stderr.hasPrefix("warning: git-mlops could not update the data: checkout would overwrite unsaved changes in d.csv"))
+        #expect(try s.read(repo + "/d.csv") == Array("unsaved\n".utf8), "the hook never discards unsaved work")
+    }
+
     @Test func checkoutRefusesToDiscardUnsavedWorkUnlessForced() throws {
         let s = try Sandbox()
         let repo = try s.makeRepo()

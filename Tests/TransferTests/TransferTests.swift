@@ -2,28 +2,8 @@ import Foundation
 import MLOpsBasics
 import Store
 @testable import Transfer
+import TestSupport
 import Testing
-
-final class TempDir {
-    let path: String
-    init() {
-        path = NSTemporaryDirectory() + "mlops-transfer-" + UUID().uuidString
-        try! FS.mkdirs(path)
-    }
-    deinit { try? FS.removeTree(path) }
-}
-
-func randomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
-    var x = (seed &+ 1) &* 0x9E3779B97F4A7C15 | 1
-    var out = [UInt8](repeating: 0, count: n)
-    var i = 0
-    while i < n {
-        x ^= x << 13; x ^= x >> 7; x ^= x << 17
-        var v = x
-        for _ in 0..<8 where i < n { out[i] = UInt8(truncatingIfNeeded: v); v >>= 8; i += 1 }
-    }
-    return out
-}
 
 /// A local store holding a directory of files, and the id of that directory.
 struct Fixture {
