@@ -586,7 +586,8 @@ def run_tool(ctx, name, run_no=1):
         both.cmds = steps["push_v1"].cmds + steps["push_v2"].cmds
         res["steps"]["push"] = both.to_json()
         del res["steps"]["push"]["commands"]
-    res["peak_rss_kib"] = max((c["rss_kib"] for s in steps.values() for c in s.cmds), default=0)
+    # every timed command of the tool, the S3 ones included
+    res["peak_rss_kib"] = max((c["rss_kib"] for s in res["steps"].values() for c in s.get("commands", [])), default=0)
     res["ok"] = not res["errors"] and all(v == "ok" for v in res["verify"].values())
     if not ctx.keep:
         shutil.rmtree(tool_dir, ignore_errors=True)
@@ -944,7 +945,7 @@ def report(ctx, results, meta):
         if not s3:
             continue
         if "skipped" in s3:
-            s3rows.append([t, "skipped: " + s3["skipped"], "", "", "", ""])
+            s3rows.append([t, "skipped: " + s3["skipped"], "", "", "", "", ""])
             continue
         st = results[t]["steps"]
 
@@ -958,14 +959,16 @@ def report(ctx, results, meta):
         s3rows.append([t, cell("s3_push_v1", True), cell("s3_push_v2", False), cell("s3_pull_v2", True),
                        "%s objects, %.1f MiB" % (s3.get("objects"), (s3.get("bytes") or 0) / MiB)
                        if s3.get("objects") is not None else "-",
-                       results[t]["verify"].get("s3_pull_v2", "-")])
+                       results[t]["verify"].get("s3_pull_v2", "-"),
+                       "%.0f MiB" % (max((st[k]["rss_kib"] for k in ("s3_push_v1", "s3_push_v2", "s3_pull_v2")
+                                          if k in st), default=0) / 1024)])
     if s3rows:
         lines += ["## S3 (SeaweedFS on loopback)", "",
                   "Server: %s, bucket %s. MB/s = the data's logical size (v1 for push, v2 for pull) / wall "
                   "seconds. Pull is a fresh clone's `pull` (the clone itself is not timed)." % (
                       ctx.s3.how, ctx.s3.bucket), "",
                   md_table(["tool", "push v1", "push v2 (incremental)", "pull v2 (fresh clone)",
-                            "bucket after v1+v2", "verified"], s3rows), ""]
+                            "bucket after v1+v2", "verified", "peak RSS"], s3rows), ""]
     elif ctx.s3 is not None and ctx.s3.error:
         lines += ["## S3", "", "not run: " + ctx.s3.error, ""]
 
