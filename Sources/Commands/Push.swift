@@ -75,6 +75,7 @@ struct Pull: ParsableCommand {
         let (f, c) = try repo.pull(remote: name, paths: paths, force: force)
         if output.json {
             printJSON(["remote": .string(f.remote), "objects": JSON(f.report.objects), "bytes": JSON(f.report.bytes),
+                       "whole_packs": JSON(f.report.wholePacks), "range_requests": JSON(f.report.rangeRequests),
                        "written": JSON(c.filesWritten), "removed": JSON(c.filesRemoved), "notes": JSON(f.notes)])
             return
         }

@@ -127,6 +127,8 @@ public final class MemoryBackend: RemoteBackend, @unchecked Sendable {
     /// Fail this many calls from now on with a retriable error (fault injection).
     public var failNext = 0
     public private(set) var calls = 0
+    /// Bytes returned by `get` so far.
+    public private(set) var bytesServed: Int64 = 0
 
     public init() {}
 
@@ -149,12 +151,17 @@ public final class MemoryBackend: RemoteBackend, @unchecked Sendable {
         try step()
         lock.lock(); defer { lock.unlock() }
         guard let f = files[name] else { throw RemoteNotFound(url: url, name: name) }
+        bytesServed += Int64(f.0.count)
         return f.0
     }
 
     public func get(_ name: String, range: Range<Int64>) throws -> [UInt8] {
-        let all = try get(name)
-        return Array(all[Int(range.lowerBound)..<Int(min(range.upperBound, Int64(all.count)))])
+        try step()
+        lock.lock(); defer { lock.unlock() }
+        guard let all = files[name]?.0 else { throw RemoteNotFound(url: url, name: name) }
+        let slice = Array(all[Int(range.lowerBound)..<Int(min(range.upperBound, Int64(all.count)))])
+        bytesServed += Int64(slice.count)
+        return slice
     }
 
     public func put(_ name: String, bytes: [UInt8]) throws {

@@ -10,8 +10,8 @@ public final class Transfer: @unchecked Sendable {
     public var progress: ProgressMeter?
     /// Range reads closer than this are merged into one request.
     public var mergeGap: Int64 = 1 << 20
-    /// Largest single range request.
-    public var maxRange: Int64 = 16 << 20
+    /// Largest single range request (what a parallel download holds in memory at once).
+    public var maxRange: Int64 = 8 << 20
 
     public init(store: Store, remote: RemoteStore) {
         self.store = store
@@ -100,9 +100,10 @@ public final class Transfer: @unchecked Sendable {
         public var missing: [ObjectID] = []
     }
 
-    /// Fetches everything needed to rebuild `roots` that the local store lacks: roots first, then what
-    /// their manifests list, level by level. Only needed objects are read (merged range reads), except
-    /// that a pack needed almost whole is downloaded whole. Every object is verified before it is kept.
+    /// Fetches everything needed to rebuild `roots` that the local store lacks. First the manifests,
+    /// level by level (directory, pieces, file manifests: small range reads), then all missing chunks in
+    /// one pass, so each byte of the remote is read at most once: only the needed records (merged range
+    /// reads), or a whole pack when nearly all of it is needed. Every object is verified before it is kept.
     public func fetch(roots: [ObjectID]) throws -> FetchReport {
         var report = FetchReport()
         try remote.checkFormat(create: false)
@@ -110,21 +111,24 @@ public final class Transfer: @unchecked Sendable {
         let packByName = Dictionary(packs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var level = Set(roots)
         var seen = Set<ObjectID>()
+        var chunks = Set<ObjectID>()
         while !level.isEmpty {
             seen.formUnion(level)
-            let wanted = level.filter { !store.contains($0) }
-            let have = level.subtracting(wanted)
             var next = Set<ObjectID>()
-            // Children of what is already local may still be missing (an interrupted fetch).
-            for id in have { next.formUnion(children(of: id)) }
-            if !wanted.isEmpty {
-                let found = remote.locate(Set(wanted), in: packs)
-                report.missing += wanted.filter { found[$0] == nil }
-                try download(found, packs: packByName, report: &report)
-                for id in found.keys { next.formUnion(children(of: id)) }
+            var manifests: [ObjectID: (pack: String, entry: IndexEntry)] = [:]
+            let wanted = level.filter { !store.contains($0) }
+            let found = remote.locate(Set(wanted), in: packs)
+            report.missing += wanted.filter { found[$0] == nil }
+            for (id, v) in found {
+                if v.entry.kind == .chunk { chunks.insert(id) } else { manifests[id] = v }
             }
+            try download(manifests, packs: packByName, wholePacks: false, report: &report)
+            // Local manifests may list missing children too (an interrupted fetch).
+            for id in level where store.contains(id) { next.formUnion(children(of: id)) }
             level = next.subtracting(seen)
         }
+        let wantedChunks = chunks.filter { !store.contains($0) }
+        try download(remote.locate(Set(wantedChunks), in: packs), packs: packByName, wholePacks: true, report: &report)
         return report
     }
 
@@ -140,7 +144,8 @@ public final class Transfer: @unchecked Sendable {
     }
 
     private func download(_ found: [ObjectID: (pack: String, entry: IndexEntry)], packs: [String: RemoteStore.Pack],
-                          report: inout FetchReport) throws {
+                          wholePacks: Bool, report: inout FetchReport) throws {
+        guard !found.isEmpty else { return }
         var byPack: [String: [IndexEntry]] = [:]
         for (_, v) in found { byPack[v.pack, default: []].append(v.entry) }
         enum Job { case whole(RemoteStore.Pack); case range(pack: String, range: Range<Int64>, entries: [IndexEntry]) }
@@ -148,7 +153,7 @@ public final class Transfer: @unchecked Sendable {
         for (name, entries) in byPack.sorted(by: { $0.key < $1.key }) {
             let pack = packs[name]!
             let wanted = entries.reduce(Int64(0)) { $0 + Int64($1.recordSize) }
-            if !store.hasPack(name) && wanted * 10 >= (pack.size - Int64(PackFormat.headerSize)) * 9 {
+            if wholePacks && !store.hasPack(name) && wanted * 10 >= (pack.size - Int64(PackFormat.headerSize)) * 9 {
                 jobs.append(.whole(pack))
                 continue
             }

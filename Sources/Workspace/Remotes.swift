@@ -81,7 +81,7 @@ extension Repo {
     /// A transfer to `spec`, with its index cache under `.git/mlops/remotes/NAME`.
     public func transfer(to spec: RemoteSpec) throws -> Transfer {
         let backend = try spec.backend(base: root)
-        let width = spec.isS3 ? 8 : 2
+        let width = spec.isS3 ? 6 : 2
         let remote = try RemoteStore(backend: backend, cacheDir: storeRoot + "/remotes/" + spec.name, parallelism: width)
         return Transfer(store: store, remote: remote)
     }

@@ -54,6 +54,19 @@ struct Fixture {
         #expect(try FS.readFile(out) == FS.readFile(src.tmp.path + "/big.bin"))
     }
 
+    /// Manifests are read first (small range reads) and may be read again inside a whole pack; chunks once.
+    @Test func aFullFetchReadsEachChunkAtMostOnce() throws {
+        let src = try Fixture(files: 300)
+        let remote = MemoryBackend()
+        _ = try src.transfer(remote).push(src.all)
+        let held = try remote.list(prefix: "").reduce(Int64(0)) { $0 + $1.size }
+        let dst = try Fixture(files: 0, seed: 11)
+        let before = remote.bytesServed
+        let report = try dst.transfer(remote).fetch(roots: [src.dirID, src.bigID])
+        #expect(report.missing.isEmpty)
+        #expect(remote.bytesServed - before <= held + held / 100, "read \(remote.bytesServed - before) bytes from a remote holding \(held)")
+    }
+
     @Test func aPartialFetchReadsOnlyWhatItNeedsInMergedRanges() throws {
         let src = try Fixture(files: 200)
         let remote = MemoryBackend()
