@@ -23,14 +23,23 @@ public final class Compressor {
     /// A codec must save at least this fraction of the bytes to be kept over raw.
     public static let minSaving = 0.05
 
+    /// For byte planes: almost no match finding, literals entropy-coded. On the sign/exponent plane of
+    /// float32 weights this compresses better than level 1 (0.34 vs 0.40) at 3.5x its speed.
+    private let planeCtx: OpaquePointer
+
     public init(level: Int32 = 1) {
         cctx = ZSTD_createCCtx()
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0)
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1)
+        planeCtx = ZSTD_createCCtx()
+        ZSTD_CCtx_setParameter(planeCtx, ZSTD_c_compressionLevel, -100)
+        // ZSTD_c_literalCompressionMode is a macro for experimentalParam5, which Swift does not import.
+        ZSTD_CCtx_setParameter(planeCtx, ZSTD_c_experimentalParam5, Int32(ZSTD_ps_enable.rawValue))
+        ZSTD_CCtx_setParameter(planeCtx, ZSTD_c_checksumFlag, 0)
     }
 
-    deinit { ZSTD_freeCCtx(cctx); scratch.free(); planes.free(); frameBuffer.free() }
+    deinit { ZSTD_freeCCtx(cctx); ZSTD_freeCCtx(planeCtx); scratch.free(); planes.free(); frameBuffer.free() }
 
     /// Compresses `src` and returns (codec, stored bytes). The returned buffer is valid until the next call.
     public func compress(_ src: UnsafeRawBufferPointer) -> (Codec, UnsafeRawBufferPointer) {
@@ -67,7 +76,7 @@ public final class Compressor {
         for k in 0..<4 {
             let plane = shuffled + k * words
             if laneEntropy[k] < Compressor.planeEntropyLimit {
-                let r = ZSTD_compress2(cctx, frame, bound, plane, words)
+                let r = ZSTD_compress2(planeCtx, frame, bound, plane, words)
                 let c = ZSTD_isError(r) != 0 ? words : r
                 let useFrame = c < words
                 // A planned slot always gets a length: 0 means "stored raw after all".
@@ -226,21 +235,29 @@ enum EntropyProbe {
             }
         }
         let lanes = (0..<4).map { Array(counts[($0 * 256)..<($0 * 256 + 256)]) }
-        func entropy(_ h: [UInt32], _ total: Int) -> Double {
-            var e = 0.0
-            let t = Double(total)
-            for c in h where c > 0 { let q = Double(c) / t; e -= q * log2(q) }
-            return e
-        }
         var all = [UInt32](repeating: 0, count: 256)
         for l in lanes { for i in 0..<256 { all[i] &+= l[i] } }
         let total = entropy(all, n)
         let laneE = lanes.map { entropy($0, n / 4) }
-        // A lane sample of 4 KiB over 256 symbols reads about 7.95 bits even when uniform.
-        if laneE.allSatisfy({ $0 > 7.9 }) && total > 7.97 { return (.random, laneE) }
+        // A finite sample of uniform bytes reads below 8 bits by about 255 / (2 N ln 2); allow twice that.
+        let bias = { (samples: Int) in 2 * 255 / (2 * Double(samples) * M_LN2) }
+        if laneE.allSatisfy({ $0 > 8 - bias(n / 4) - 0.02 }) && total > 8 - bias(n) - 0.01 { return (.random, laneE) }
         if total > 7.0 && laneE.min()! < 6.5 { return (.floatLike, laneE) }
         return (.other, laneE)
     }
+
+    /// Shannon entropy in bits per symbol: log2(total) - sum(c log2 c) / total, with c log2 c from a table.
+    static func entropy(_ h: [UInt32], _ total: Int) -> Double {
+        let t = clog2.withUnsafeBufferPointer { tab -> Double in
+            var s = 0.0
+            for c in h where c > 0 { s += Int(c) < tab.count ? tab[Int(c)] : Double(c) * log2(Double(c)) }
+            return s
+        }
+        return log2(Double(total)) - t / Double(total)
+    }
+
+    /// c * log2(c) for every count a 16 KiB sample can hold.
+    static let clog2: [Double] = (0...(16 << 10)).map { $0 == 0 ? 0 : Double($0) * log2(Double($0)) }
 }
 
 #if canImport(Glibc)

@@ -25,20 +25,33 @@ public final class Materializer: @unchecked Sendable {
         public var size: Int64
         public var executable: Bool
         public var dest: String
-        public init(id: ObjectID, size: Int64, executable: Bool, dest: String) {
-            self.id = id; self.size = size; self.executable = executable; self.dest = dest
+        /// Write straight to `dest`: it is inside a staging directory that is renamed into place whole.
+        public var direct: Bool
+        public init(id: ObjectID, size: Int64, executable: Bool, dest: String, direct: Bool = false) {
+            self.id = id; self.size = size; self.executable = executable; self.dest = dest; self.direct = direct
         }
     }
 
-    /// Writes all jobs, large files first each using every core, then small files in parallel.
-    /// Returns the stat of each written file, by destination.
+    /// Writes all jobs: large files one after another on one thread (each spreads its chunks over the
+    /// cores), small files meanwhile on the others. Returns the stat of each written file, by destination.
     public func write(_ jobs: [Job]) throws -> [String: FileStat] {
-        var out: [String: FileStat] = [:]
+        final class Results: @unchecked Sendable { var stats: [String: FileStat] = [:] }
+        let out = Results()
         let lock = NSLock()
         let errors = ChunkResults()
         let large = jobs.filter { $0.size > Int64(Ingester.smallFileLimit) }
         let small = jobs.filter { $0.size <= Int64(Ingester.smallFileLimit) }
-        for j in large { out[j.dest] = try write(j) }
+        let largeDone = DispatchSemaphore(value: 0)
+        let largeThread = Thread { [self] in
+            for j in large where !errors.failed {
+                do {
+                    let st = try write(j)
+                    lock.lock(); out.stats[j.dest] = st; lock.unlock()
+                } catch { errors.fail(error) }
+            }
+            largeDone.signal()
+        }
+        largeThread.start()
         let next = AtomicCounter()
         DispatchQueue.concurrentPerform(iterations: min(threads * 2, max(1, small.count))) { _ in
             while !errors.failed {
@@ -46,16 +59,25 @@ public final class Materializer: @unchecked Sendable {
                 guard k < small.count else { return }
                 do {
                     let st = try write(small[k])
-                    lock.lock(); out[small[k].dest] = st; lock.unlock()
+                    lock.lock(); out.stats[small[k].dest] = st; lock.unlock()
                 } catch { errors.fail(error) }
             }
         }
+        largeDone.wait()
         if let e = errors.error { throw e }
-        return out
+        return out.stats
     }
 
     /// Writes one file and returns its stat after the rename.
     public func write(_ job: Job) throws -> FileStat {
+        if job.direct {
+            let fd = try FileDescriptor.open(job.dest, O_WRONLY | O_CREAT | O_TRUNC, mode: job.executable ? 0o777 : 0o666)
+            defer { fd.close() }
+            try stream(job.id, size: job.size, to: fd)
+            if durable { try fd.sync() }
+            guard let st = fd.stat() else { throw SystemError("fstat", job.dest, errno: errno) }
+            return st
+        }
         let tmp = Materializer.tempPath(for: job.dest)
         let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: job.executable ? 0o777 : 0o666)
         do {

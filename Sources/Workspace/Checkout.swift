@@ -43,18 +43,44 @@ extension Repo {
             report.filesRemoved += 1
         }
         for rel in plan.replacedDirectories { try FS.removeTree(absolute(rel)) }
+        // A tracked directory absent from the workspace is built under a staging name and renamed into
+        // place whole: its files are written straight, with no per-file rename, and a crash leaves only
+        // the (invisible, reused) staging directory.
+        var staging: [String: String] = [:]
+        var checked = Set<String>()
+        for d in plan.freshDirectories {
+            try ensureSafeParents(of: d, create: true, checked: &checked)
+            let stage = Materializer.tempPath(for: absolute(d))
+            try FS.removeTree(stage)
+            try FS.mkdirs(stage)
+            staging[d] = stage
+        }
         var jobs: [Materializer.Job] = []
+        var made = Set<String>()
         for w in plan.writes {
-            try ensureSafeParents(of: w.path, create: true)
-            jobs.append(.init(id: w.id, size: w.size, executable: w.executable, dest: absolute(w.path)))
+            if let d = w.stagedUnder, let stage = staging[d] {
+                let dest = stage + "/" + String(w.path.dropFirst(d.count + 1))
+                let parent = dirname(dest)
+                if !made.contains(parent) { try FS.mkdirs(parent); made.insert(parent) }
+                jobs.append(.init(id: w.id, size: w.size, executable: w.executable, dest: dest, direct: true))
+            } else {
+                try ensureSafeParents(of: w.path, create: true, checked: &checked)
+                jobs.append(.init(id: w.id, size: w.size, executable: w.executable, dest: absolute(w.path)))
+            }
         }
         let mat = Materializer(store: store)
         mat.durable = config.bool("core.fsyncWorkspace", default: false)
         if progress && !jobs.isEmpty { mat.progress = ProgressMeter("Checking out", totalBytes: jobs.reduce(0) { $0 + $1.size }) }
         let stats = try mat.write(jobs)
         mat.progress?.finish()
-        for w in plan.writes {
-            if let st = stats[absolute(w.path)] { statCache.record(w.path, st, w.id) }
+        for (d, stage) in staging {
+            guard FS.lstat(absolute(d)) == nil else {
+                throw MLOpsError("\(d) appeared while it was being checked out", hint: "move it away and run `git mlops checkout` again")
+            }
+            try FS.rename(stage, absolute(d))
+        }
+        for (w, job) in zip(plan.writes, jobs) {
+            if let st = stats[job.dest] { statCache.record(w.path, st, w.id) }
             report.filesWritten += 1
             report.bytesWritten += w.size
         }
@@ -76,8 +102,14 @@ extension Repo {
 
 /// What a checkout will do, decided before anything is touched.
 struct CheckoutPlan {
-    struct Write { var path: String; var id: ObjectID; var size: Int64; var executable: Bool }
+    struct Write {
+        var path: String; var id: ObjectID; var size: Int64; var executable: Bool
+        /// The tracked directory this file is staged under, when that directory is written whole.
+        var stagedUnder: String? = nil
+    }
     var writes: [Write] = []
+    /// Tracked directories absent from the workspace: built under a staging name, renamed in whole.
+    var freshDirectories: [String] = []
     var removals: [String] = []
     var replacedDirectories: [String] = []
     /// Workspace paths whose content is not in the cache and would be lost.
@@ -110,6 +142,13 @@ struct CheckoutPlan {
             let absent = manifest.entries.filter { !store.contains($0.id) }
             if !absent.isEmpty { missing.append("\(t.path) (\(absent.count) files)"); return }
             directories.append(t.path)
+            if FS.lstat(abs) == nil {
+                freshDirectories.append(t.path)
+                for e in manifest.entries {
+                    writes.append(Write(path: t.path + "/" + e.path, id: e.id, size: e.size, executable: e.executable, stagedUnder: t.path))
+                }
+                return
+            }
             if let st = FS.lstat(abs), !st.isDirectory {
                 if !isSaved(abs, key: t.path, repo: repo, hasher: hasher) { unsaved.append(t.path) }
                 replacedDirectories.append(t.path)

@@ -116,9 +116,17 @@ public final class Repo: @unchecked Sendable {
     /// Checks that no directory on the way to `rel` is a symlink, so writing there stays inside the
     /// working tree; creates missing directories when `create`.
     public func ensureSafeParents(of rel: String, create: Bool) throws {
+        var checked = Set<String>()
+        try ensureSafeParents(of: rel, create: create, checked: &checked)
+    }
+
+    /// The same, skipping directories already checked in this operation (`checked`).
+    public func ensureSafeParents(of rel: String, create: Bool, checked: inout Set<String>) throws {
         guard isSafeRelativePath(rel) else {
             throw MLOpsError("refusing unsafe path '\(rel)'", hint: "pointers and manifests may only name paths inside the repository")
         }
+        let parent = dirname(rel)
+        if parent.isEmpty || checked.contains(parent) { return }
         var cur = root
         let parts = rel.split(separator: "/").dropLast()
         for part in parts {
@@ -134,5 +142,6 @@ public final class Repo: @unchecked Sendable {
                 try FS.mkdirs(cur)
             }
         }
+        if create || FS.lstat(root + "/" + parent)?.isDirectory == true { checked.insert(parent) }
     }
 }

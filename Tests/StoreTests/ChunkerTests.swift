@@ -64,11 +64,12 @@ import Testing
 }
 
 @Suite struct CodecTests {
-    @Test(arguments: ["random", "floats", "floats-tail", "csv", "zeros"])
+    @Test(arguments: ["random", "random-4k", "floats", "floats-tail", "csv", "zeros"])
     func roundTrip(kind: String) throws {
         let data: [UInt8]
         switch kind {
         case "random": data = randomBytes(65536, seed: 5)
+        case "random-4k": data = randomBytes(4096, seed: 15)
         case "floats": data = floatBytes(16384, seed: 6)
         case "floats-tail": data = floatBytes(20001, seed: 16) + [1, 2, 3]
         case "csv": data = csvBytes(rows: 2000, seed: 7)
@@ -80,7 +81,8 @@ import Testing
         let back = try storedCopy.withUnsafeBytes { try d.decompress(codec, $0, rawSize: data.count) }
         #expect(back == data)
         switch kind {
-        case "random": #expect(codec == .raw)
+        case "random", "random-4k": #expect(codec == .raw)
+            #expect(data.withUnsafeBytes { EntropyProbe.classify($0).kind } == .random, "zstd is not even tried on random bytes")
         case "floats", "floats-tail": #expect(codec == .planes && storedCopy.count < data.count * 95 / 100)
         case "csv", "zeros": #expect(codec == .zstd && storedCopy.count < data.count / 2)
         default: break
