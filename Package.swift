@@ -19,11 +19,14 @@ let package = Package(
         /// libzstd, reached only through Store's codec.
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
+        /// Byte-plane split/join in SIMD: the hot loops of the float-tensor codec.
+        .target(name: "CKernels"),
+
         // MARK: Core
         /// Errors, hashing, atomic file I/O, locks, processes and terminal output shared by every layer.
         .target(name: "MLOpsBasics", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         /// The content-addressed cache: chunker, codec, packs, indexes, manifests, stat cache, gc, fsck. Knows nothing of git.
-        .target(name: "Store", dependencies: ["MLOpsBasics", "CZstd"]),
+        .target(name: "Store", dependencies: ["MLOpsBasics", "CZstd", "CKernels"]),
         /// The only code that touches libgit2: repository discovery, config, refs, trees, blobs, notes.
         .target(name: "GitBridge", dependencies: ["MLOpsBasics", "CLibGit2"]),
 

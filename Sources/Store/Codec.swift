@@ -1,3 +1,4 @@
+import CKernels
 import CZstd
 import MLOpsBasics
 
@@ -187,32 +188,15 @@ public final class Decompressor {
 
 public enum CodecError: Error { case corrupt, sizeMismatch }
 
-/// Splits a buffer into 4 byte planes and back. A tail shorter than a word stays in place at the end.
+/// Splits a buffer into 4 byte planes and back (SIMD, in CKernels). A tail shorter than a word stays
+/// in place at the end.
 enum ByteShuffle {
     static func split(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawPointer) {
-        let n = src.count, words = n / 4
-        let s = src.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let d = dst.assumingMemoryBound(to: UInt8.self)
-        for w in 0..<words {
-            d[w] = s[4 * w]
-            d[words + w] = s[4 * w + 1]
-            d[2 * words + w] = s[4 * w + 2]
-            d[3 * words + w] = s[4 * w + 3]
-        }
-        for i in (4 * words)..<n { d[i] = s[i] }
+        mlops_planes_split(src.baseAddress!.assumingMemoryBound(to: UInt8.self), dst.assumingMemoryBound(to: UInt8.self), src.count)
     }
 
     static func join(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawPointer) {
-        let n = src.count, words = n / 4
-        let s = src.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let d = dst.assumingMemoryBound(to: UInt8.self)
-        for w in 0..<words {
-            d[4 * w] = s[w]
-            d[4 * w + 1] = s[words + w]
-            d[4 * w + 2] = s[2 * words + w]
-            d[4 * w + 3] = s[3 * words + w]
-        }
-        for i in (4 * words)..<n { d[i] = s[i] }
+        mlops_planes_join(src.baseAddress!.assumingMemoryBound(to: UInt8.self), dst.assumingMemoryBound(to: UInt8.self), src.count)
     }
 }
 

@@ -111,9 +111,10 @@ public final class Materializer: @unchecked Sendable {
         switch loc.entry.kind {
         case .chunk:
             // One-chunk file: decoding checks the chunk's hash, which is the file's id.
-            let bytes = try store.read(loc)
-            guard bytes.count == size else { throw CorruptObjectError(id: id, pack: loc.pack.name, reason: "size \(bytes.count), expected \(size)") }
-            try fd.writeAll(bytes)
+            try store.withVerifiedBytes(loc) { bytes in
+                guard bytes.count == size else { throw CorruptObjectError(id: id, pack: loc.pack.name, reason: "size \(bytes.count), expected \(size)") }
+                try fd.write(bytes)
+            }
             progress?.add(bytes: size, items: 1)
         case .fileManifest:
             let manifest = try FileManifest.decode(try store.read(loc), id: id)

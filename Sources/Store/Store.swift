@@ -207,6 +207,28 @@ public final class Store: @unchecked Sendable {
         return try decode(record: record, entry: loc.entry, pack: loc.pack.name)
     }
 
+    /// Calls `body` with the decoded, verified bytes of a self-verifying object. A raw record is handed
+    /// over in place (no copy): most small files are stored raw.
+    public func withVerifiedBytes<R>(_ loc: ObjectLocation, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        let record = try loc.pack.readRecord(loc.entry)
+        let e = loc.entry
+        if e.codec == .raw && e.kind.isSelfVerifying {
+            return try record.withUnsafeBytes { rec -> R in
+                guard let h = PackFormat.parseRecordHeader(rec), h.id == e.id, h.kind == e.kind, h.codec == .raw,
+                      h.storedSize == e.storedSize, h.rawSize == e.rawSize, e.storedSize == e.rawSize else {
+                    throw CorruptObjectError(id: e.id, pack: loc.pack.name, reason: "record header does not match the index")
+                }
+                let payload = UnsafeRawBufferPointer(rebasing: rec[PackFormat.recordHeaderSize...])
+                guard ObjectID.hashing(payload) == e.id else {
+                    throw CorruptObjectError(id: e.id, pack: loc.pack.name, reason: "hash mismatch")
+                }
+                return try body(payload)
+            }
+        }
+        let bytes = try decode(record: record, entry: e, pack: loc.pack.name)
+        return try bytes.withUnsafeBytes(body)
+    }
+
     /// Checks a record against its index row, decodes it and verifies its hash.
     public func decode(record: [UInt8], entry: IndexEntry, pack: String) throws -> [UInt8] {
         try record.withUnsafeBytes { rec -> [UInt8] in

@@ -89,6 +89,22 @@ import Testing
         }
     }
 
+    /// The plane layout is part of the format: byte 0 of every word, then byte 1, 2, 3, then the tail.
+    @Test(arguments: [0, 3, 64, 67, 1000, 4099])
+    func planesFollowTheFormat(size: Int) {
+        let src = (0..<size).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
+        let words = size / 4
+        var want: [UInt8] = []
+        for k in 0..<4 { for w in 0..<words { want.append(src[4 * w + k]) } }
+        want += src[(4 * words)...]
+        var got = [UInt8](repeating: 0, count: size)
+        var back = [UInt8](repeating: 0, count: size)
+        src.withUnsafeBytes { s in got.withUnsafeMutableBytes { ByteShuffle.split(s, into: $0.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 8)!) } }
+        got.withUnsafeBytes { s in back.withUnsafeMutableBytes { ByteShuffle.join(s, into: $0.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 8)!) } }
+        #expect(got == want)
+        #expect(back == src)
+    }
+
     @Test func corruptFrameIsRejected() throws {
         let data = csvBytes(rows: 500, seed: 8)
         let c = Compressor(), d = Decompressor()
