@@ -1,3 +1,4 @@
+import CKernels
 import MLOpsBasics
 
 /// Content-defined chunking: normalized FastCDC over a gear rolling hash (Xia et al., 2020).
@@ -51,25 +52,10 @@ public struct Chunker: Sendable {
         let limit = min(n, params.maxSize)
         let normal = min(limit, params.averageSize)
         let p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let found: Int? = Chunker.gear.withUnsafeBufferPointer { g -> Int? in
-            let gp = g.baseAddress!
-            var fp: UInt64 = 0
-            var i = params.minSize
-            // The hash needs 64 bytes of history before a cut can be trusted to be content-defined.
-            var j = max(0, i - 64)
-            while j < i { fp = (fp &<< 1) &+ gp[Int(p[j])]; j += 1 }
-            while i < normal {
-                fp = (fp &<< 1) &+ gp[Int(p[i])]
-                if fp & maskS == 0 { return i + 1 }
-                i += 1
-            }
-            while i < limit {
-                fp = (fp &<< 1) &+ gp[Int(p[i])]
-                if fp & maskL == 0 { return i + 1 }
-                i += 1
-            }
-            return nil
+        let cut = Chunker.gear.withUnsafeBufferPointer { g in
+            mlops_gear_scan(p, params.minSize, normal, limit, maskS, maskL, g.baseAddress!)
         }
+        let found: Int? = cut == 0 ? nil : cut
         if let found { return found }
         if limit == params.maxSize { return limit }
         return atEnd ? n : nil

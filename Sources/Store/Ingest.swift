@@ -22,6 +22,8 @@ public final class Ingester: @unchecked Sendable {
     let chunker = Chunker()
     let compressors = Pool { Compressor() }
     public var progress: ProgressMeter?
+    /// Workers for chunk batches and small files; started with the ingester, ended by `finish`.
+    let work: WorkQueue
 
     /// Files up to this size are read whole by one worker.
     static let smallFileLimit = 8 << 20
@@ -34,7 +36,10 @@ public final class Ingester: @unchecked Sendable {
         self.statCache = statCache
         self.writer = hashOnly ? nil : store.writer()
         self.threads = max(1, threads)
+        work = WorkQueue(workers: self.threads)
     }
+
+    deinit { work.stop() }
 
     public static var defaultThreads: Int {
         if let v = ProcessInfo.processInfo.environment["GIT_MLOPS_THREADS"], let n = Int(v), n > 0 { return n }
@@ -43,10 +48,14 @@ public final class Ingester: @unchecked Sendable {
 
     /// Makes everything written so far durable and visible. Call once, at the end.
     public func finish() throws {
+        work.stop()
         try writer?.finish()
     }
 
-    public func abandon() { writer?.abandon() }
+    public func abandon() {
+        work.stop()
+        writer?.abandon()
+    }
 
     public var bytesWritten: Int64 { writer?.bytesWritten ?? 0 }
 
@@ -112,7 +121,6 @@ public final class Ingester: @unchecked Sendable {
         var hasher = StreamHasher()
         let results = ChunkResults()
         let group = DispatchGroup()
-        let queue = DispatchQueue.global(qos: .userInitiated)
         let capacity = Ingester.readBufferSize + chunker.params.maxSize
         let buf = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
         defer { buf.deallocate() }
@@ -130,7 +138,7 @@ public final class Ingester: @unchecked Sendable {
             let bytes = SendablePointer(batch), count = batchFill, cuts = batchCuts, first = batchFirst
             batchFill = 0; batchCuts = []; batchFirst = nextIndex
             group.enter()
-            queue.async { [self] in
+            let job = { [self] in
                 defer { pool.give(bytes.pointer); group.leave() }
                 if results.failed { return }
                 do {
@@ -149,6 +157,8 @@ public final class Ingester: @unchecked Sendable {
                     results.fail(error)
                 }
             }
+            // On a worker (a small file that grew while queued), run inline: waiting for a worker could deadlock.
+            if WorkQueue.onWorker { job() } else { work.submit(urgent: true, job) }
             batch = pool.take()
         }
 
@@ -289,46 +299,111 @@ public final class Ingester: @unchecked Sendable {
         return (r.id, r.manifest.entries.count, r.manifest.totalSize)
     }
 
-    /// The manifest of a directory; stores its files, pieces and top object unless hashing only.
-    /// `keyPrefix` is the directory's path in the stat cache.
-    public func directory(at root: String, keyPrefix: String?) throws -> (id: ObjectID, manifest: DirManifest) {
-        let files = try Ingester.walk(root)
-        let (fp, totalSize, newest) = Ingester.fingerprint(files)
-        var records = [FileRecord?](repeating: nil, count: files.count)
-        let errors = ChunkResults()
-        // Large files one after another (each uses every core), then small files spread over workers.
-        let large = files.indices.filter { files[$0].stat.size > Int64(Ingester.smallFileLimit) }
-        for i in large {
-            records[i] = try file(at: files[i].absPath, key: keyPrefix.map { $0 + "/" + files[i].relPath })
+    /// A file or directory to ingest, with its key in the stat cache (nil: do not use the cache).
+    public enum Target: Sendable {
+        case file(path: String, key: String?)
+        case directory(path: String, keyPrefix: String?)
+    }
+
+    public enum Result: Sendable {
+        case file(FileRecord)
+        case directory(id: ObjectID, manifest: DirManifest)
+    }
+
+    /// Ingests several targets as one job: every file of every target is scheduled together, large files
+    /// one after another on a reading thread (their chunks go to the workers first), small files on the
+    /// workers meanwhile, so both cores stay busy from the first file to the last.
+    public func ingest(_ targets: [Target]) throws -> [Result] {
+        struct Input { var path: String; var key: String?; var size: Int64 }
+        struct Walk { var files: [WalkEntry]; var fp: (UInt64, UInt64); var size: Int64; var newest: Int64 }
+        var inputs: [Input] = []
+        // Per target: where its files start in `inputs`, and the walk of a directory.
+        var starts: [Int] = []
+        var walks: [Walk?] = []
+        for t in targets {
+            starts.append(inputs.count)
+            switch t {
+            case .file(let path, let key):
+                guard let st = FS.stat(path) else { throw SystemError("stat", path, errno: errno) }
+                walks.append(nil)
+                inputs.append(Input(path: path, key: key, size: st.size))
+            case .directory(let root, let prefix):
+                let files = try Ingester.walk(root)
+                let (fp, size, newest) = Ingester.fingerprint(files)
+                walks.append(Walk(files: files, fp: fp, size: size, newest: newest))
+                for f in files { inputs.append(Input(path: f.absPath, key: prefix.map { $0 + "/" + f.relPath }, size: f.stat.size)) }
+            }
         }
-        let small = files.indices.filter { files[$0].stat.size <= Int64(Ingester.smallFileLimit) }
-        let next = AtomicCounter()
+        let records = try files(inputs.map { ($0.path, $0.key, $0.size) })
+        var out: [Result] = []
+        for (n, t) in targets.enumerated() {
+            switch t {
+            case .file:
+                out.append(.file(records[starts[n]]))
+            case .directory(let root, let prefix):
+                let w = walks[n]!
+                let entries = w.files.enumerated().map { k, f in
+                    let r = records[starts[n] + k]
+                    return DirEntry(path: f.relPath, id: r.id, size: r.size, executable: r.executable)
+                }
+                let manifest = DirManifest(sortedEntries: entries)
+                let id = try storeManifest(manifest)
+                // Remember the directory only when its manifest is stored, so a cached id can always be listed.
+                if let prefix, let cache = statCache, writer != nil || store.contains(id) {
+                    let after = Ingester.fingerprint(try Ingester.walk(root, sorted: false))
+                    if after.fp == w.fp && after.size == w.size {
+                        cache.recordDirectory(prefix, .init(fingerprint: w.fp, files: w.files.count, size: w.size, newest: w.newest, id: id))
+                    }
+                }
+                out.append(.directory(id: id, manifest: manifest))
+            }
+        }
+        return out
+    }
+
+    /// Records of many files, in order: large ones on a reading thread, small ones on the workers.
+    func files(_ inputs: [(path: String, key: String?, size: Int64)]) throws -> [FileRecord] {
+        final class Results: @unchecked Sendable {
+            var records: [FileRecord?]
+            init(_ n: Int) { records = [FileRecord?](repeating: nil, count: n) }
+        }
+        let results = Results(inputs.count)
+        let errors = ChunkResults()
         let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: min(threads, max(1, small.count))) { _ in
-            while !errors.failed {
-                let k = next.increment()
-                guard k < small.count else { return }
-                let i = small[k]
-                do {
-                    let r = try file(at: files[i].absPath, key: keyPrefix.map { $0 + "/" + files[i].relPath })
-                    lock.lock(); records[i] = r; lock.unlock()
-                } catch {
-                    errors.fail(error)
+        let group = DispatchGroup()
+        let large = inputs.indices.filter { inputs[$0].size > Int64(Ingester.smallFileLimit) }
+        let small = inputs.indices.filter { inputs[$0].size <= Int64(Ingester.smallFileLimit) }
+        // Small files in slices, so a thousand tiny files are one job, not a thousand.
+        let slice = 16
+        for start in stride(from: 0, to: small.count, by: slice) {
+            let part = Array(small[start..<min(start + slice, small.count)])
+            group.enter()
+            work.submit { [self] in
+                defer { group.leave() }
+                for i in part where !errors.failed {
+                    do {
+                        let r = try file(at: inputs[i].path, key: inputs[i].key)
+                        lock.lock(); results.records[i] = r; lock.unlock()
+                    } catch { errors.fail(error) }
                 }
             }
         }
-        if let e = errors.error { throw e }
-        let entries = zip(files, records).map { f, r in
-            DirEntry(path: f.relPath, id: r!.id, size: r!.size, executable: r!.executable)
+        for i in large where !errors.failed {
+            do {
+                let r = try file(at: inputs[i].path, key: inputs[i].key)
+                lock.lock(); results.records[i] = r; lock.unlock()
+            } catch { errors.fail(error) }
         }
-        let manifest = DirManifest(sortedEntries: entries)
-        let id = try storeManifest(manifest)
-        // Remember the directory only when its manifest is stored, so a cached id can always be listed.
-        if let keyPrefix, let cache = statCache, writer != nil || store.contains(id) {
-            let after = Ingester.fingerprint(try Ingester.walk(root, sorted: false))
-            if after.fp == fp && after.size == totalSize {
-                cache.recordDirectory(keyPrefix, .init(fingerprint: fp, files: files.count, size: totalSize, newest: newest, id: id))
-            }
+        group.wait()
+        if let e = errors.error { throw e }
+        return results.records.map { $0! }
+    }
+
+    /// The manifest of a directory; stores its files, pieces and top object unless hashing only.
+    /// `keyPrefix` is the directory's path in the stat cache.
+    public func directory(at root: String, keyPrefix: String?) throws -> (id: ObjectID, manifest: DirManifest) {
+        guard case .directory(let id, let manifest) = try ingest([.directory(path: root, keyPrefix: keyPrefix)])[0] else {
+            fatalError("a directory target yields a directory result")
         }
         return (id, manifest)
     }

@@ -47,13 +47,15 @@ extension Repo {
             if progress {
                 ingester.progress = ProgressMeter("Adding", totalBytes: rels.reduce(Int64(0)) { $0 + Repo.diskSize(absolute($1)) })
             }
-            for rel in rels {
+            let targets: [Ingester.Target] = rels.map { rel in
                 let abs = absolute(rel)
-                if FS.lstat(abs)!.isDirectory {
-                    let (id, manifest) = try ingester.directory(at: abs, keyPrefix: rel)
+                return FS.lstat(abs)!.isDirectory ? .directory(path: abs, keyPrefix: rel) : .file(path: abs, key: rel)
+            }
+            for (rel, result) in zip(rels, try ingester.ingest(targets)) {
+                switch result {
+                case .directory(let id, let manifest):
                     records.append((rel, Pointer(id: id, size: manifest.totalSize, kind: .dir, files: manifest.entries.count)))
-                } else {
-                    let r = try ingester.file(at: abs, key: rel)
+                case .file(let r):
                     records.append((rel, Pointer(id: r.id, size: r.size, kind: .file, executable: r.executable)))
                 }
             }

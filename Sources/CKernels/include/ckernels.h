@@ -10,4 +10,10 @@ void mlops_planes_split(const uint8_t *src, uint8_t *dst, size_t n);
 /// The inverse of mlops_planes_split.
 void mlops_planes_join(const uint8_t *src, uint8_t *dst, size_t n);
 
+/// FastCDC's normalized scan over p[from..<limit): the gear hash fp = (fp << 1) + gear[byte], primed
+/// with the 64 bytes before `from`; returns the first cut (index after the byte whose fp has all
+/// mask bits zero: mask_small before `normal`, mask_large from there), or 0 when there is none.
+size_t mlops_gear_scan(const uint8_t *p, size_t from, size_t normal, size_t limit,
+                       uint64_t mask_small, uint64_t mask_large, const uint64_t *gear);
+
 #endif
