@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics"]),
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "GitBridge", "Transfer", "MLOpsBasics"]),
+        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
         .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "TestSupport"]),

@@ -373,27 +373,24 @@ public final class Ingester: @unchecked Sendable {
         let group = DispatchGroup()
         let large = inputs.indices.filter { inputs[$0].size > Int64(Ingester.smallFileLimit) }
         let small = inputs.indices.filter { inputs[$0].size <= Int64(Ingester.smallFileLimit) }
-        // Small files in slices, so a thousand tiny files are one job, not a thousand.
-        let slice = 16
-        for start in stride(from: 0, to: small.count, by: slice) {
-            let part = Array(small[start..<min(start + slice, small.count)])
-            group.enter()
-            work.submit { [self] in
-                defer { group.leave() }
-                for i in part where !errors.failed {
-                    do {
-                        let r = try file(at: inputs[i].path, key: inputs[i].key)
-                        lock.lock(); results.records[i] = r; lock.unlock()
-                    } catch { errors.fail(error) }
-                }
-            }
-        }
-        for i in large where !errors.failed {
+        let ingest = { [self] (i: Int) in
+            guard !errors.failed else { return }
             do {
                 let r = try file(at: inputs[i].path, key: inputs[i].key)
                 lock.lock(); results.records[i] = r; lock.unlock()
             } catch { errors.fail(error) }
         }
+        // Small files in slices, so a thousand tiny files are one job, not a thousand.
+        let slice = 16
+        for start in stride(from: 0, to: small.count, by: slice) {
+            let part = small[start..<min(start + slice, small.count)]
+            group.enter()
+            work.submit {
+                defer { group.leave() }
+                part.forEach(ingest)
+            }
+        }
+        large.forEach(ingest)
         group.wait()
         if let e = errors.error { throw e }
         return results.records.map { $0! }
