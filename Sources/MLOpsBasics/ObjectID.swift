@@ -22,20 +22,37 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// Parses 64 lower- or upper-case hex digits; nil for anything else.
     public init?(hex: some StringProtocol) {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count == 64 else { return nil }
-        var words: [UInt64] = [0, 0, 0, 0]
-        for (i, c) in utf8.enumerated() {
-            let v: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c - UInt8(ascii: "A") + 10
-            default: return nil
+        let parsed = hex.utf8.withContiguousStorageIfAvailable { ObjectID(hexUTF8: UnsafeRawBufferPointer($0)) }
+            ?? Array(hex.utf8).withUnsafeBytes { ObjectID(hexUTF8: $0) }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
+    /// The same, from bytes (manifests are parsed without making strings).
+    public init?(hexUTF8 p: UnsafeRawBufferPointer) {
+        guard p.count == 64 else { return nil }
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        for w in 0..<4 {
+            var v: UInt64 = 0
+            for j in 0..<16 {
+                let c = p[w * 16 + j]
+                let d: UInt8
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c &- UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c &- UInt8(ascii: "a") &+ 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c &- UInt8(ascii: "A") &+ 10
+                default: return nil
+                }
+                v = v << 4 | UInt64(d)
             }
-            words[i / 16] = words[i / 16] << 4 | UInt64(v)
+            switch w {
+            case 0: words.0 = v
+            case 1: words.1 = v
+            case 2: words.2 = v
+            default: words.3 = v
+            }
         }
-        self.init(w0: words[0], w1: words[1], w2: words[2], w3: words[3])
+        self.init(w0: words.0, w1: words.1, w2: words.2, w3: words.3)
     }
 
     public func write(to p: UnsafeMutableRawPointer) {

@@ -166,22 +166,40 @@ public struct DirManifest: Equatable, Sendable {
         return Top(files: files, size: size, pieces: pieces)
     }
 
-    /// Parses one piece; `where` names the directory for messages.
+    /// Parses one piece, byte by byte: a piece of a million-file directory is read at every checkout.
     public static func decodePiece(_ bytes: [UInt8], id: ObjectID) throws -> [DirEntry] {
-        let bad = { (why: String) in
-            MLOpsError("directory manifest piece \(id.short) is malformed (\(why))", hint: "run `git mlops fsck` and fetch it again from a remote")
-        }
+        let bad = MLOpsError("directory manifest piece \(id.short) is malformed (bad entry line)", hint: "run `git mlops fsck` and fetch it again from a remote")
         var out: [DirEntry] = []
-        for l in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            let parts = l.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
-            guard parts.count == 4, parts[0] == "100644" || parts[0] == "100755",
-                  let fid = ObjectID(hex: parts[1]), let size = Int64(parts[2]), size >= 0 else { throw bad("bad entry line") }
-            let path = unescapePath(String(parts[3]))
-            guard isSafeRelativePath(path) else {
-                throw MLOpsError("directory manifest piece \(id.short) names an unsafe path '\(path)'",
-                                 hint: "the manifest was tampered with; run `git mlops fsck`")
+        try bytes.withUnsafeBytes { buf in
+            let space = UInt8(ascii: " "), newline = UInt8(ascii: "\n")
+            var i = 0
+            while i < buf.count {
+                var end = i
+                while end < buf.count && buf[end] != newline { end += 1 }
+                defer { i = end + 1 }
+                if end == i { continue }
+                // `100644 <64 hex> <size> <path>`: fixed positions up to the size.
+                let line = UnsafeRawBufferPointer(rebasing: buf[i..<end])
+                guard line.count > 7 + 64 + 3, line[6] == space, line[71] == space else { throw bad }
+                let mode = String(decoding: line[0..<6], as: UTF8.self)
+                guard mode == "100644" || mode == "100755",
+                      let fid = ObjectID(hexUTF8: UnsafeRawBufferPointer(rebasing: line[7..<71])) else { throw bad }
+                var k = 72
+                var size: Int64 = 0
+                while k < line.count, line[k] != space {
+                    let d = line[k] &- UInt8(ascii: "0")
+                    guard d < 10, k - 72 < 18 else { throw bad }
+                    size = size * 10 + Int64(d)
+                    k += 1
+                }
+                guard k > 72, k < line.count - 1 else { throw bad }
+                let path = unescapePath(String(decoding: line[(k + 1)...], as: UTF8.self))
+                guard isSafeRelativePath(path) else {
+                    throw MLOpsError("directory manifest piece \(id.short) names an unsafe path '\(path)'",
+                                     hint: "the manifest was tampered with; run `git mlops fsck`")
+                }
+                out.append(DirEntry(path: path, id: fid, size: size, executable: mode == "100755"))
             }
-            out.append(DirEntry(path: path, id: fid, size: size, executable: parts[0] == "100755"))
         }
         return out
     }
@@ -213,17 +231,28 @@ func escapePath(_ p: String) -> String {
 }
 
 func unescapePath(_ p: String) -> String {
-    guard p.contains("%") else { return p }
+    guard p.utf8.contains(UInt8(ascii: "%")) else { return p }
     return p.replacingAll("%0A", "\n").replacingAll("%0D", "\r").replacingAll("%25", "%")
 }
 
 /// A relative path that stays inside its root: not empty, not absolute, no `.`/`..`/empty components.
 public func isSafeRelativePath(_ p: String) -> Bool {
-    if p.isEmpty || p.hasPrefix("/") || p.contains("\0") { return false }
-    for c in p.split(separator: "/", omittingEmptySubsequences: false) {
-        if c.isEmpty || c == "." || c == ".." { return false }
+    let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+    guard let first = p.utf8.first, first != slash else { return false }
+    var length = 0, dots = 0
+    // A component is bad when empty, `.` or `..`: checked at each slash and at the end.
+    func bad() -> Bool { length == 0 || (length == dots && length <= 2) }
+    for b in p.utf8 {
+        if b == 0 { return false }
+        if b == slash {
+            if bad() { return false }
+            length = 0; dots = 0
+        } else {
+            length += 1
+            if b == dot { dots += 1 }
+        }
     }
-    return true
+    return !bad()
 }
 
 extension String {

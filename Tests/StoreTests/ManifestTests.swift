@@ -37,9 +37,23 @@ import Testing
 
     @Test func unsafePathsInPiecesAreRefused() {
         let id = ObjectID.hashing("x")
-        for p in ["../evil", "/etc/passwd", "a/../../b", "a//b", "./a"] {
+        for p in ["../evil", "/etc/passwd", "a/../../b", "a//b", "./a", "a/", "a/..", "a/.", "..", "a\0b"] {
             let line = Array("100644 \(id.hex) 1 \(p)\n".utf8)
             #expect(throws: MLOpsError.self) { try DirManifest.decodePiece(line, id: id) }
         }
+        for p in ["...", "a/..b", ".hidden/x", "a b/c d", "x/%2E%2E"] {
+            #expect(isSafeRelativePath(p), "\(p) stays inside")
+        }
+    }
+
+    @Test func malformedEntryLinesAreRefused() {
+        let hex = ObjectID.hashing("x").hex
+        for line in ["100644 \(hex) 1", "100644 \(hex) 1 ", "100600 \(hex) 1 a", "100644 \(hex.dropLast()) 1 a",
+                     "100644 \(hex)  1 a", "100644 \(hex) -1 a", "100644 \(hex) 1x a", "100644  \(hex) 1 a",
+                     "100644 \(hex) 99999999999999999999 a", "100644 \(hex.uppercased().dropLast())g 1 a"] {
+            #expect(throws: MLOpsError.self, "\(line)") { try DirManifest.decodePiece(Array((line + "\n").utf8), id: .hashing("p")) }
+        }
+        let ok = try? DirManifest.decodePiece(Array("100755 \(hex.uppercased()) 12 a b\n\n".utf8), id: .hashing("p"))
+        #expect(ok == [DirEntry(path: "a b", id: .hashing("x"), size: 12, executable: true)])
     }
 }
