@@ -220,8 +220,7 @@ def prepare_data(args):
             info = json.load(f)
         log("data: cached in %s" % d)
         return d, info
-    if os.path.exists(d):
-        shutil.rmtree(d)
+    remove_tree(d)
     os.makedirs(d)
     py = sys.executable
     v1, v2 = os.path.join(d, "v1"), os.path.join(d, "v2")
@@ -414,11 +413,70 @@ def sync():
     os.sync()
 
 
+# ext4 without a journal (this machine's root file system) will not reuse an inode freed in the last
+# 60 s (300 s more while its inode table block is dirty), and skips such inodes one by one when it
+# allocates: creating thousands of files soon after deleting thousands costs up to ten times the kernel
+# time (seen here: an empty checkout at 0.75 s of system time, then 7.3 s right after the previous
+# tool's repositories were deleted). So every deletion goes through remove_tree, which syncs, and each
+# tool's run starts only once the last deletion is older than that window.
+INODE_REUSE_WINDOW = 65
+last_removal = [None]
+
+
+def nojournal_ext4(path):
+    """True when `path` is on ext4 mounted without a journal (where the window above applies)."""
+    best, fstype, dev = "", None, None
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                left, right = line.split(" - ", 1)
+                mnt = left.split()[4]
+                if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
+                    best, (fstype, dev) = mnt, right.split()[:2]
+        if fstype != "ext4":
+            return False
+        with open("/sys/fs/ext4/%s/journal_task" % os.path.basename(dev)) as f:
+            return f.read().strip() == "<none>"
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def remove_tree(path):
+    if os.path.lexists(path):
+        shutil.rmtree(path, ignore_errors=True)
+        os.sync()
+        last_removal[0] = time.monotonic()
+
+
+def drop_caches():
+    """Empties the page cache (root only), so that each tool starts with the same free memory: on a
+    VM whose page cache has filled all of RAM, every page written costs a reclaim first (seen here:
+    the same checkout at 1.1 s of system time with free memory and 4 s without)."""
+    os.sync()
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("1\n")
+        return True
+    except OSError:
+        return False
+
+
+def settle(ctx):
+    """Waits until the inodes of the last deletion may be reused (see INODE_REUSE_WINDOW)."""
+    if last_removal[0] is None or not ctx.nojournal:
+        return
+    wait = INODE_REUSE_WINDOW - (time.monotonic() - last_removal[0])
+    if wait > 0:
+        log("  (waiting %.0f s for the inodes just freed to become reusable: ext4 without a journal)" % wait)
+        time.sleep(wait)
+
+
 def run_tool(ctx, name, run_no=1):
     """Runs every step for one tool; returns its result dict. Failures are recorded, not raised."""
     tool_dir = os.path.join(ctx.work, "run", name)
-    if os.path.exists(tool_dir):
-        shutil.rmtree(tool_dir)
+    remove_tree(tool_dir)
+    settle(ctx)
+    ctx.dropped_caches = drop_caches() and getattr(ctx, "dropped_caches", True)
     os.makedirs(tool_dir)
     env = make_env(ctx, tool_dir)
     logfile = os.path.join(ctx.work, "logs", "%s-scale%s%s.log" % (
@@ -590,7 +648,7 @@ def run_tool(ctx, name, run_no=1):
     res["peak_rss_kib"] = max((c["rss_kib"] for s in res["steps"].values() for c in s.get("commands", [])), default=0)
     res["ok"] = not res["errors"] and all(v == "ok" for v in res["verify"].values())
     if not ctx.keep:
-        shutil.rmtree(tool_dir, ignore_errors=True)
+        remove_tree(tool_dir)
     return res
 
 
@@ -734,7 +792,7 @@ def run_s3(ctx, name, r, repo, tool_dir, res, run_no=1):
     finally:
         for k, s in steps.items():
             res["steps"][k] = s.to_json()
-        shutil.rmtree(clone, ignore_errors=True)
+        remove_tree(clone)
         out["objects"], out["bytes"] = srv.prefix_bytes(prefix)
     v1b, v2b = ctx.data_info["v1"]["bytes"], ctx.data_info["v2"]["bytes"]
     for k, nbytes in (("s3_push_v1", v1b), ("s3_pull_v2", v2b)):
@@ -873,12 +931,17 @@ def report(ctx, results, meta):
     for t in tools:
         lines.append("- %s: %s" % (t, results[t].get("version", "?")))
     lines.append("- git-mlops source: %s; peak RSS from %s" % (meta.get("git_mlops_commit", "?"), meta["rss_source"]))
-    lines.append("- caveats: page caches cannot be dropped here. Every tool gets a fresh copy of v1 (cp -a, "
+    lines.append("- caveats: " + ("the page cache is dropped before each tool's run, so every tool starts with "
+                 "the same free memory. " if getattr(ctx, "dropped_caches", False) else
+                 "the page cache could not be dropped (root only), so a later tool may find memory fuller. ") +
+                 "Every tool gets a fresh copy of v1 (cp -a, "
                  "then sync) right before its run, and `sync` runs before every timed step, so each tool starts "
                  "with its input hot in the page cache and no pending writeback. Times are wall clock, from one run (or the median of --repeat runs); "
                  "a step's time is the sum of its commands (including `git add`/`git commit`/`git push`/`git "
                  "clone` where the step needs them). At small scales fixed start-up costs dominate; the targets "
-                 "are meant for scale 1.")
+                 "are meant for scale 1." + (" The work dir is on ext4 without a journal: each tool's run starts at "
+                 "least %d s after the benchmark last deleted files, so that no tool pays for the inodes another "
+                 "freed (see INODE_REUSE_WINDOW in run.py)." % INODE_REUSE_WINDOW if ctx.nojournal else ""))
     lines.append("")
     header = ["step"] + ["%s (s)" % t for t in tools]
     if "git-mlops" in tools:
@@ -1102,6 +1165,7 @@ def main():
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
 
     meta = machine_meta(ctx)
+    ctx.nojournal = nojournal_ext4(os.path.realpath(ctx.work))
     ctx.data_dir, ctx.data_info = prepare_data(ctx)
     ctx.s3 = S3Server(ctx) if ctx.s3 else None
     results = {}
