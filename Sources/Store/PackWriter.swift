@@ -3,18 +3,24 @@ import MLOpsBasics
 
 /// Appends objects to new packs. Thread-safe: workers compress in parallel and append under a lock.
 ///
+/// Appends go to a buffer; a full buffer is written at its offset outside the lock, so one worker's
+/// 4 MiB write never stalls the others. Lookups of objects written in this session take their own lock.
 /// Each pack is written under `tmp/`, then sealed in the background once it reaches the target size:
-/// fsync, index written and synced, pack renamed into `packs/`, then its index (which makes it visible).
-/// `finish()` waits for every seal, so data is durable before any pointer names it.
+/// in-flight writes awaited, fsync, index written and synced, pack renamed into `packs/`, then its
+/// index (which makes it visible). `finish()` waits for every seal, so data is durable before any
+/// pointer names it.
 public final class PackWriter: @unchecked Sendable {
     private unowned let store: Store
     private let lock = NSLock()
     private var current: OpenPack?
+    private let pendingLock = NSLock()
     private var pending: [ObjectID: ObjectLocation] = [:]
     private let sealQueue = DispatchQueue(label: "git-mlops.seal")
     private var sealError: Error?
     private var finished = false
     private var sealedNames: [String] = []
+    /// Written-out buffers kept for reuse, so a gigabyte of appends does not allocate a gigabyte.
+    private var spareBuffers: [[UInt8]] = []
 
     /// Bytes appended (record headers included) and objects written by this session.
     public private(set) var bytesWritten: Int64 = 0
@@ -25,35 +31,32 @@ public final class PackWriter: @unchecked Sendable {
         let tmpPath: String
         let fd: FileDescriptor
         let file: PackFile
+        /// End of the pack, buffered bytes included.
         var size: Int64
         var entries: [IndexEntry] = []
         /// Appends wait here and go to the file in large writes (one syscall per few MiB, not two per object).
         var buffer: [UInt8] = []
+        /// File offset of `buffer[0]`.
+        var bufferStart: Int64
+        /// Buffer writes under way outside the lock.
+        let writes = DispatchGroup()
         static let bufferLimit = 4 << 20
 
-        func append(_ header: [UInt8], _ stored: UnsafeRawBufferPointer) throws {
-            if buffer.count + header.count + stored.count > OpenPack.bufferLimit { try flush() }
-            if stored.count >= OpenPack.bufferLimit {
-                try fd.writeAll(header)
-                try fd.write(stored)
-                return
-            }
-            buffer.append(contentsOf: header)
-            buffer.append(contentsOf: UnsafeBufferPointer(start: stored.baseAddress!.assumingMemoryBound(to: UInt8.self), count: stored.count))
-        }
-
-        func flush() throws {
-            guard !buffer.isEmpty else { return }
-            try fd.writeAll(buffer)
-            buffer.removeAll(keepingCapacity: true)
-        }
         init(name: String, tmpPath: String, fd: FileDescriptor) {
             self.name = name
             self.tmpPath = tmpPath
             self.fd = fd
             file = PackFile(name: name, path: tmpPath, fd: fd)
             size = Int64(PackFormat.headerSize)
+            bufferStart = size
         }
+    }
+
+    /// A buffer taken out of a pack under the lock, to be written at `offset` outside it.
+    private struct Detached {
+        let pack: OpenPack
+        var bytes: [UInt8]
+        let offset: Int64
     }
 
     init(store: Store) { self.store = store }
@@ -61,11 +64,26 @@ public final class PackWriter: @unchecked Sendable {
     /// Names of the packs sealed so far.
     public var sealedPacks: [String] { lock.lock(); defer { lock.unlock() }; return sealedNames }
 
+    /// Where this session put `id`, without making sure the bytes are in the file yet (enough to know it exists).
+    func pendingEntry(_ id: ObjectID) -> ObjectLocation? {
+        pendingLock.lock(); defer { pendingLock.unlock() }
+        return pending[id]
+    }
+
+    /// Where this session put `id`, once its bytes can be read from the pack file.
     func pendingLocation(_ id: ObjectID) -> ObjectLocation? {
-        lock.lock(); defer { lock.unlock() }
-        guard let loc = pending[id] else { return nil }
-        // Whoever asks may read it: make sure it is in the file.
-        if let c = current, c.file === loc.pack { try? c.flush() }
+        guard let loc = pendingEntry(id) else { return nil }
+        lock.lock()
+        var detached: Detached?
+        if let c = current, c.file === loc.pack, loc.entry.offset >= c.bufferStart { detached = detach(c) }
+        let pack = current?.file === loc.pack ? current : nil
+        lock.unlock()
+        if let detached { writeOut(detached) }
+        if let pack {
+            pack.writes.wait()
+        } else {
+            sealQueue.sync {}  // its pack is being sealed: the seal writes what was still buffered first
+        }
         return loc
     }
 
@@ -90,22 +108,53 @@ public final class PackWriter: @unchecked Sendable {
     /// Appends an already-encoded object (copied from another pack) without recompressing it.
     @discardableResult
     public func putStored(id: ObjectID, kind: ObjectKind, codec: Codec, rawSize: Int, stored: UnsafeRawBufferPointer) throws -> Bool {
+        var detached: Detached?
+        defer { if let detached { writeOut(detached) } }
         lock.lock()
         defer { lock.unlock() }
         precondition(!finished, "write after finish")
         if let sealError { throw sealError }
-        if pending[id] != nil { return false }
+        if pendingEntry(id) != nil { return false }
         let pack = try currentPack()
         let header = PackFormat.recordHeader(kind: kind, codec: codec, rawSize: rawSize, storedSize: stored.count, id: id)
-        try pack.append(header, stored)
+        if pack.buffer.capacity == 0 { pack.buffer = spareBuffers.popLast() ?? [] }
+        pack.buffer.append(contentsOf: header)
+        pack.buffer.append(contentsOf: UnsafeBufferPointer(start: stored.baseAddress?.assumingMemoryBound(to: UInt8.self), count: stored.count))
         let entry = IndexEntry(id: id, offset: pack.size, storedSize: stored.count, rawSize: rawSize, kind: kind, codec: codec)
         pack.entries.append(entry)
         pack.size += Int64(header.count + stored.count)
-        pending[id] = ObjectLocation(pack: pack.file, entry: entry)
+        pendingLock.lock(); pending[id] = ObjectLocation(pack: pack.file, entry: entry); pendingLock.unlock()
         bytesWritten += Int64(header.count + stored.count)
         objectsWritten += 1
-        if pack.size >= PackFormat.targetPackSize { sealCurrent() }
+        if pack.size >= PackFormat.targetPackSize {
+            sealCurrent()
+        } else if pack.buffer.count >= OpenPack.bufferLimit {
+            detached = detach(pack)
+        }
         return true
+    }
+
+    /// Takes the buffer out of `pack` for writing outside the lock. Called with the lock held.
+    private func detach(_ pack: OpenPack) -> Detached? {
+        guard !pack.buffer.isEmpty else { return nil }
+        let d = Detached(pack: pack, bytes: pack.buffer, offset: pack.bufferStart)
+        pack.buffer = spareBuffers.popLast() ?? []
+        pack.bufferStart = pack.size
+        pack.writes.enter()
+        return d
+    }
+
+    /// Writes a detached buffer at its offset (without the lock); a failure fails the session.
+    private func writeOut(_ d: Detached) {
+        var bytes = d.bytes
+        do {
+            try bytes.withUnsafeBytes { try d.pack.fd.pwrite($0, offset: d.offset) }
+        } catch {
+            lock.lock(); if sealError == nil { sealError = error }; lock.unlock()
+        }
+        bytes.removeAll(keepingCapacity: true)
+        lock.lock(); if spareBuffers.count < 4 { spareBuffers.append(bytes) }; lock.unlock()
+        d.pack.writes.leave()
     }
 
     private func currentPack() throws -> OpenPack {
@@ -133,12 +182,13 @@ public final class PackWriter: @unchecked Sendable {
     private func sealCurrent() {
         guard let pack = current else { return }
         current = nil
-        do { try pack.flush() } catch {
-            if sealError == nil { sealError = error }
-            return
-        }
+        let last = detach(pack)
         let store = self.store
         sealQueue.async { [self] in
+            if let last { writeOut(last) }
+            pack.writes.wait()
+            lock.lock(); let failed = sealError != nil; lock.unlock()
+            if failed { return }
             do {
                 try PackWriter.seal(pack.fd, name: pack.name, tmpPath: pack.tmpPath, entries: pack.entries,
                                     size: pack.size, store: store)
@@ -176,10 +226,15 @@ public final class PackWriter: @unchecked Sendable {
     /// Drops the unsealed pack; sealed packs stay (they are complete, and gc removes what nothing uses).
     public func abandon() {
         lock.lock()
-        if let c = current { c.fd.close(); try? FS.remove(c.tmpPath) }
+        let c = current
         current = nil
         finished = true
         lock.unlock()
+        if let c {
+            c.writes.wait()
+            c.fd.close()
+            try? FS.remove(c.tmpPath)
+        }
         sealQueue.sync {}
         store.writerFinished(self)
     }

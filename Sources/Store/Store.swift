@@ -171,30 +171,34 @@ public final class Store: @unchecked Sendable {
         try PackIndex(path: "\(packsDir)/\(name).idx", name: name, verifyChecksum: verify).entries
     }
 
-    public func locate(_ id: ObjectID) -> ObjectLocation? {
-        if let found = locateLoaded(id) { return found }
+    /// Where `id` is stored, readable (objects this process is writing included).
+    public func locate(_ id: ObjectID) -> ObjectLocation? { find(id, toRead: true) }
+
+    /// Whether `id` is stored; unlike `locate`, never waits for this process's buffered writes.
+    public func contains(_ id: ObjectID) -> Bool { find(id, toRead: false) != nil }
+
+    private func find(_ id: ObjectID, toRead: Bool) -> ObjectLocation? {
+        if let found = locateLoaded(id, toRead: toRead) { return found }
         lock.lock()
         let stale = FS.stat(packsDir)?.mtimeNs != scannedAt
         lock.unlock()
         guard stale, (try? reload()) != nil else { return nil }
-        return locateLoaded(id)
+        return locateLoaded(id, toRead: toRead)
     }
 
-    private func locateLoaded(_ id: ObjectID) -> ObjectLocation? {
+    private func locateLoaded(_ id: ObjectID, toRead: Bool) -> ObjectLocation? {
         lock.lock()
-        let m = midx, l = loose, w = Array(writers.values)
+        let m = midx, l = loose, w = writers.isEmpty ? [] : Array(writers.values)
         lock.unlock()
         if let (e, name) = m?.find(id) { return ObjectLocation(pack: packFile(name), entry: e) }
         for idx in l.reversed() {
             if let e = idx.find(id) { return ObjectLocation(pack: packFile(idx.name), entry: e) }
         }
         for writer in w {
-            if let loc = writer.pendingLocation(id) { return loc }
+            if let loc = toRead ? writer.pendingLocation(id) : writer.pendingEntry(id) { return loc }
         }
         return nil
     }
-
-    public func contains(_ id: ObjectID) -> Bool { locate(id) != nil }
 
     /// Decoded bytes of an object, checked against its id where the id is the hash of those bytes.
     public func read(_ id: ObjectID) throws -> (ObjectKind, [UInt8]) {

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import MLOpsBasics
 @testable import Store
@@ -17,6 +18,36 @@ import Testing
         let (kind, back) = try fresh.read(id)
         #expect(kind == .chunk && back == data)
         #expect(!fresh.contains(.hashing("nope")))
+    }
+
+    /// Several threads append while others read back what was just written: buffers are written out
+    /// of the lock, so a read must wait for the bytes it needs, never see a hole.
+    @Test func objectsWrittenConcurrentlyAreReadableBeforeTheSessionEnds() throws {
+        let tmp = TempDir()
+        let store = try Store.create(at: tmp.path + "/cache")
+        let w = store.writer()
+        let n = 160  // 160 x 64 KiB of random bytes: several 4 MiB buffers, written while others append
+        let blobs = (0..<n).map { randomBytes(64 << 10, seed: UInt64($0) + 7) }
+        let ids = blobs.map { ObjectID.hashing($0) }
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            let c = Compressor()
+            for i in stride(from: t, to: n, by: 4) {
+                do {
+                    try w.put(id: ids[i], kind: .chunk, bytes: blobs[i], compressor: c)
+                    // This thread's previous object: most likely still in a buffer, or being written out.
+                    let j = i >= 4 ? i - 4 : i
+                    if try store.read(ids[j]).1 != blobs[j] { failures.withLock { $0.append("object \(j) read back wrong") } }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
+        for (i, id) in ids.enumerated() { #expect(try store.read(id).1 == blobs[i]) }
+        try w.finish()
+        let fresh = try Store(root: tmp.path + "/cache")
+        for (i, id) in ids.enumerated() { #expect(try fresh.read(id).1 == blobs[i]) }
     }
 
     @Test func lookupsUseTheMultiPackIndexOnceThereAreManyPacks() throws {
