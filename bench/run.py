@@ -30,6 +30,7 @@ REPO_ROOT = os.path.dirname(HERE)
 DATA_PATHS = ["weights.bin", "table.csv", "files"]
 ALL_TOOLS = ["git-mlops", "dvc", "git-lfs"]
 MiB = 1 << 20
+GiB = 1 << 30
 TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None  # GNU time, for peak RSS
 S3_HOST = "http://127.0.0.1:8333"
 
@@ -414,12 +415,14 @@ def sync():
 
 
 # ext4 without a journal (this machine's root file system) will not reuse an inode freed in the last
-# 60 s (300 s more while its inode table block is dirty), and skips such inodes one by one when it
-# allocates: creating thousands of files soon after deleting thousands costs up to ten times the kernel
-# time (seen here: an empty checkout at 0.75 s of system time, then 7.3 s right after the previous
-# tool's repositories were deleted). So every deletion goes through remove_tree, which syncs, and each
-# tool's run starts only once the last deletion is older than that window.
-INODE_REUSE_WINDOW = 65
+# 60 s, or 360 s while its inode table block is dirty (which any new file in the same block group makes
+# it), and skips such inodes one by one, under the directory's lock, when it allocates: creating
+# thousands of files within minutes of deleting thousands costs up to ten times the kernel time (seen
+# here: 20,000 small files checked out with 0.7 s of system time, and with 5.5 s four minutes after the
+# previous tool's repositories were deleted). So on such a file system nothing is deleted while tools
+# run: what a run leaves is moved to WORK/trash and deleted at the end, or, when the disk runs short,
+# deleted and then waited out (remove_tree, settle) before the next tool starts.
+INODE_REUSE_WINDOW = 365
 last_removal = [None]
 
 
@@ -461,6 +464,25 @@ def drop_caches():
         return False
 
 
+def discard(ctx, path):
+    """Gets `path` out of the way: moved to the trash (deleted at the end) where deleting would slow
+    the next tool down (see INODE_REUSE_WINDOW), deleted elsewhere."""
+    if not os.path.lexists(path):
+        return
+    if not ctx.nojournal:
+        remove_tree(path)
+        return
+    os.makedirs(ctx.trash, exist_ok=True)
+    os.rename(path, os.path.join(ctx.trash, "%d-%s" % (len(os.listdir(ctx.trash)), os.path.basename(path))))
+
+
+def make_room(ctx):
+    """Empties the trash, and waits the deletion out, only when the disk might not hold another run."""
+    if os.path.exists(ctx.trash) and shutil.disk_usage(ctx.work).free < (30 * ctx.scale + 2) * GiB:
+        log("  (emptying %s: the disk is short)" % ctx.trash)
+        remove_tree(ctx.trash)
+
+
 def settle(ctx):
     """Waits until the inodes of the last deletion may be reused (see INODE_REUSE_WINDOW)."""
     if last_removal[0] is None or not ctx.nojournal:
@@ -474,7 +496,8 @@ def settle(ctx):
 def run_tool(ctx, name, run_no=1):
     """Runs every step for one tool; returns its result dict. Failures are recorded, not raised."""
     tool_dir = os.path.join(ctx.work, "run", name)
-    remove_tree(tool_dir)
+    discard(ctx, tool_dir)
+    make_room(ctx)
     settle(ctx)
     ctx.dropped_caches = drop_caches() and getattr(ctx, "dropped_caches", True)
     os.makedirs(tool_dir)
@@ -648,7 +671,7 @@ def run_tool(ctx, name, run_no=1):
     res["peak_rss_kib"] = max((c["rss_kib"] for s in res["steps"].values() for c in s.get("commands", [])), default=0)
     res["ok"] = not res["errors"] and all(v == "ok" for v in res["verify"].values())
     if not ctx.keep:
-        remove_tree(tool_dir)
+        discard(ctx, tool_dir)
     return res
 
 
@@ -792,7 +815,7 @@ def run_s3(ctx, name, r, repo, tool_dir, res, run_no=1):
     finally:
         for k, s in steps.items():
             res["steps"][k] = s.to_json()
-        remove_tree(clone)
+        discard(ctx, clone)
         out["objects"], out["bytes"] = srv.prefix_bytes(prefix)
     v1b, v2b = ctx.data_info["v1"]["bytes"], ctx.data_info["v2"]["bytes"]
     for k, nbytes in (("s3_push_v1", v1b), ("s3_pull_v2", v2b)):
@@ -939,9 +962,10 @@ def report(ctx, results, meta):
                  "with its input hot in the page cache and no pending writeback. Times are wall clock, from one run (or the median of --repeat runs); "
                  "a step's time is the sum of its commands (including `git add`/`git commit`/`git push`/`git "
                  "clone` where the step needs them). At small scales fixed start-up costs dominate; the targets "
-                 "are meant for scale 1." + (" The work dir is on ext4 without a journal: each tool's run starts at "
-                 "least %d s after the benchmark last deleted files, so that no tool pays for the inodes another "
-                 "freed (see INODE_REUSE_WINDOW in run.py)." % INODE_REUSE_WINDOW if ctx.nojournal else ""))
+                 "are meant for scale 1." + (" The work dir is on ext4 without a journal: nothing is deleted while the "
+                 "tools run (what a run leaves goes to a trash deleted at the end), and a tool starts at least %d s "
+                 "after any deletion, so that no tool pays for the inodes another freed (see INODE_REUSE_WINDOW "
+                 "in run.py)." % INODE_REUSE_WINDOW if ctx.nojournal else ""))
     lines.append("")
     header = ["step"] + ["%s (s)" % t for t in tools]
     if "git-mlops" in tools:
@@ -1166,6 +1190,8 @@ def main():
 
     meta = machine_meta(ctx)
     ctx.nojournal = nojournal_ext4(os.path.realpath(ctx.work))
+    ctx.trash = os.path.join(ctx.work, "trash")
+    remove_tree(ctx.trash)  # a previous run's, interrupted
     ctx.data_dir, ctx.data_info = prepare_data(ctx)
     ctx.s3 = S3Server(ctx) if ctx.s3 else None
     results = {}
@@ -1183,6 +1209,7 @@ def main():
     finally:
         if ctx.s3 is not None:
             ctx.s3.stop()
+        remove_tree(ctx.trash)
 
     md = report(ctx, results, meta)
     print(md)
