@@ -478,7 +478,7 @@ def discard(ctx, path):
 
 def make_room(ctx):
     """Empties the trash, and waits the deletion out, only when the disk might not hold another run."""
-    if os.path.exists(ctx.trash) and shutil.disk_usage(ctx.work).free < (30 * ctx.scale + 2) * GiB:
+    if os.path.exists(ctx.trash) and shutil.disk_usage(ctx.work).free < (20 * ctx.scale + 2) * GiB:
         log("  (emptying %s: the disk is short)" % ctx.trash)
         remove_tree(ctx.trash)
 
