@@ -134,7 +134,9 @@ struct S3E2ETests {
     @Test func aPushInterruptedByTheServerGoingAwayResumes() throws {
         let s = try Sandbox()
         let bucket = try makeBucket(s)
-        let port = 20000 + Int.random(in: 0..<20000)
+        // Below Linux's ephemeral range (32768 and up), so that no outgoing connection can hold the port
+        // when the relay is started again on it.
+        let port = 20000 + Int.random(in: 0..<12000)
         try s.write(s.root + "/relay.py", relayScript)
         func startRelay(dieAfter: Int) throws -> Process {
             let p = Process()
@@ -146,7 +148,10 @@ struct S3E2ETests {
             p.standardError = FileHandle.nullDevice
             p.standardInput = FileHandle.nullDevice
             try p.run()
-            _ = out.fileHandleForReading.availableData // "ready"
+            let ready = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+            guard ready.hasPrefix("ready") else {
+                throw MLOpsError("the test relay could not listen on port \(port)", hint: "run the test again")
+            }
             return p
         }
         let endpoint = "http://127.0.0.1:\(port)"
