@@ -55,6 +55,35 @@ import Testing
         #expect(streamed == whole)
     }
 
+    /// The C scan against the format's definition, byte by byte (docs/format.md), on data that cuts
+    /// early, late and at the bounds: any speed-up of the scan must keep every cut point.
+    @Test(arguments: [1, 2, 3, 4, 5, 6])
+    func cutsFollowTheFormatByteForByte(seed: Int) {
+        let p = ChunkerParameters.v1
+        var data = randomBytes(2 << 20, seed: UInt64(seed) * 31)
+        if seed.isMultiple(of: 2) { for i in stride(from: 0, to: data.count, by: 3) { data[i] = 0 } }  // longer chunks
+        func reference(_ d: ArraySlice<UInt8>, atEnd: Bool) -> Int? {
+            let n = d.count, b = d.startIndex
+            if n <= p.minSize { return atEnd ? n : nil }
+            let limit = min(n, p.maxSize), normal = min(limit, p.averageSize)
+            var fp: UInt64 = 0
+            for j in max(0, p.minSize - 64)..<p.minSize { fp = (fp << 1) &+ Chunker.gear[Int(d[b + j])] }
+            for i in p.minSize..<limit {
+                fp = (fp << 1) &+ Chunker.gear[Int(d[b + i])]
+                if fp & (i < normal ? p.maskSmall : p.maskLarge) == 0 { return i + 1 }
+            }
+            return limit == p.maxSize ? limit : (atEnd ? n : nil)
+        }
+        var expected: [Int] = []
+        var off = 0
+        while off < data.count {
+            let len = reference(data[off...], atEnd: true)!
+            expected.append(len)
+            off += len
+        }
+        #expect(chunker.split(data) == expected)
+    }
+
     @Test func gearTableIsFixed() {
         // Part of the format: a change here breaks dedupe with every existing cache.
         #expect(Chunker.gear.count == 256)
