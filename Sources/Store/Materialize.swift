@@ -41,14 +41,15 @@ public final class Materializer: @unchecked Sendable {
         let errors = ChunkResults()
         let large = jobs.filter { $0.size > Int64(Ingester.smallFileLimit) }
         let small = jobs.filter { $0.size <= Int64(Ingester.smallFileLimit) }
+        let writeOne = { [self] (j: Job) in
+            do {
+                let st = try write(j)
+                lock.lock(); out.stats[j.dest] = st; lock.unlock()
+            } catch { errors.fail(error) }
+        }
         let largeDone = DispatchSemaphore(value: 0)
-        let largeThread = Thread { [self] in
-            for j in large where !errors.failed {
-                do {
-                    let st = try write(j)
-                    lock.lock(); out.stats[j.dest] = st; lock.unlock()
-                } catch { errors.fail(error) }
-            }
+        let largeThread = Thread {
+            for j in large where !errors.failed { writeOne(j) }
             largeDone.signal()
         }
         largeThread.start()
@@ -57,10 +58,7 @@ public final class Materializer: @unchecked Sendable {
             while !errors.failed {
                 let k = next.increment()
                 guard k < small.count else { return }
-                do {
-                    let st = try write(small[k])
-                    lock.lock(); out.stats[small[k].dest] = st; lock.unlock()
-                } catch { errors.fail(error) }
+                writeOne(small[k])
             }
         }
         largeDone.wait()
@@ -188,24 +186,5 @@ public final class Materializer: @unchecked Sendable {
             do { _ = try store.read(loc) } catch { return error }
         }
         return CorruptObjectError(id: fileID, pack: "-", reason: "file manifest lists the wrong chunks")
-    }
-}
-
-extension Store {
-    /// Decodes a record without hashing it: callers that hash the whole file check it there.
-    func decodeUnverified(record: [UInt8], entry: IndexEntry, pack: String) throws -> [UInt8] {
-        try record.withUnsafeBytes { rec -> [UInt8] in
-            guard let h = PackFormat.parseRecordHeader(rec), h.id == entry.id, h.rawSize == entry.rawSize,
-                  h.storedSize == entry.storedSize, h.codec == entry.codec else {
-                throw CorruptObjectError(id: entry.id, pack: pack, reason: "record header does not match the index")
-            }
-            do {
-                return try decompressors.with {
-                    try $0.decompress(h.codec, UnsafeRawBufferPointer(rebasing: rec[PackFormat.recordHeaderSize...]), rawSize: h.rawSize)
-                }
-            } catch {
-                throw CorruptObjectError(id: entry.id, pack: pack, reason: "cannot be decompressed")
-            }
-        }
     }
 }

@@ -218,11 +218,10 @@ public final class Store: @unchecked Sendable {
         let e = loc.entry
         if e.codec == .raw && e.kind.isSelfVerifying {
             return try record.withUnsafeBytes { rec -> R in
-                guard let h = PackFormat.parseRecordHeader(rec), h.id == e.id, h.kind == e.kind, h.codec == .raw,
-                      h.storedSize == e.storedSize, h.rawSize == e.rawSize, e.storedSize == e.rawSize else {
+                let payload = try checkedPayload(rec, e, pack: loc.pack.name)
+                guard e.storedSize == e.rawSize else {
                     throw CorruptObjectError(id: e.id, pack: loc.pack.name, reason: "record header does not match the index")
                 }
-                let payload = UnsafeRawBufferPointer(rebasing: rec[PackFormat.recordHeaderSize...])
                 guard ObjectID.hashing(payload) == e.id else {
                     throw CorruptObjectError(id: e.id, pack: loc.pack.name, reason: "hash mismatch")
                 }
@@ -235,26 +234,35 @@ public final class Store: @unchecked Sendable {
 
     /// Checks a record against its index row, decodes it and verifies its hash.
     public func decode(record: [UInt8], entry: IndexEntry, pack: String) throws -> [UInt8] {
+        let out = try decodeUnverified(record: record, entry: entry, pack: pack)
+        if entry.kind.isSelfVerifying, ObjectID.hashing(out) != entry.id {
+            throw CorruptObjectError(id: entry.id, pack: pack, reason: "hash mismatch")
+        }
+        if entry.kind == .fileManifest, !FileManifest.isIntact(out) {
+            throw CorruptObjectError(id: entry.id, pack: pack, reason: "file manifest fails its check line")
+        }
+        return out
+    }
+
+    /// Decodes a record without hashing it: callers that hash the whole file check it there.
+    func decodeUnverified(record: [UInt8], entry: IndexEntry, pack: String) throws -> [UInt8] {
         try record.withUnsafeBytes { rec -> [UInt8] in
-            guard let h = PackFormat.parseRecordHeader(rec), h.id == entry.id, h.kind == entry.kind,
-                  h.storedSize == entry.storedSize, h.rawSize == entry.rawSize, h.codec == entry.codec else {
-                throw CorruptObjectError(id: entry.id, pack: pack, reason: "record header does not match the index")
-            }
-            let stored = UnsafeRawBufferPointer(rebasing: rec[PackFormat.recordHeaderSize...])
-            let out: [UInt8]
+            let stored = try checkedPayload(rec, entry, pack: pack)
             do {
-                out = try decompressors.with { try $0.decompress(h.codec, stored, rawSize: h.rawSize) }
+                return try decompressors.with { try $0.decompress(entry.codec, stored, rawSize: entry.rawSize) }
             } catch {
                 throw CorruptObjectError(id: entry.id, pack: pack, reason: "cannot be decompressed")
             }
-            if h.kind.isSelfVerifying, ObjectID.hashing(out) != entry.id {
-                throw CorruptObjectError(id: entry.id, pack: pack, reason: "hash mismatch")
-            }
-            if h.kind == .fileManifest, !FileManifest.isIntact(out) {
-                throw CorruptObjectError(id: entry.id, pack: pack, reason: "file manifest fails its check line")
-            }
-            return out
         }
+    }
+
+    /// The stored bytes of a record whose header matches its index row.
+    private func checkedPayload(_ rec: UnsafeRawBufferPointer, _ entry: IndexEntry, pack: String) throws -> UnsafeRawBufferPointer {
+        guard let h = PackFormat.parseRecordHeader(rec), h.id == entry.id, h.kind == entry.kind,
+              h.storedSize == entry.storedSize, h.rawSize == entry.rawSize, h.codec == entry.codec else {
+            throw CorruptObjectError(id: entry.id, pack: pack, reason: "record header does not match the index")
+        }
+        return UnsafeRawBufferPointer(rebasing: rec[PackFormat.recordHeaderSize...])
     }
 
     // MARK: Writing
