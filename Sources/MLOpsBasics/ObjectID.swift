@@ -31,11 +31,9 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// The same, from bytes (manifests are parsed without making strings).
     public init?(hexUTF8 p: UnsafeRawBufferPointer) {
         guard p.count == 64 else { return nil }
-        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        for w in 0..<4 {
+        func word(_ w: Int) -> UInt64? {
             var v: UInt64 = 0
-            for j in 0..<16 {
-                let c = p[w * 16 + j]
+            for c in p[(w * 16)..<(w * 16 + 16)] {
                 let d: UInt8
                 switch c {
                 case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c &- UInt8(ascii: "0")
@@ -45,14 +43,10 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
                 }
                 v = v << 4 | UInt64(d)
             }
-            switch w {
-            case 0: words.0 = v
-            case 1: words.1 = v
-            case 2: words.2 = v
-            default: words.3 = v
-            }
+            return v
         }
-        self.init(w0: words.0, w1: words.1, w2: words.2, w3: words.3)
+        guard let w0 = word(0), let w1 = word(1), let w2 = word(2), let w3 = word(3) else { return nil }
+        self.init(w0: w0, w1: w1, w2: w2, w3: w3)
     }
 
     public func write(to p: UnsafeMutableRawPointer) {

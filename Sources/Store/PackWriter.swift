@@ -74,9 +74,8 @@ public final class PackWriter: @unchecked Sendable {
     func pendingLocation(_ id: ObjectID) -> ObjectLocation? {
         guard let loc = pendingEntry(id) else { return nil }
         lock.lock()
-        var detached: Detached?
-        if let c = current, c.file === loc.pack, loc.entry.offset >= c.bufferStart { detached = detach(c) }
-        let pack = current?.file === loc.pack ? current : nil
+        let pack = current.flatMap { $0.file === loc.pack ? $0 : nil }
+        let detached = pack.flatMap { loc.entry.offset >= $0.bufferStart ? detach($0) : nil }
         lock.unlock()
         if let detached { writeOut(detached) }
         if let pack {
@@ -117,7 +116,6 @@ public final class PackWriter: @unchecked Sendable {
         if pendingEntry(id) != nil { return false }
         let pack = try currentPack()
         let header = PackFormat.recordHeader(kind: kind, codec: codec, rawSize: rawSize, storedSize: stored.count, id: id)
-        if pack.buffer.capacity == 0 { pack.buffer = spareBuffers.popLast() ?? [] }
         pack.buffer.append(contentsOf: header)
         pack.buffer.append(contentsOf: UnsafeBufferPointer(start: stored.baseAddress?.assumingMemoryBound(to: UInt8.self), count: stored.count))
         let entry = IndexEntry(id: id, offset: pack.size, storedSize: stored.count, rawSize: rawSize, kind: kind, codec: codec)
@@ -164,6 +162,7 @@ public final class PackWriter: @unchecked Sendable {
         let fd = try FileDescriptor.open(tmp, O_RDWR | O_CREAT | O_EXCL, mode: 0o444)
         try fd.writeAll(PackFormat.header())
         let p = OpenPack(name: name, tmpPath: tmp, fd: fd)
+        p.buffer = spareBuffers.popLast() ?? []
         current = p
         return p
     }

@@ -133,8 +133,9 @@ struct CheckoutPlan {
             guard store.contains(t.pointer.id) else { missing.append(t.path); return }
             try plan(path: t.path, id: t.pointer.id, size: t.pointer.size, exec: t.pointer.executable, repo: repo, hasher: hasher)
         case .dir:
+            let st = FS.lstat(abs)
             // Already matching: nothing to read, even if the cache lacks the data.
-            if FS.lstat(abs)?.isDirectory == true, try hasher.directoryID(at: abs, keyPrefix: t.path).id == t.pointer.id {
+            if st?.isDirectory == true, try hasher.directoryID(at: abs, keyPrefix: t.path).id == t.pointer.id {
                 unchanged += t.pointer.files ?? 0
                 return
             }
@@ -142,19 +143,19 @@ struct CheckoutPlan {
             let absent = manifest.entries.filter { !store.contains($0.id) }
             if !absent.isEmpty { missing.append("\(t.path) (\(absent.count) files)"); return }
             directories.append(t.path)
-            if FS.lstat(abs) == nil {
+            guard let st else {
                 freshDirectories.append(t.path)
                 for e in manifest.entries {
                     writes.append(Write(path: t.path + "/" + e.path, id: e.id, size: e.size, executable: e.executable, stagedUnder: t.path))
                 }
                 return
             }
-            if let st = FS.lstat(abs), !st.isDirectory {
+            if !st.isDirectory {
                 if !isSaved(abs, key: t.path, repo: repo, hasher: hasher) { unsaved.append(t.path) }
                 replacedDirectories.append(t.path)
             }
             var present: [String: Ingester.WalkEntry] = [:]
-            if FS.lstat(abs)?.isDirectory == true {
+            if st.isDirectory {
                 for e in try Ingester.walk(abs) { present[e.relPath] = e }
             }
             for e in manifest.entries {
