@@ -206,23 +206,16 @@ enum EntropyProbe {
 
     /// Order-0 entropy (bits per byte) of the whole sample and of each of the 4 byte lanes.
     static func classify(_ buf: UnsafeRawBufferPointer) -> (kind: Kind, lanes: [Double]) {
-        let n = min(buf.count, 16 << 10) & ~3
+        let n = min(buf.count, sampleSize) & ~3
         if n < 1024 { return (.other, []) }
-        var counts = [UInt32](repeating: 0, count: 1024)
-        let p = buf.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        counts.withUnsafeMutableBufferPointer { c in
-            var i = 0
-            while i < n {
-                c[Int(p[i])] &+= 1; c[256 + Int(p[i + 1])] &+= 1
-                c[512 + Int(p[i + 2])] &+= 1; c[768 + Int(p[i + 3])] &+= 1
-                i += 4
+        var e = (0.0, 0.0, 0.0, 0.0, 0.0)
+        withUnsafeMutableBytes(of: &e) { out in
+            clog2.withUnsafeBufferPointer {
+                mlops_lane_entropy(buf.baseAddress!.assumingMemoryBound(to: UInt8.self), n, $0.baseAddress!,
+                                   out.baseAddress!.assumingMemoryBound(to: Double.self))
             }
         }
-        let lanes = (0..<4).map { Array(counts[($0 * 256)..<($0 * 256 + 256)]) }
-        var all = [UInt32](repeating: 0, count: 256)
-        for l in lanes { for i in 0..<256 { all[i] &+= l[i] } }
-        let total = entropy(all, n)
-        let laneE = lanes.map { entropy($0, n / 4) }
+        let laneE = [e.0, e.1, e.2, e.3], total = e.4
         // A finite sample of uniform bytes reads below 8 bits by about 255 / (2 N ln 2); allow twice that.
         let bias = { (samples: Int) in 2 * 255 / (2 * Double(samples) * M_LN2) }
         if laneE.allSatisfy({ $0 > 8 - bias(n / 4) - 0.02 }) && total > 8 - bias(n) - 0.01 { return (.random, laneE) }
@@ -230,18 +223,10 @@ enum EntropyProbe {
         return (.other, laneE)
     }
 
-    /// Shannon entropy in bits per symbol: log2(total) - sum(c log2 c) / total, with c log2 c from a table.
-    static func entropy(_ h: [UInt32], _ total: Int) -> Double {
-        let t = clog2.withUnsafeBufferPointer { tab -> Double in
-            var s = 0.0
-            for c in h where c > 0 { s += Int(c) < tab.count ? tab[Int(c)] : Double(c) * log2(Double(c)) }
-            return s
-        }
-        return log2(Double(total)) - t / Double(total)
-    }
+    static let sampleSize = 16 << 10
 
-    /// c * log2(c) for every count a 16 KiB sample can hold.
-    static let clog2: [Double] = (0...(16 << 10)).map { $0 == 0 ? 0 : Double($0) * log2(Double($0)) }
+    /// c * log2(c) for every count a sample can hold.
+    static let clog2: [Double] = (0...sampleSize).map { $0 == 0 ? 0 : Double($0) * log2(Double($0)) }
 }
 
 #if canImport(Glibc)

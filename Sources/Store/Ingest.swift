@@ -21,13 +21,13 @@ public final class Ingester: @unchecked Sendable {
     let threads: Int
     let chunker = Chunker()
     let compressors = Pool { Compressor() }
+    let readBuffers = Pool { ReadBuffer() }
     public var progress: ProgressMeter?
     /// Workers for chunk batches and small files; started with the ingester, ended by `finish`.
     let work: WorkQueue
 
     /// Files up to this size are read whole by one worker.
     static let smallFileLimit = 8 << 20
-    static let readBufferSize = 16 << 20
     static let batchSize = 4 << 20
 
     /// `hashOnly` computes ids without writing anything (status, diff).
@@ -61,9 +61,10 @@ public final class Ingester: @unchecked Sendable {
 
     // MARK: Files
 
-    /// The record of one file. `key` is its path in the stat cache (nil: do not use the cache).
-    public func file(at path: String, key: String?) throws -> FileRecord {
-        guard let st = FS.stat(path) else { throw SystemError("stat", path, errno: errno) }
+    /// The record of one file. `key` is its path in the stat cache (nil: do not use the cache). `known`
+    /// is a stat taken moments ago (a directory walk's), which saves one.
+    public func file(at path: String, key: String?, known: FileStat? = nil) throws -> FileRecord {
+        guard let st = known ?? FS.stat(path) else { throw SystemError("stat", path, errno: errno) }
         guard st.isRegular else { throw MLOpsError("\(path) is not a regular file", hint: "add regular files or directories only") }
         if let key, let id = statCache?.lookup(key, st), writer == nil || store.contains(id) {
             progress?.add(bytes: st.size, items: 1)
@@ -73,10 +74,13 @@ public final class Ingester: @unchecked Sendable {
         defer { fd.close() }
         let id: ObjectID
         if st.size <= Int64(Ingester.smallFileLimit) {
-            var bytes = [UInt8](repeating: 0, count: Int(st.size))
-            let n = try bytes.withUnsafeMutableBytes { try fd.readFully(into: $0.baseAddress!, count: $0.count) }
-            guard n == bytes.count else { throw changedWhileReading(path) }
-            id = try bytes.withUnsafeBytes { try ingestSmall($0) }
+            // One buffer per thread, reused: no allocation, zeroing or page faults per file.
+            id = try readBuffers.with { buffer in
+                let count = Int(st.size)
+                let p = buffer.reserve(count)
+                guard try fd.readFully(into: p, count: count) == count else { throw changedWhileReading(path) }
+                return try ingestSmall(UnsafeRawBufferPointer(start: p, count: count))
+            }
         } else {
             fd.adviseSequential()
             id = try ingestLarge(fd, size: st.size)
@@ -116,27 +120,22 @@ public final class Ingester: @unchecked Sendable {
     }
 
     /// A large file, streamed: read and cut here, chunks hashed and compressed by workers.
+    ///
+    /// The file is read straight into batch buffers from a fixed pool, so memory is bounded by the pool
+    /// whatever the file size; only the uncut tail of a batch (at most one max-size chunk) is copied on.
     func ingestLarge(_ fd: FileDescriptor, size: Int64) throws -> ObjectID {
         guard let writer else { return try hashStream(fd) }
         var hasher = StreamHasher()
         let results = ChunkResults()
         let group = DispatchGroup()
-        let capacity = Ingester.readBufferSize + chunker.params.maxSize
-        let buf = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
-        defer { buf.deallocate() }
-        var filled = 0, eof = false
-        // Batches are raw buffers from a fixed pool: a job gives its buffer back when done, so memory is
-        // bounded by the pool (and never fragmented across allocator arenas), whatever the file size.
-        let pool = BufferPool(count: threads * 2 + 1, size: Ingester.batchSize + chunker.params.maxSize)
-        defer { pool.free() }
-        var batch = pool.take()
-        var batchFill = 0
-        var batchCuts: [Int] = [], batchFirst = 0, nextIndex = 0
+        let capacity = Ingester.batchSize + chunker.params.maxSize
+        let pool = BufferPool(count: threads * 2 + 1, size: capacity)
+        // Even when a read throws, no buffer is freed while a worker still uses it.
+        defer { group.wait(); pool.free() }
+        var nextIndex = 0
 
-        func dispatchBatch() {
-            guard !batchCuts.isEmpty else { return }
-            let bytes = SendablePointer(batch), count = batchFill, cuts = batchCuts, first = batchFirst
-            batchFill = 0; batchCuts = []; batchFirst = nextIndex
+        func dispatch(_ batch: UnsafeMutableRawPointer, _ cuts: [Int], first: Int, count: Int) {
+            let bytes = SendablePointer(batch)
             group.enter()
             let job = { [self] in
                 defer { pool.give(bytes.pointer); group.leave() }
@@ -159,37 +158,38 @@ public final class Ingester: @unchecked Sendable {
             }
             // On a worker (a small file that grew while queued), run inline: waiting for a worker could deadlock.
             if WorkQueue.onWorker { job() } else { work.submit(urgent: true, job) }
-            batch = pool.take()
         }
 
-        while !eof || filled > 0 {
-            if !eof && filled < capacity {
-                let n = try fd.read(into: buf + filled, count: capacity - filled)
-                if n == 0 { eof = true } else { filled += n; if filled < capacity { continue } }
+        var batch = pool.take()
+        var filled = 0, eof = false
+        while !results.failed {
+            while !eof && filled < capacity {
+                let n = try fd.read(into: batch + filled, count: capacity - filled)
+                if n == 0 { eof = true } else { filled += n }
             }
-            var start = 0
-            while start < filled {
-                let rest = UnsafeRawBufferPointer(start: buf + start, count: filled - start)
-                guard let len = chunker.cut(rest, atEnd: eof) else { break }
-                let piece = UnsafeRawBufferPointer(start: buf + start, count: len)
-                hasher.update(piece)
-                (batch + batchFill).copyMemory(from: piece.baseAddress!, byteCount: len)
-                batchFill += len
-                batchCuts.append(len)
-                nextIndex += 1
+            // Until eof the buffer is full, so a cut is always found before `batchSize`.
+            var cuts: [Int] = [], start = 0
+            while start < filled && start < Ingester.batchSize,
+                  let len = chunker.cut(UnsafeRawBufferPointer(start: batch + start, count: filled - start), atEnd: eof) {
+                hasher.update(UnsafeRawBufferPointer(start: batch + start, count: len))
+                cuts.append(len)
                 start += len
-                if batchFill >= Ingester.batchSize { dispatchBatch() }
-                if results.failed { break }
             }
-            if start > 0 {
-                (buf).copyMemory(from: buf + start, byteCount: filled - start)
-                filled -= start
+            let rest = filled - start
+            let done = eof && rest == 0
+            let next = done ? nil : pool.take()
+            if let next, rest > 0 { next.copyMemory(from: batch + start, byteCount: rest) }
+            if cuts.isEmpty {
+                pool.give(batch)
+            } else {
+                dispatch(batch, cuts, first: nextIndex, count: start)
+                nextIndex += cuts.count
             }
-            if results.failed { break }
+            guard let next else { break }
+            batch = next
+            filled = rest
         }
-        dispatchBatch()
         group.wait()
-        pool.give(batch)
         if let e = results.error { throw e }
         let fileID = hasher.finalize()
         let chunks = results.ordered(count: nextIndex)
@@ -312,48 +312,54 @@ public final class Ingester: @unchecked Sendable {
 
     /// Ingests several targets as one job: every file of every target is scheduled together, large files
     /// one after another on a reading thread (their chunks go to the workers first), small files on the
-    /// workers meanwhile, so both cores stay busy from the first file to the last.
+    /// workers meanwhile, so both cores stay busy from the first file to the last. Directories are walked
+    /// on the workers while this thread starts on the files named directly.
     public func ingest(_ targets: [Target]) throws -> [Result] {
-        struct Input { var path: String; var key: String?; var size: Int64 }
         struct Walk { var files: [WalkEntry]; var fp: (UInt64, UInt64); var size: Int64; var newest: Int64 }
-        var inputs: [Input] = []
-        // Per target: where its files start in `inputs`, and the walk of a directory.
-        var starts: [Int] = []
-        var walks: [Walk?] = []
-        for t in targets {
-            starts.append(inputs.count)
-            switch t {
-            case .file(let path, let key):
-                guard let st = FS.stat(path) else { throw SystemError("stat", path, errno: errno) }
-                walks.append(nil)
-                inputs.append(Input(path: path, key: key, size: st.size))
-            case .directory(let root, let prefix):
+        let walks: [Pending<Walk>?] = targets.map { t in
+            guard case .directory(let root, _) = t else { return nil }
+            return Pending(on: work) {
                 let files = try Ingester.walk(root)
                 let (fp, size, newest) = Ingester.fingerprint(files)
-                walks.append(Walk(files: files, fp: fp, size: size, newest: newest))
-                for f in files { inputs.append(Input(path: f.absPath, key: prefix.map { $0 + "/" + f.relPath }, size: f.stat.size)) }
+                return Walk(files: files, fp: fp, size: size, newest: newest)
             }
         }
-        let records = try files(inputs.map { ($0.path, $0.key, $0.size) })
+        let jobs = FileJobs(self)
+        defer { jobs.settle() }  // whatever is thrown, no job outlives this call
+        // Per target: where its records start.
+        var starts = [Int](repeating: 0, count: targets.count)
+        for (n, t) in targets.enumerated() {
+            guard case .file(let path, let key) = t else { continue }
+            guard let st = FS.stat(path) else { throw SystemError("stat", path, errno: errno) }
+            starts[n] = jobs.add([(path, key, st)])
+        }
+        try jobs.runLarge()
+        var walked: [Walk?] = []
+        for (n, t) in targets.enumerated() {
+            guard case .directory(_, let prefix) = t, let w = try walks[n]?.wait() else { walked.append(nil); continue }
+            walked.append(w)
+            starts[n] = jobs.add(w.files.map { f in (f.absPath, prefix.map { $0 + "/" + f.relPath }, f.stat) })
+        }
+        try jobs.runLarge()
+        let records = try jobs.wait()
         var out: [Result] = []
         for (n, t) in targets.enumerated() {
             switch t {
             case .file:
                 out.append(.file(records[starts[n]]))
-            case .directory(let root, let prefix):
-                let w = walks[n]!
+            case .directory(_, let prefix):
+                let w = walked[n]!
                 let entries = w.files.enumerated().map { k, f in
                     let r = records[starts[n] + k]
                     return DirEntry(path: f.relPath, id: r.id, size: r.size, executable: r.executable)
                 }
                 let manifest = DirManifest(sortedEntries: entries)
                 let id = try storeManifest(manifest)
-                // Remember the directory only when its manifest is stored, so a cached id can always be listed.
+                // Remember the directory only when its manifest is stored, so a cached id can always be
+                // listed. Every file was read with the stat the walk saw (checked after each read), so the
+                // walk's fingerprint describes exactly what the manifest holds.
                 if let prefix, let cache = statCache, writer != nil || store.contains(id) {
-                    let after = Ingester.fingerprint(try Ingester.walk(root, sorted: false))
-                    if after.fp == w.fp && after.size == w.size {
-                        cache.recordDirectory(prefix, .init(fingerprint: w.fp, files: w.files.count, size: w.size, newest: w.newest, id: id))
-                    }
+                    cache.recordDirectory(prefix, .init(fingerprint: w.fp, files: w.files.count, size: w.size, newest: w.newest, id: id))
                 }
                 out.append(.directory(id: id, manifest: manifest))
             }
@@ -361,39 +367,67 @@ public final class Ingester: @unchecked Sendable {
         return out
     }
 
-    /// Records of many files, in order: large ones on a reading thread, small ones on the workers.
-    func files(_ inputs: [(path: String, key: String?, size: Int64)]) throws -> [FileRecord] {
-        final class Results: @unchecked Sendable {
-            var records: [FileRecord?]
-            init(_ n: Int) { records = [FileRecord?](repeating: nil, count: n) }
+    /// Records of files being ingested, in the order added: small ones go to the workers at once, large
+    /// ones wait for `runLarge` on the calling thread (one at a time, each spread over the workers).
+    final class FileJobs: @unchecked Sendable {
+        typealias Input = (path: String, key: String?, stat: FileStat?)
+        private unowned let ingester: Ingester
+        private var inputs: [Input] = []
+        private var records: [FileRecord?] = []
+        private var large: [Int] = []
+        private let errors = ChunkResults()
+        private let lock = NSLock()
+        private let group = DispatchGroup()
+        /// Small files go to the workers in slices, so a thousand tiny files are one job, not a thousand.
+        static let slice = 16
+
+        init(_ ingester: Ingester) { self.ingester = ingester }
+
+        /// Schedules `files` and returns the index of the first one's record.
+        func add(_ files: [Input]) -> Int {
+            let first = inputs.count
+            inputs += files
+            records += [FileRecord?](repeating: nil, count: files.count)
+            var small: [Int] = []
+            for i in first..<inputs.count {
+                if (inputs[i].stat?.size ?? 0) > Int64(Ingester.smallFileLimit) { large.append(i) } else { small.append(i) }
+            }
+            let items = small.map { ($0, inputs[$0]) }
+            for start in stride(from: 0, to: items.count, by: FileJobs.slice) {
+                let part = items[start..<min(start + FileJobs.slice, items.count)]
+                group.enter()
+                ingester.work.submit { [self] in
+                    defer { group.leave() }
+                    for (i, input) in part { ingest(i, input) }
+                }
+            }
+            return first
         }
-        let results = Results(inputs.count)
-        let errors = ChunkResults()
-        let lock = NSLock()
-        let group = DispatchGroup()
-        let large = inputs.indices.filter { inputs[$0].size > Int64(Ingester.smallFileLimit) }
-        let small = inputs.indices.filter { inputs[$0].size <= Int64(Ingester.smallFileLimit) }
-        let ingest = { [self] (i: Int) in
+
+        private func ingest(_ i: Int, _ input: Input) {
             guard !errors.failed else { return }
             do {
-                let r = try file(at: inputs[i].path, key: inputs[i].key)
-                lock.lock(); results.records[i] = r; lock.unlock()
+                let r = try ingester.file(at: input.path, key: input.key, known: input.stat)
+                lock.lock(); records[i] = r; lock.unlock()
             } catch { errors.fail(error) }
         }
-        // Small files in slices, so a thousand tiny files are one job, not a thousand.
-        let slice = 16
-        for start in stride(from: 0, to: small.count, by: slice) {
-            let part = small[start..<min(start + slice, small.count)]
-            group.enter()
-            work.submit {
-                defer { group.leave() }
-                part.forEach(ingest)
-            }
+
+        /// Ingests the large files added so far, here.
+        func runLarge() throws {
+            let todo = large
+            large = []
+            for i in todo { ingest(i, inputs[i]) }
+            if let e = errors.error { throw e }
         }
-        large.forEach(ingest)
-        group.wait()
-        if let e = errors.error { throw e }
-        return results.records.map { $0! }
+
+        /// Waits for the queued jobs; after an error they return at once.
+        func settle() { group.wait() }
+
+        func wait() throws -> [FileRecord] {
+            group.wait()
+            if let e = errors.error { throw e }
+            return records.map { $0! }
+        }
     }
 
     /// The manifest of a directory; stores its files, pieces and top object unless hashing only.
@@ -423,6 +457,35 @@ public final class Ingester: @unchecked Sendable {
 struct SendablePointer: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
     init(_ p: UnsafeMutableRawPointer) { pointer = p }
+}
+
+/// A value computed on a worker, for whoever waits for it. Started on a worker itself, it runs inline
+/// (waiting for another worker from there could deadlock).
+final class Pending<T>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Swift.Result<T, Error>?
+
+    init(on work: WorkQueue, _ body: @escaping () throws -> T) {
+        if WorkQueue.onWorker {
+            result = Swift.Result(catching: body)
+            done.signal()
+        } else {
+            work.submit { [self] in result = Swift.Result(catching: body); done.signal() }
+        }
+    }
+
+    func wait() throws -> T {
+        done.wait()
+        done.signal()
+        return try result!.get()
+    }
+}
+
+/// A worker's buffer for whole small files.
+final class ReadBuffer {
+    private var buffer = GrowableBuffer()
+    func reserve(_ n: Int) -> UnsafeMutableRawPointer { buffer.reserve(max(n, 1)) }
+    deinit { buffer.free() }
 }
 
 /// A fixed set of equal buffers: `take` waits until one is free.

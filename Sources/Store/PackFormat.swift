@@ -43,11 +43,20 @@ public enum PackFormat {
     }
 
     public static func recordHeader(kind: ObjectKind, codec: Codec, rawSize: Int, storedSize: Int, id: ObjectID) -> [UInt8] {
-        var b: [UInt8] = [kind.rawValue, codec.rawValue, 0, 0]
-        b.appendLE(UInt32(rawSize))
-        b.appendLE(UInt32(storedSize))
-        b.append(contentsOf: id.bytes)
-        return b
+        [UInt8](unsafeUninitializedCapacity: recordHeaderSize) { b, n in
+            writeRecordHeader(to: UnsafeMutableRawPointer(b.baseAddress!), kind: kind, codec: codec, rawSize: rawSize, storedSize: storedSize, id: id)
+            n = recordHeaderSize
+        }
+    }
+
+    /// Writes the `recordHeaderSize` bytes of a record header at `p`.
+    public static func writeRecordHeader(to p: UnsafeMutableRawPointer, kind: ObjectKind, codec: Codec, rawSize: Int, storedSize: Int, id: ObjectID) {
+        p.storeBytes(of: kind.rawValue, toByteOffset: 0, as: UInt8.self)
+        p.storeBytes(of: codec.rawValue, toByteOffset: 1, as: UInt8.self)
+        p.storeBytes(of: UInt16(0), toByteOffset: 2, as: UInt16.self)
+        p.storeBytes(of: UInt32(rawSize).littleEndian, toByteOffset: 4, as: UInt32.self)
+        p.storeBytes(of: UInt32(storedSize).littleEndian, toByteOffset: 8, as: UInt32.self)
+        id.write(to: p + 12)
     }
 
     public struct RecordHeader: Equatable {

@@ -19,8 +19,9 @@ public final class PackWriter: @unchecked Sendable {
     private var sealError: Error?
     private var finished = false
     private var sealedNames: [String] = []
-    /// Written-out buffers kept for reuse, so a gigabyte of appends does not allocate a gigabyte.
-    private var spareBuffers: [[UInt8]] = []
+    /// Written-out buffers kept for reuse: a gigabyte of appends goes through the same few buffers,
+    /// whose pages stay mapped (fresh pages cost a page fault each, which showed at 3% of `add`).
+    private var spareBuffers: [AppendBuffer] = []
 
     /// Bytes appended (record headers included) and objects written by this session.
     public private(set) var bytesWritten: Int64 = 0
@@ -35,17 +36,18 @@ public final class PackWriter: @unchecked Sendable {
         var size: Int64
         var entries: [IndexEntry] = []
         /// Appends wait here and go to the file in large writes (one syscall per few MiB, not two per object).
-        var buffer: [UInt8] = []
+        var buffer: AppendBuffer
         /// File offset of `buffer[0]`.
         var bufferStart: Int64
         /// Buffer writes under way outside the lock.
         let writes = DispatchGroup()
         static let bufferLimit = 4 << 20
 
-        init(name: String, tmpPath: String, fd: FileDescriptor) {
+        init(name: String, tmpPath: String, fd: FileDescriptor, buffer: AppendBuffer) {
             self.name = name
             self.tmpPath = tmpPath
             self.fd = fd
+            self.buffer = buffer
             file = PackFile(name: name, path: tmpPath, fd: fd)
             size = Int64(PackFormat.headerSize)
             bufferStart = size
@@ -55,7 +57,7 @@ public final class PackWriter: @unchecked Sendable {
     /// A buffer taken out of a pack under the lock, to be written at `offset` outside it.
     private struct Detached {
         let pack: OpenPack
-        var bytes: [UInt8]
+        let bytes: AppendBuffer
         let offset: Int64
     }
 
@@ -115,14 +117,15 @@ public final class PackWriter: @unchecked Sendable {
         if let sealError { throw sealError }
         if pendingEntry(id) != nil { return false }
         let pack = try currentPack()
-        let header = PackFormat.recordHeader(kind: kind, codec: codec, rawSize: rawSize, storedSize: stored.count, id: id)
-        pack.buffer.append(contentsOf: header)
-        pack.buffer.append(contentsOf: UnsafeBufferPointer(start: stored.baseAddress?.assumingMemoryBound(to: UInt8.self), count: stored.count))
+        let recordSize = PackFormat.recordHeaderSize + stored.count
+        let at = pack.buffer.extend(by: recordSize)
+        PackFormat.writeRecordHeader(to: at, kind: kind, codec: codec, rawSize: rawSize, storedSize: stored.count, id: id)
+        if stored.count > 0 { (at + PackFormat.recordHeaderSize).copyMemory(from: stored.baseAddress!, byteCount: stored.count) }
         let entry = IndexEntry(id: id, offset: pack.size, storedSize: stored.count, rawSize: rawSize, kind: kind, codec: codec)
         pack.entries.append(entry)
-        pack.size += Int64(header.count + stored.count)
+        pack.size += Int64(recordSize)
         pendingLock.lock(); pending[id] = ObjectLocation(pack: pack.file, entry: entry); pendingLock.unlock()
-        bytesWritten += Int64(header.count + stored.count)
+        bytesWritten += Int64(recordSize)
         objectsWritten += 1
         if pack.size >= PackFormat.targetPackSize {
             sealCurrent()
@@ -133,10 +136,11 @@ public final class PackWriter: @unchecked Sendable {
     }
 
     /// Takes the buffer out of `pack` for writing outside the lock. Called with the lock held.
-    private func detach(_ pack: OpenPack) -> Detached? {
-        guard !pack.buffer.isEmpty else { return nil }
+    /// A pack being sealed gets no new buffer.
+    private func detach(_ pack: OpenPack, last: Bool = false) -> Detached? {
+        guard pack.buffer.count > 0 else { return nil }
         let d = Detached(pack: pack, bytes: pack.buffer, offset: pack.bufferStart)
-        pack.buffer = spareBuffers.popLast() ?? []
+        pack.buffer = last ? AppendBuffer(capacity: 0) : takeBuffer()
         pack.bufferStart = pack.size
         pack.writes.enter()
         return d
@@ -144,15 +148,19 @@ public final class PackWriter: @unchecked Sendable {
 
     /// Writes a detached buffer at its offset (without the lock); a failure fails the session.
     private func writeOut(_ d: Detached) {
-        var bytes = d.bytes
         do {
-            try bytes.withUnsafeBytes { try d.pack.fd.pwrite($0, offset: d.offset) }
+            try d.pack.fd.pwrite(d.bytes.contents, offset: d.offset)
         } catch {
             lock.lock(); if sealError == nil { sealError = error }; lock.unlock()
         }
-        bytes.removeAll(keepingCapacity: true)
-        lock.lock(); if spareBuffers.count < 4 { spareBuffers.append(bytes) }; lock.unlock()
+        d.bytes.count = 0
+        lock.lock(); if spareBuffers.count < 4 { spareBuffers.append(d.bytes) }; lock.unlock()
         d.pack.writes.leave()
+    }
+
+    /// A spare buffer, or a new one. Called with the lock held.
+    private func takeBuffer() -> AppendBuffer {
+        spareBuffers.popLast() ?? AppendBuffer(capacity: OpenPack.bufferLimit + (512 << 10))
     }
 
     private func currentPack() throws -> OpenPack {
@@ -161,8 +169,7 @@ public final class PackWriter: @unchecked Sendable {
         let tmp = "\(store.tmpDir)/\(name).pack"
         let fd = try FileDescriptor.open(tmp, O_RDWR | O_CREAT | O_EXCL, mode: 0o444)
         try fd.writeAll(PackFormat.header())
-        let p = OpenPack(name: name, tmpPath: tmp, fd: fd)
-        p.buffer = spareBuffers.popLast() ?? []
+        let p = OpenPack(name: name, tmpPath: tmp, fd: fd, buffer: takeBuffer())
         current = p
         return p
     }
@@ -181,7 +188,7 @@ public final class PackWriter: @unchecked Sendable {
     private func sealCurrent() {
         guard let pack = current else { return }
         current = nil
-        let last = detach(pack)
+        let last = detach(pack, last: true)
         let store = self.store
         sealQueue.async { [self] in
             if let last { writeOut(last) }
@@ -237,4 +244,33 @@ public final class PackWriter: @unchecked Sendable {
         sealQueue.sync {}
         store.writerFinished(self)
     }
+}
+
+/// Raw bytes appended in place. Grows only for a record larger than what is left (a big manifest).
+final class AppendBuffer: @unchecked Sendable {
+    private(set) var pointer: UnsafeMutableRawPointer
+    private(set) var capacity: Int
+    var count = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// Reserves `n` more bytes at the end and returns where they start.
+    func extend(by n: Int) -> UnsafeMutableRawPointer {
+        if count + n > capacity {
+            let grown = UnsafeMutableRawPointer.allocate(byteCount: max(count + n, capacity * 2), alignment: 64)
+            grown.copyMemory(from: pointer, byteCount: count)
+            pointer.deallocate()
+            pointer = grown
+            capacity = max(count + n, capacity * 2)
+        }
+        defer { count += n }
+        return pointer + count
+    }
+
+    var contents: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: pointer, count: count) }
 }

@@ -16,4 +16,9 @@ void mlops_planes_join(const uint8_t *src, uint8_t *dst, size_t n);
 size_t mlops_gear_scan(const uint8_t *p, size_t from, size_t normal, size_t limit,
                        uint64_t mask_small, uint64_t mask_large, const uint64_t *gear);
 
+/// Order-0 entropy in bits per byte of each of the 4 byte lanes of p[0..<n) (out[0..3]) and of all of
+/// it (out[4]). n is rounded down to a multiple of 4 and at most the last index of clog2, a table of
+/// c * log2(c).
+void mlops_lane_entropy(const uint8_t *p, size_t n, const double *clog2, double out[5]);
+
 #endif
