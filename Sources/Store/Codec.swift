@@ -119,11 +119,14 @@ struct GrowableBuffer {
     private(set) var pointer: UnsafeMutableRawPointer?
     private var capacity = 0
 
-    mutating func reserve(_ n: Int) -> UnsafeMutableRawPointer {
+    /// At least `n` bytes; the first `keeping` bytes survive a move.
+    mutating func reserve(_ n: Int, keeping: Int = 0) -> UnsafeMutableRawPointer {
         if capacity < n {
+            let grown = UnsafeMutableRawPointer.allocate(byteCount: max(n, capacity * 2), alignment: 16)
+            if keeping > 0, let pointer { grown.copyMemory(from: pointer, byteCount: keeping) }
             pointer?.deallocate()
             capacity = max(n, capacity * 2)
-            pointer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+            pointer = grown
         }
         return pointer!
     }

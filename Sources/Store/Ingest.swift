@@ -64,28 +64,78 @@ public final class Ingester: @unchecked Sendable {
     /// The record of one file. `key` is its path in the stat cache (nil: do not use the cache). `known`
     /// is a stat taken moments ago (a directory walk's), which saves one.
     public func file(at path: String, key: String?, known: FileStat? = nil) throws -> FileRecord {
-        guard let st = known ?? FS.stat(path) else { throw SystemError("stat", path, errno: errno) }
-        guard st.isRegular else { throw MLOpsError("\(path) is not a regular file", hint: "add regular files or directories only") }
-        if let key, let id = statCache?.lookup(key, st), writer == nil || store.contains(id) {
-            progress?.add(bytes: st.size, items: 1)
-            return FileRecord(id: id, size: st.size, executable: st.isExecutable)
-        }
+        let st = try statOf(path, known)
+        if let hit = cached(key, st) { return hit }
+        if st.size <= Int64(Ingester.smallFileLimit) { return try smallFiles([(path, key, st)])[0].get() }
         let fd = try FileDescriptor.open(path, O_RDONLY)
         defer { fd.close() }
-        let id: ObjectID
-        if st.size <= Int64(Ingester.smallFileLimit) {
-            // One buffer per thread, reused: no allocation, zeroing or page faults per file.
-            id = try readBuffers.with { buffer in
-                let count = Int(st.size)
-                let p = buffer.reserve(count)
-                guard try fd.readFully(into: p, count: count) == count else { throw changedWhileReading(path) }
-                return try ingestSmall(UnsafeRawBufferPointer(start: p, count: count))
+        fd.adviseSequential()
+        let id = try ingestLarge(fd, size: st.size)
+        try checkUnchanged(fd, st, path)
+        return recorded(key, st, id)
+    }
+
+    /// Records of small files (up to `smallFileLimit` each): read together into one buffer, hashed
+    /// together (several SHA-256 at once, see BatchHash), then stored one by one. One result per input.
+    func smallFiles(_ inputs: [(path: String, key: String?, stat: FileStat?)]) -> [Swift.Result<FileRecord, Error>] {
+        var results = [Swift.Result<FileRecord, Error>?](repeating: nil, count: inputs.count)
+        readBuffers.with { buffer in
+            // Read files until the next would overflow the buffer, then hash and store those read.
+            var group: [(index: Int, offset: Int, stat: FileStat)] = []
+            var used = 0
+            func flush() {
+                let base = buffer.reserve(used)
+                let pieces = group.map { UnsafeRawBufferPointer(start: base + $0.offset, count: Int($0.stat.size)) }
+                let ids = BatchHash.ids(pieces)
+                for (k, g) in group.enumerated() {
+                    results[g.index] = Swift.Result {
+                        try ingestSmall(pieces[k], id: ids[k])
+                        return recorded(inputs[g.index].key, g.stat, ids[k])
+                    }
+                }
+                group = []; used = 0
             }
-        } else {
-            fd.adviseSequential()
-            id = try ingestLarge(fd, size: st.size)
+            for (i, input) in inputs.enumerated() {
+                do {
+                    let st = try statOf(input.path, input.stat)
+                    if let hit = cached(input.key, st) { results[i] = .success(hit); continue }
+                    let size = Int(st.size)
+                    if used + size > Ingester.smallFileLimit { flush() }
+                    // Reserving keeps what is read so far: the buffer only grows before the first flush.
+                    let p = buffer.reserve(used + size, keeping: used) + used
+                    let fd = try FileDescriptor.open(input.path, O_RDONLY)
+                    defer { fd.close() }
+                    guard try fd.readFully(into: p, count: size) == size else { throw changedWhileReading(input.path) }
+                    try checkUnchanged(fd, st, input.path)
+                    group.append((i, used, st))
+                    used += size
+                } catch {
+                    results[i] = .failure(error)
+                }
+            }
+            flush()
         }
+        return results.map { $0! }
+    }
+
+    private func statOf(_ path: String, _ known: FileStat?) throws -> FileStat {
+        guard let st = known ?? FS.stat(path) else { throw SystemError("stat", path, errno: errno) }
+        guard st.isRegular else { throw MLOpsError("\(path) is not a regular file", hint: "add regular files or directories only") }
+        return st
+    }
+
+    /// The stat cache's id for an unchanged file, when the store has it (or only ids are wanted).
+    private func cached(_ key: String?, _ st: FileStat) -> FileRecord? {
+        guard let key, let id = statCache?.lookup(key, st), writer == nil || store.contains(id) else { return nil }
+        progress?.add(bytes: st.size, items: 1)
+        return FileRecord(id: id, size: st.size, executable: st.isExecutable)
+    }
+
+    private func checkUnchanged(_ fd: FileDescriptor, _ st: FileStat, _ path: String) throws {
         guard let after = fd.stat(), after.size == st.size, after.mtimeNs == st.mtimeNs else { throw changedWhileReading(path) }
+    }
+
+    private func recorded(_ key: String?, _ st: FileStat, _ id: ObjectID) -> FileRecord {
         if let key { statCache?.record(key, st, id) }
         return FileRecord(id: id, size: st.size, executable: st.isExecutable)
     }
@@ -94,29 +144,27 @@ public final class Ingester: @unchecked Sendable {
         MLOpsError("\(path) changed while it was being read", hint: "wait until whatever writes it is done, then run the command again")
     }
 
-    /// Stores a buffer as one file: a single chunk (its id is the file's id) or chunks and a manifest.
-    func ingestSmall(_ buf: UnsafeRawBufferPointer) throws -> ObjectID {
-        let fileID = ObjectID.hashing(buf)
+    /// Stores a buffer as one file whose id is known: a single chunk (its id is the file's id) or
+    /// chunks and a manifest.
+    func ingestSmall(_ buf: UnsafeRawBufferPointer, id fileID: ObjectID) throws {
         progress?.add(bytes: Int64(buf.count), items: 1)
-        guard let writer, !store.contains(fileID) else { return fileID }
+        guard let writer, !store.contains(fileID) else { return }
         let cuts = chunker.split(buf)
         try compressors.with { c in
             if cuts.count <= 1 {
                 try writer.put(id: fileID, kind: .chunk, raw: buf, compressor: c)
                 return
             }
-            var chunks: [FileManifest.Chunk] = []
             var off = 0
-            for len in cuts {
-                let piece = UnsafeRawBufferPointer(rebasing: buf[off..<(off + len)])
-                let cid = ObjectID.hashing(piece)
-                try writer.put(id: cid, kind: .chunk, raw: piece, compressor: c)
-                chunks.append(.init(id: cid, size: len))
-                off += len
+            let pieces = cuts.map { len in
+                defer { off += len }
+                return UnsafeRawBufferPointer(rebasing: buf[off..<(off + len)])
             }
+            let ids = BatchHash.ids(pieces)
+            for (k, piece) in pieces.enumerated() { try writer.put(id: ids[k], kind: .chunk, raw: piece, compressor: c) }
+            let chunks = zip(ids, cuts).map { FileManifest.Chunk(id: $0, size: $1) }
             try writer.put(id: fileID, kind: .fileManifest, bytes: FileManifest(size: Int64(buf.count), chunks: chunks).encode(), compressor: c)
         }
-        return fileID
     }
 
     /// A large file, streamed: read and cut here, chunks hashed and compressed by workers.
@@ -141,14 +189,16 @@ public final class Ingester: @unchecked Sendable {
                 defer { pool.give(bytes.pointer); group.leave() }
                 if results.failed { return }
                 do {
+                    var off = 0
+                    let pieces = cuts.map { len in
+                        defer { off += len }
+                        return UnsafeRawBufferPointer(start: bytes.pointer + off, count: len)
+                    }
+                    let ids = BatchHash.ids(pieces)
                     try compressors.with { c in
-                        var off = 0
-                        for (k, len) in cuts.enumerated() {
-                            let piece = UnsafeRawBufferPointer(start: bytes.pointer + off, count: len)
-                            let cid = ObjectID.hashing(piece)
-                            try writer.put(id: cid, kind: .chunk, raw: piece, compressor: c)
-                            results.set(first + k, .init(id: cid, size: len))
-                            off += len
+                        for (k, piece) in pieces.enumerated() {
+                            try writer.put(id: ids[k], kind: .chunk, raw: piece, compressor: c)
+                            results.set(first + k, .init(id: ids[k], size: piece.count))
                         }
                     }
                     progress?.add(bytes: Int64(count))
@@ -398,7 +448,16 @@ public final class Ingester: @unchecked Sendable {
                 group.enter()
                 ingester.work.submit { [self] in
                     defer { group.leave() }
-                    for (i, input) in part { ingest(i, input) }
+                    guard !errors.failed else { return }
+                    let done = ingester.smallFiles(part.map(\.1))
+                    lock.lock()
+                    for ((i, _), r) in zip(part, done) {
+                        switch r {
+                        case .success(let record): records[i] = record
+                        case .failure(let e): errors.fail(e)
+                        }
+                    }
+                    lock.unlock()
                 }
             }
             return first
@@ -484,7 +543,8 @@ final class Pending<T>: @unchecked Sendable {
 /// A worker's buffer for whole small files.
 final class ReadBuffer {
     private var buffer = GrowableBuffer()
-    func reserve(_ n: Int) -> UnsafeMutableRawPointer { buffer.reserve(max(n, 1)) }
+    /// At least `n` bytes; the first `keeping` bytes survive a move.
+    func reserve(_ n: Int, keeping: Int = 0) -> UnsafeMutableRawPointer { buffer.reserve(max(n, 1), keeping: keeping) }
     deinit { buffer.free() }
 }
 

@@ -74,12 +74,16 @@ import Testing
         write(big, to: tmp.path + "/w/weights.bin")
         for i in 0..<50 { write(randomBytes(5000 + i, seed: UInt64(i)), to: tmp.path + "/w/dir/sub\(i % 3)/f\(i)") }
         write(big, to: tmp.path + "/w/dir/copy.bin")
+        write(randomBytes(300_000, seed: 60), to: tmp.path + "/w/dir/several-chunks.bin")  // small, yet chunked
         let ing = Ingester(store: store, statCache: StatCache(path: tmp.path + "/statcache"))
         let file = try ing.file(at: tmp.path + "/w/weights.bin", key: "weights.bin")
         let dir = try ing.directory(at: tmp.path + "/w/dir", keyPrefix: "dir")
         try ing.finish()
         #expect(file.id == ObjectID.hashing(big))
-        #expect(dir.manifest.entries.count == 51)
+        #expect(dir.manifest.entries.count == 52)
+        for e in dir.manifest.entries {
+            #expect(e.id == ObjectID.hashing(try FS.readFile(tmp.path + "/w/dir/" + e.path)), "\(e.path): the id is the file's SHA-256")
+        }
 
         let mat = Materializer(store: store)
         _ = try mat.write([.init(id: file.id, size: file.size, executable: false, dest: tmp.path + "/out.bin")])

@@ -21,4 +21,12 @@ size_t mlops_gear_scan(const uint8_t *p, size_t from, size_t normal, size_t limi
 /// c * log2(c).
 void mlops_lane_entropy(const uint8_t *p, size_t n, const double *clog2, double out[5]);
 
+/// 1 if the 16-lane AVX-512 path of mlops_sha256_mb can run on this CPU. When 0, mlops_sha256_mb
+/// still works, one message at a time, and callers with a faster single-message path should use it.
+int mlops_sha256_mb_available(void);
+
+/// digests[i] = SHA-256(msgs[i][0 ..< lens[i]]) for i < count: 16 messages side by side, a lane that
+/// finishes taking the next one (longest first); tiny batches and batch tails go one at a time.
+void mlops_sha256_mb(const uint8_t *const *msgs, const size_t *lens, size_t count, uint8_t (*digests)[32]);
+
 #endif
