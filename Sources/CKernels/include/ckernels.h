@@ -16,10 +16,10 @@ void mlops_planes_join(const uint8_t *src, uint8_t *dst, size_t n);
 size_t mlops_gear_scan(const uint8_t *p, size_t from, size_t normal, size_t limit,
                        uint64_t mask_small, uint64_t mask_large, const uint64_t *gear);
 
-/// Order-0 entropy in bits per byte of each of the 4 byte lanes of p[0..<n) (out[0..3]) and of all of
-/// it (out[4]). n is rounded down to a multiple of 4 and at most the last index of clog2, a table of
-/// c * log2(c).
-void mlops_lane_entropy(const uint8_t *p, size_t n, const double *clog2, double out[5]);
+/// Order-0 entropy in bits per byte of each of the 4 byte lanes (out[0..3]) and of all of a sample
+/// of p[0..<n) (out[4]): all of it up to `sample` bytes, else four pieces of sample / 4 bytes spread
+/// over it. The count is a multiple of 4 from word boundaries; clog2[c] = c * log2(c) up to `sample`.
+void mlops_lane_entropy(const uint8_t *p, size_t n, size_t sample, const double *clog2, double out[5]);
 
 /// 1 if the 16-lane AVX-512 path of mlops_sha256_mb can run on this CPU. When 0, mlops_sha256_mb
 /// still works, one message at a time, and callers with a faster single-message path should use it.
