@@ -1,3 +1,4 @@
+import CKernels
 import MLOpsBasics
 @testable import Store
 import Testing
@@ -82,6 +83,35 @@ import Testing
             off += len
         }
         #expect(chunker.split(data) == expected)
+    }
+
+    /// The scan runs several streams side by side (SIMD lanes, or interleaved scalar loops); with masks
+    /// dense enough to hit every few hundred bytes, random windows put hits in every stream, at block
+    /// edges and at the window bounds. Each answer must be the sequential loop's.
+    @Test(arguments: [6, 9, 12])
+    func scanEqualsTheSequentialLoopWithHitsEverywhere(maskBits: Int) {
+        let data = randomBytes(1 << 20, seed: UInt64(maskBits))
+        let small = ~UInt64(0) << UInt64(64 - maskBits - 2), large = ~UInt64(0) << UInt64(64 - maskBits)
+        let r = randomBytes(3 * 4 * 400, seed: 99)
+        func word(_ k: Int) -> Int { Int(r[4 * k]) | Int(r[4 * k + 1]) << 8 | Int(r[4 * k + 2]) << 16 | Int(r[4 * k + 3]) << 24 }
+        data.withUnsafeBytes { raw in
+            let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            Chunker.gear.withUnsafeBufferPointer { g in
+                for k in 0..<400 {
+                    let from = k % 10 == 0 ? k % 70 : word(3 * k) % 200_000
+                    let normal = from + word(3 * k + 1) % 70_000 - (k % 7 == 0 ? min(from, 500) : 0)
+                    let limit = min(data.count, max(normal, from) + word(3 * k + 2) % 200_000)
+                    var fp: UInt64 = 0, expected = 0
+                    for j in max(0, from - 64)..<from { fp = (fp << 1) &+ g[Int(p[j])] }
+                    for i in from..<max(from, limit) {
+                        fp = (fp << 1) &+ g[Int(p[i])]
+                        if fp & (i < normal ? small : large) == 0 { expected = i + 1; break }
+                    }
+                    let got = mlops_gear_scan(p, from, normal, limit, small, large, g.baseAddress!)
+                    #expect(got == expected, "window \(from) \(normal) \(limit)")
+                }
+            }
+        }
     }
 
     @Test func gearTableIsFixed() {
