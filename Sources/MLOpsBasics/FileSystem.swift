@@ -228,6 +228,13 @@ public final class FileDescriptor: @unchecked Sendable {
         return FileDescriptor(fd: fd, path: path)
     }
 
+    /// O_DIRECT, which Swift's Glibc module does not export.
+    #if arch(x86_64) || arch(i386)
+    public static let directFlag: Int32 = 0o40000
+    #else
+    public static let directFlag: Int32 = 0o200000
+    #endif
+
     deinit { close() }
 
     public func close() {

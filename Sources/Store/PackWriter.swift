@@ -31,6 +31,9 @@ public final class PackWriter: @unchecked Sendable {
         let name: String
         let tmpPath: String
         let fd: FileDescriptor
+        /// The same file opened for direct I/O (nil where the file system refuses it): full buffers go
+        /// to the disk without a page-cache copy, which on VMs costs a page fault per fresh 4 KiB page.
+        var direct: FileDescriptor?
         let file: PackFile
         /// End of the pack, buffered bytes included.
         var size: Int64
@@ -43,14 +46,18 @@ public final class PackWriter: @unchecked Sendable {
         let writes = DispatchGroup()
         static let bufferLimit = 4 << 20
 
-        init(name: String, tmpPath: String, fd: FileDescriptor, buffer: AppendBuffer) {
+        /// The pack header is the first bytes of the first buffer, so every direct write starts on a block.
+        init(name: String, tmpPath: String, fd: FileDescriptor, direct: FileDescriptor?, buffer: AppendBuffer) {
             self.name = name
             self.tmpPath = tmpPath
             self.fd = fd
+            self.direct = direct
             self.buffer = buffer
             file = PackFile(name: name, path: tmpPath, fd: fd)
-            size = Int64(PackFormat.headerSize)
-            bufferStart = size
+            let header = PackFormat.header()
+            header.withUnsafeBytes { buffer.extend(by: header.count).copyMemory(from: $0.baseAddress!, byteCount: header.count) }
+            size = Int64(header.count)
+            bufferStart = 0
         }
     }
 
@@ -59,9 +66,17 @@ public final class PackWriter: @unchecked Sendable {
         let pack: OpenPack
         let bytes: AppendBuffer
         let offset: Int64
+        /// Set for whole blocks at a block offset, to be written without the page cache.
+        let direct: FileDescriptor?
     }
 
+    /// Direct I/O wants whole blocks at block offsets; 4 KiB suits every device's logical block.
+    static let directBlock = 4096
+
     init(store: Store) { self.store = store }
+
+    /// Full buffers bypass the page cache unless `GIT_MLOPS_DIRECT_IO=0`.
+    static let directIO = ProcessInfo.processInfo.environment["GIT_MLOPS_DIRECT_IO"] != "0"
 
     /// Names of the packs sealed so far.
     public var sealedPacks: [String] { lock.lock(); defer { lock.unlock() }; return sealedNames }
@@ -77,7 +92,7 @@ public final class PackWriter: @unchecked Sendable {
         guard let loc = pendingEntry(id) else { return nil }
         lock.lock()
         let pack = current.flatMap { $0.file === loc.pack ? $0 : nil }
-        let detached = pack.flatMap { loc.entry.offset >= $0.bufferStart ? detach($0) : nil }
+        let detached = pack.flatMap { loc.entry.offset >= $0.bufferStart ? detach($0, whole: true) : nil }
         lock.unlock()
         if let detached { writeOut(detached) }
         if let pack {
@@ -136,12 +151,29 @@ public final class PackWriter: @unchecked Sendable {
     }
 
     /// Takes the buffer out of `pack` for writing outside the lock. Called with the lock held.
-    /// A pack being sealed gets no new buffer.
-    private func detach(_ pack: OpenPack, last: Bool = false) -> Detached? {
-        guard pack.buffer.count > 0 else { return nil }
-        let d = Detached(pack: pack, bytes: pack.buffer, offset: pack.bufferStart)
-        pack.buffer = last ? AppendBuffer(capacity: 0) : takeBuffer()
-        pack.bufferStart = pack.size
+    ///
+    /// For a direct write, the bytes after the last whole block move on to the next buffer. `whole`
+    /// writes everything through the page cache (a reader needs the bytes now), and the next buffer
+    /// still starts at the last block boundary, so direct writes stay aligned. A pack being sealed
+    /// (`last`) gets no new buffer.
+    private func detach(_ pack: OpenPack, whole: Bool = false, last: Bool = false) -> Detached? {
+        let full = pack.buffer
+        guard full.count > 0 else { return nil }
+        // Bytes up to the last block boundary; the rest is carried into the next buffer.
+        var written = full.count
+        if pack.direct != nil && !last {
+            let end = pack.bufferStart + Int64(full.count)
+            written = Int(end - end % Int64(PackWriter.directBlock) - pack.bufferStart)
+            if written == 0 && !whole { return nil }
+        }
+        let next = last ? AppendBuffer(capacity: 0) : takeBuffer()
+        let carry = full.count - written
+        if carry > 0 { next.extend(by: carry).copyMemory(from: full.pointer + written, byteCount: carry) }
+        let direct = whole || last ? nil : pack.direct
+        if direct != nil { full.count = written }
+        let d = Detached(pack: pack, bytes: full, offset: pack.bufferStart, direct: direct)
+        pack.buffer = next
+        pack.bufferStart += Int64(written)
         pack.writes.enter()
         return d
     }
@@ -149,7 +181,17 @@ public final class PackWriter: @unchecked Sendable {
     /// Writes a detached buffer at its offset (without the lock); a failure fails the session.
     private func writeOut(_ d: Detached) {
         do {
-            try d.pack.fd.pwrite(d.bytes.contents, offset: d.offset)
+            if let direct = d.direct {
+                do {
+                    try direct.pwrite(d.bytes.contents, offset: d.offset)
+                } catch let e as SystemError where e.errno == EINVAL {
+                    // Opened, yet refused (some file systems): this pack goes through the page cache.
+                    lock.lock(); d.pack.direct = nil; lock.unlock()
+                    try d.pack.fd.pwrite(d.bytes.contents, offset: d.offset)
+                }
+            } else {
+                try d.pack.fd.pwrite(d.bytes.contents, offset: d.offset)
+            }
         } catch {
             lock.lock(); if sealError == nil { sealError = error }; lock.unlock()
         }
@@ -160,7 +202,7 @@ public final class PackWriter: @unchecked Sendable {
 
     /// A spare buffer, or a new one. Called with the lock held.
     private func takeBuffer() -> AppendBuffer {
-        spareBuffers.popLast() ?? AppendBuffer(capacity: OpenPack.bufferLimit + (512 << 10))
+        spareBuffers.popLast() ?? AppendBuffer(capacity: OpenPack.bufferLimit + (512 << 10), alignment: PackWriter.directBlock)
     }
 
     private func currentPack() throws -> OpenPack {
@@ -168,8 +210,8 @@ public final class PackWriter: @unchecked Sendable {
         let name = PackWriter.newPackName()
         let tmp = "\(store.tmpDir)/\(name).pack"
         let fd = try FileDescriptor.open(tmp, O_RDWR | O_CREAT | O_EXCL, mode: 0o444)
-        try fd.writeAll(PackFormat.header())
-        let p = OpenPack(name: name, tmpPath: tmp, fd: fd, buffer: takeBuffer())
+        let direct = PackWriter.directIO ? try? FileDescriptor.open(tmp, O_WRONLY | FileDescriptor.directFlag) : nil
+        let p = OpenPack(name: name, tmpPath: tmp, fd: fd, direct: direct, buffer: takeBuffer())
         current = p
         return p
     }
@@ -252,9 +294,12 @@ final class AppendBuffer: @unchecked Sendable {
     private(set) var capacity: Int
     var count = 0
 
-    init(capacity: Int) {
+    private let alignment: Int
+
+    init(capacity: Int, alignment: Int = 64) {
         self.capacity = capacity
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        self.alignment = alignment
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: alignment)
     }
 
     deinit { pointer.deallocate() }
@@ -262,7 +307,7 @@ final class AppendBuffer: @unchecked Sendable {
     /// Reserves `n` more bytes at the end and returns where they start.
     func extend(by n: Int) -> UnsafeMutableRawPointer {
         if count + n > capacity {
-            let grown = UnsafeMutableRawPointer.allocate(byteCount: max(count + n, capacity * 2), alignment: 64)
+            let grown = UnsafeMutableRawPointer.allocate(byteCount: max(count + n, capacity * 2), alignment: alignment)
             grown.copyMemory(from: pointer, byteCount: count)
             pointer.deallocate()
             pointer = grown
