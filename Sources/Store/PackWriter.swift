@@ -16,6 +16,9 @@ public final class PackWriter: @unchecked Sendable {
     private let pendingLock = NSLock()
     private var pending: [ObjectID: ObjectLocation] = [:]
     private let sealQueue = DispatchQueue(label: "git-mlops.seal")
+    private let ioQueue = DispatchQueue(label: "git-mlops.pack-io")
+    static let ioDepth = 4
+    private let ioSlots = DispatchSemaphore(value: PackWriter.ioDepth)
     private var sealError: Error?
     private var finished = false
     private var sealedNames: [String] = []
@@ -179,7 +182,18 @@ public final class PackWriter: @unchecked Sendable {
     }
 
     /// Writes a detached buffer at its offset (without the lock); a failure fails the session.
+    /// Direct writes wait for the disk, so they go to one I/O thread and the worker goes back to
+    /// compressing; at most `ioDepth` are queued, which bounds the buffers in flight.
     private func writeOut(_ d: Detached) {
+        guard d.direct != nil else { return write(d) }
+        ioSlots.wait()
+        ioQueue.async { [self] in
+            write(d)
+            ioSlots.signal()
+        }
+    }
+
+    private func write(_ d: Detached) {
         do {
             if let direct = d.direct {
                 do {
@@ -196,7 +210,7 @@ public final class PackWriter: @unchecked Sendable {
             lock.lock(); if sealError == nil { sealError = error }; lock.unlock()
         }
         d.bytes.count = 0
-        lock.lock(); if spareBuffers.count < 4 { spareBuffers.append(d.bytes) }; lock.unlock()
+        lock.lock(); if spareBuffers.count < PackWriter.ioDepth + 2 { spareBuffers.append(d.bytes) }; lock.unlock()
         d.pack.writes.leave()
     }
 
