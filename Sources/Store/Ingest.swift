@@ -483,6 +483,7 @@ public final class Ingester: @unchecked Sendable {
         func settle() { group.wait() }
 
         func wait() throws -> [FileRecord] {
+            if !WorkQueue.onWorker { ingester.work.help() }
             group.wait()
             if let e = errors.error { throw e }
             return records.map { $0! }

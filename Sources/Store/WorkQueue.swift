@@ -11,9 +11,9 @@ final class WorkQueue: @unchecked Sendable {
         var urgentHead = 0, normalHead = 0
         var stopping = false
 
-        func next() -> (() -> Void)? {
+        func next(waiting: Bool = true) -> (() -> Void)? {
             cond.lock(); defer { cond.unlock() }
-            while urgentHead == urgent.count && normalHead == normal.count && !stopping { cond.wait() }
+            while waiting && urgentHead == urgent.count && normalHead == normal.count && !stopping { cond.wait() }
             if urgentHead < urgent.count {
                 let job = urgent[urgentHead]; urgentHead += 1
                 if urgentHead > 1024 { urgent.removeFirst(urgentHead); urgentHead = 0 }
@@ -51,6 +51,12 @@ final class WorkQueue: @unchecked Sendable {
         if isUrgent { state.urgent.append(job) } else { state.normal.append(job) }
         state.cond.signal()
         state.cond.unlock()
+    }
+
+    /// Runs queued jobs on the calling thread until none is left: a thread that would only wait for
+    /// the workers works beside them instead (the small files at the end of an add had idled a core).
+    func help() {
+        while let job = state.next(waiting: false) { job() }
     }
 
     /// Lets the workers finish what was submitted, then ends them.
