@@ -19,7 +19,7 @@ let package = Package(
         /// libzstd, reached only through Store's codec.
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
-        /// Byte-plane split/join in SIMD: the hot loops of the float-tensor codec.
+        /// The hot loops in C, SIMD where the CPU has it: byte planes, the gear scan, the entropy probe, multi-buffer SHA-256.
         .target(name: "CKernels"),
 
         // MARK: Core

@@ -32,14 +32,16 @@ public final class Materializer: @unchecked Sendable {
         }
     }
 
-    /// Writes all jobs: large files one after another on one thread (each spreads its chunks over the
-    /// cores), small files meanwhile on the others. Returns the stat of each written file, by destination.
+    /// Writes all jobs: large files on up to one thread per core, largest first (each spreads its chunks
+    /// over the cores; the whole-file hash is the one sequential step, and two large files hash side by
+    /// side instead of one after the other), small files meanwhile on the others. Returns the stat of
+    /// each written file, by destination.
     public func write(_ jobs: [Job]) throws -> [String: FileStat] {
         final class Results: @unchecked Sendable { var stats: [String: FileStat] = [:] }
         let out = Results()
         let lock = NSLock()
         let errors = ChunkResults()
-        let large = jobs.filter { $0.size > Int64(Ingester.smallFileLimit) }
+        let large = jobs.filter { $0.size > Int64(Ingester.smallFileLimit) }.sorted { $0.size > $1.size }
         let small = jobs.filter { $0.size <= Int64(Ingester.smallFileLimit) }
         let writeOne = { [self] (j: Job) in
             do {
@@ -47,12 +49,19 @@ public final class Materializer: @unchecked Sendable {
                 lock.lock(); out.stats[j.dest] = st; lock.unlock()
             } catch { errors.fail(error) }
         }
-        let largeDone = DispatchSemaphore(value: 0)
-        let largeThread = Thread {
-            for j in large where !errors.failed { writeOne(j) }
-            largeDone.signal()
+        let largeDone = DispatchGroup()
+        let nextLarge = AtomicCounter()
+        for _ in 0..<min(threads, large.count) {
+            largeDone.enter()
+            Thread {
+                while !errors.failed {
+                    let k = nextLarge.increment()
+                    guard k < large.count else { break }
+                    writeOne(large[k])
+                }
+                largeDone.leave()
+            }.start()
         }
-        largeThread.start()
         let next = AtomicCounter()
         DispatchQueue.concurrentPerform(iterations: min(threads * 2, max(1, small.count))) { _ in
             while !errors.failed {
