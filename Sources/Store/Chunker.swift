@@ -74,6 +74,15 @@ public struct Chunker: Sendable {
         return out
     }
 
+    /// The chunks of consecutive bytes at `base`, given their lengths.
+    static func pieces(of base: UnsafeRawPointer, cuts: [Int]) -> [UnsafeRawBufferPointer] {
+        var off = 0
+        return cuts.map { len in
+            defer { off += len }
+            return UnsafeRawBufferPointer(start: base + off, count: len)
+        }
+    }
+
     public func split(_ bytes: [UInt8]) -> [Int] {
         bytes.withUnsafeBytes { split($0) }
     }

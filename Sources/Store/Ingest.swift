@@ -155,11 +155,7 @@ public final class Ingester: @unchecked Sendable {
                 try writer.put(id: fileID, kind: .chunk, raw: buf, compressor: c)
                 return
             }
-            var off = 0
-            let pieces = cuts.map { len in
-                defer { off += len }
-                return UnsafeRawBufferPointer(rebasing: buf[off..<(off + len)])
-            }
+            let pieces = Chunker.pieces(of: buf.baseAddress!, cuts: cuts)
             let ids = BatchHash.ids(pieces)
             for (k, piece) in pieces.enumerated() { try writer.put(id: ids[k], kind: .chunk, raw: piece, compressor: c) }
             let chunks = zip(ids, cuts).map { FileManifest.Chunk(id: $0, size: $1) }
@@ -189,11 +185,7 @@ public final class Ingester: @unchecked Sendable {
                 defer { pool.give(bytes.pointer); group.leave() }
                 if results.failed { return }
                 do {
-                    var off = 0
-                    let pieces = cuts.map { len in
-                        defer { off += len }
-                        return UnsafeRawBufferPointer(start: bytes.pointer + off, count: len)
-                    }
+                    let pieces = Chunker.pieces(of: bytes.pointer, cuts: cuts)
                     let ids = BatchHash.ids(pieces)
                     try compressors.with { c in
                         for (k, piece) in pieces.enumerated() {
