@@ -32,6 +32,14 @@ static size_t seq_range(const uint8_t *p, size_t a, size_t e, uint64_t m, const 
     return seq_from(p, a, e, fp, m, g);
 }
 
+// Streams need 64 bytes of history: positions below 64 are scanned sequentially, and *a moves past them.
+static inline size_t seq_head(const uint8_t *p, size_t *a, size_t e, uint64_t m, const uint64_t *g) {
+    if (*a >= 64) return 0;
+    size_t e0 = e < 64 ? e : 64, r = seq_range(p, *a, e0, m, g);
+    *a = e0;
+    return r;
+}
+
 // ---- portable version: 3 interleaved scalar streams -------------------------------------------
 
 #define S_BLOCK 1024  // bytes per stream per block
@@ -68,11 +76,7 @@ hit1:
 static size_t range_scalar(const uint8_t *p, size_t a, size_t e, uint64_t m, const uint64_t *g) {
     size_t r;
     if (a >= e) return 0;
-    if (a < 64) {  // streams need 64 bytes of history; do the start of the buffer sequentially
-        size_t e0 = e < 64 ? e : 64;
-        if ((r = seq_range(p, a, e0, m, g))) return r;
-        a = e0;
-    }
+    if ((r = seq_head(p, &a, e, m, g))) return r;
     size_t b = a;
     while (e - b >= 3 * S_BLOCK) {
         if ((r = block3(p, b, S_BLOCK, m, g))) return r;
@@ -157,11 +161,7 @@ block8(const uint8_t *p, size_t b, size_t B, uint64_t m, const uint64_t *g) {
 TGT static size_t range_avx512(const uint8_t *p, size_t a, size_t e, uint64_t m, const uint64_t *g) {
     size_t r;
     if (a >= e) return 0;
-    if (a < 64) {
-        size_t e0 = e < 64 ? e : 64;
-        if ((r = seq_range(p, a, e0, m, g))) return r;
-        a = e0;
-    }
+    if ((r = seq_head(p, &a, e, m, g))) return r;
     size_t b = a;
     while (e - b >= 8 * V_BLOCK) {
         if ((r = block8(p, b, V_BLOCK, m, g))) return r;
