@@ -10,13 +10,12 @@ public enum BatchHash {
     public static func ids(_ pieces: [UnsafeRawBufferPointer]) -> [ObjectID] {
         guard vectorized, pieces.count > 2 else { return pieces.map { ObjectID.hashing($0) } }
         let n = pieces.count
-        let placeholder = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
-        defer { placeholder.deallocate() }
-        // An empty piece may have no address; the kernel reads nothing from it.
-        let starts: [UnsafePointer<UInt8>?] = pieces.map { UnsafePointer($0.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(placeholder)) }
-        let lengths = pieces.map(\.count)
         let digests = UnsafeMutableRawPointer.allocate(byteCount: 32 * n, alignment: 8)
         defer { digests.deallocate() }
+        // An empty piece may have no address; the kernel reads nothing from it, so any address serves.
+        let anywhere = UnsafePointer(digests.assumingMemoryBound(to: UInt8.self))
+        let starts: [UnsafePointer<UInt8>?] = pieces.map { $0.baseAddress.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) } ?? anywhere }
+        let lengths = pieces.map(\.count)
         digests.withMemoryRebound(to: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
                                        UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self,
                                    capacity: n) { out in

@@ -171,7 +171,7 @@ public final class PackWriter: @unchecked Sendable {
         }
         let next = last ? AppendBuffer(capacity: 0) : takeBuffer()
         let carry = full.count - written
-        if carry > 0 { next.extend(by: carry).copyMemory(from: full.pointer + written, byteCount: carry) }
+        if carry > 0 { next.extend(by: carry).copyMemory(from: full.contents.baseAddress! + written, byteCount: carry) }
         let direct = whole || last ? nil : pack.direct
         if direct != nil { full.count = written }
         let d = Detached(pack: pack, bytes: full, offset: pack.bufferStart, direct: direct)
@@ -304,32 +304,21 @@ public final class PackWriter: @unchecked Sendable {
 
 /// Raw bytes appended in place. Grows only for a record larger than what is left (a big manifest).
 final class AppendBuffer: @unchecked Sendable {
-    private(set) var pointer: UnsafeMutableRawPointer
-    private(set) var capacity: Int
+    private var storage: GrowableBuffer
     var count = 0
 
-    private let alignment: Int
-
     init(capacity: Int, alignment: Int = 64) {
-        self.capacity = capacity
-        self.alignment = alignment
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: alignment)
+        storage = GrowableBuffer(alignment: alignment)
+        if capacity > 0 { _ = storage.reserve(capacity) }
     }
 
-    deinit { pointer.deallocate() }
+    deinit { storage.free() }
 
     /// Reserves `n` more bytes at the end and returns where they start.
     func extend(by n: Int) -> UnsafeMutableRawPointer {
-        if count + n > capacity {
-            let grown = UnsafeMutableRawPointer.allocate(byteCount: max(count + n, capacity * 2), alignment: alignment)
-            grown.copyMemory(from: pointer, byteCount: count)
-            pointer.deallocate()
-            pointer = grown
-            capacity = max(count + n, capacity * 2)
-        }
         defer { count += n }
-        return pointer + count
+        return storage.reserve(count + n, keeping: count) + count
     }
 
-    var contents: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: pointer, count: count) }
+    var contents: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage.pointer, count: count) }
 }

@@ -250,10 +250,9 @@ public final class Store: @unchecked Sendable {
     func decodeUnverified(record: [UInt8], entry: IndexEntry, pack: String) throws -> [UInt8] {
         try record.withUnsafeBytes { rec -> [UInt8] in
             let stored = try checkedPayload(rec, entry, pack: pack)
-            do {
-                return try decompressors.with { try $0.decompress(entry.codec, stored, rawSize: entry.rawSize) }
-            } catch {
-                throw CorruptObjectError(id: entry.id, pack: pack, reason: "cannot be decompressed")
+            return try [UInt8](unsafeUninitializedCapacity: entry.rawSize) { out, n in
+                try decompress(stored, entry, pack: pack, into: UnsafeMutableRawBufferPointer(out))
+                n = entry.rawSize
             }
         }
     }
@@ -268,10 +267,14 @@ public final class Store: @unchecked Sendable {
             throw CorruptObjectError(id: entry.id, pack: loc.pack.name, reason: "pack is truncated")
         }
         let stored = try checkedPayload(UnsafeRawBufferPointer(start: rec, count: entry.recordSize), entry, pack: loc.pack.name)
+        try decompress(stored, entry, pack: loc.pack.name, into: dst)
+    }
+
+    private func decompress(_ stored: UnsafeRawBufferPointer, _ entry: IndexEntry, pack: String, into dst: UnsafeMutableRawBufferPointer) throws {
         do {
             try decompressors.with { try $0.decompress(entry.codec, stored, into: dst) }
         } catch {
-            throw CorruptObjectError(id: entry.id, pack: loc.pack.name, reason: "cannot be decompressed")
+            throw CorruptObjectError(id: entry.id, pack: pack, reason: "cannot be decompressed")
         }
     }
 
