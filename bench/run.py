@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Benchmark git-mlops against DVC and git-lfs on the data of ../shared/bench/gen.py.
+"""Benchmark git-mlops against DVC and git-lfs on the data of bench/mlopsbench/data.py.
 
     bench/run.py [--scale S] [--tools git-mlops,dvc,git-lfs] [--work DIR] [--git-mlops PATH]
-                 [--json OUT] [--s3 [--s3-endpoint URL]] [--shared DIR] [--repeat N]
+                 [--json OUT] [--s3 [--s3-endpoint URL]] [--repeat N]
                  [--timeout SECONDS] [--keep]
 
 Each tool runs the same steps in its own fresh repository, with its own HOME, on a fresh copy of
@@ -10,7 +10,7 @@ the same data: add v1, status (x3, median), v2 (mutate.py in place, add again), 
 a local remote, fresh clone + pull of v2, checkout v2 -> v1, checkout into an empty workspace, and
 with --s3 push/pull against SeaweedFS on loopback. Every command is timed (wall, user+sys CPU from
 wait4, peak RSS from GNU time). Results: a markdown table on stdout and in bench/results/<date>-scale<S>.md/.json.
-Python 3 standard library only (gen.py and mutate.py need numpy). See bench/README.md.
+Python 3 standard library only (generating the data needs numpy). See bench/README.md.
 """
 import argparse
 import datetime
@@ -27,6 +27,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(HERE)
+DATA_PY = os.path.join(HERE, "mlopsbench", "data.py")
 DATA_PATHS = ["weights.bin", "table.csv", "files"]
 ALL_TOOLS = ["git-mlops", "dvc", "git-lfs"]
 MiB = 1 << 20
@@ -227,13 +228,13 @@ def prepare_data(args):
     v1, v2 = os.path.join(d, "v1"), os.path.join(d, "v2")
     log("data: generating v1 at scale %s in %s" % (args.scale, v1))
     t0 = time.monotonic()
-    sh([py, os.path.join(args.shared, "gen.py"), "--out", v1, "--scale", str(args.scale)])
+    sh([py, DATA_PY, "gen", "--out", v1, "--scale", str(args.scale)])
     log("data: v1 in %.1fs; making v2 with mutate.py" % (time.monotonic() - t0))
     sh(["cp", "-a", v1, v2])
-    sh([py, os.path.join(args.shared, "mutate.py"), "--dir", v2, "--scale", str(args.scale)])
+    sh([py, DATA_PY, "mutate", "--dir", v2, "--scale", str(args.scale)])
     info = {"scale": args.scale}
     for v, p in (("v1", v1), ("v2", v2)):
-        m = sh([py, os.path.join(args.shared, "manifest.py"), p])
+        m = sh([py, DATA_PY, "manifest", p])
         with open(os.path.join(d, v + ".manifest"), "w") as f:
             f.write(m)
         info[v] = {"bytes": sum(tree_bytes(os.path.join(p, x)) for x in DATA_PATHS),
@@ -400,7 +401,7 @@ def make_env(ctx, tool_dir):
 
 
 def verify(ctx, path, version):
-    got = sh([sys.executable, os.path.join(ctx.shared, "manifest.py"), path])
+    got = sh([sys.executable, DATA_PY, "manifest", path])
     with open(os.path.join(ctx.data_dir, version + ".manifest")) as f:
         want = f.read()
     if got == want:
@@ -580,7 +581,7 @@ def run_tool(ctx, name, run_no=1):
             res["notes"].append("status printed output with nothing changed: %r" % outs[-1][:300])
 
     def do_add_v2():
-        sh([sys.executable, os.path.join(ctx.shared, "mutate.py"), "--dir", repo, "--scale", str(ctx.scale)])
+        sh([sys.executable, DATA_PY, "mutate", "--dir", repo, "--scale", str(ctx.scale)])
         res["verify"]["workspace_v2_after_mutate"] = verify(ctx, repo, "v2")
         s = timed("add_v2")
         t.add(r, repo, s, "v2")
@@ -1125,8 +1126,6 @@ def main():
     ap.add_argument("--work", default=os.path.join(HERE, "out"), help="work dir (data cache, runs, logs)")
     ap.add_argument("--git-mlops", dest="git_mlops", help="git-mlops binary (default: .build/release/git-mlops)")
     ap.add_argument("--src", default=REPO_ROOT, help="git-mlops source tree (for scripts/s3-server)")
-    ap.add_argument("--shared", default=os.path.join(REPO_ROOT, "..", "shared", "bench"),
-                    help="dir with gen.py, mutate.py, manifest.py (default ../shared/bench)")
     ap.add_argument("--dvc", help="dvc executable (default: the one beside this python, else PATH)")
     ap.add_argument("--json", help="also write the JSON results here")
     ap.add_argument("--results", default=os.path.join(HERE, "results"), help="where to write <date>-scale<S>.md/.json")
@@ -1143,19 +1142,15 @@ def main():
     if bad:
         ap.error("unknown tool(s): %s (choose from %s)" % (", ".join(bad), ", ".join(ALL_TOOLS)))
     ctx.work = os.path.abspath(ctx.work)
-    ctx.shared = os.path.abspath(ctx.shared)
     ctx.src = os.path.abspath(ctx.src)
     os.makedirs(ctx.work, exist_ok=True)
 
     # What is missing? Say what to run rather than installing anything here.
     missing = []
-    for f in ("gen.py", "mutate.py", "manifest.py"):
-        if not os.path.exists(os.path.join(ctx.shared, f)):
-            missing.append("%s not found in %s (use --shared DIR)" % (f, ctx.shared))
     try:
         import numpy  # noqa: F401
     except ImportError:
-        missing.append("numpy (for gen.py)")
+        missing.append("numpy (for the data generator)")
     if not shutil.which("git"):
         missing.append("git")
     gm, ctx.git_mlops = ctx.git_mlops, None
