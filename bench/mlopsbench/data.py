@@ -23,8 +23,11 @@ so old and new figures compare directly. gen and mutate need numpy; manifest nee
 """
 import argparse
 import hashlib
+import json
 import os
+import subprocess
 import sys
+import time
 
 MiB = 1 << 20
 KiB = 1 << 10
@@ -286,6 +289,59 @@ def manifest(root, rels=DATA_PATHS):
                     h.update(b)
             lines.append((r, "%s  %s" % (h.hexdigest(), r)))
     return "\n".join(line for _, line in sorted(lines)) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------
+# The benchmark's cache: v1 and v2 and their manifests, made once per scale
+
+def size_and_count(root):
+    """Apparent bytes and number of files of the data paths under root."""
+    nbytes = nfiles = 0
+    for rel in DATA_PATHS:
+        for r in _files(root, rel):
+            nbytes += os.path.getsize(os.path.join(root, r))
+            nfiles += 1
+    return nbytes, nfiles
+
+
+def run_self(*args):
+    """Runs this file as a command (keeps numpy and the data out of the caller's memory)."""
+    r = subprocess.run([sys.executable, os.path.abspath(__file__)] + [str(a) for a in args],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("`data.py %s` exit %d:\n%s" % (" ".join(map(str, args)), r.returncode, r.stdout[-2000:]))
+
+
+def prepare(work, scale, remove, log):
+    """WORK/data/scale<S>/ with v1, v2 and their manifests (made unless already there, by this
+    DATA_VERSION); returns (that directory, {"scale", "v1": {"bytes", "files"}, "v2": ...}).
+    `remove(path)` deletes a stale or half-made cache."""
+    d = os.path.join(work, "data", "scale%g" % scale)
+    marker = os.path.join(d, "complete.json")
+    if os.path.exists(marker):
+        with open(marker) as f:
+            info = json.load(f)
+        if info.get("data_version", 1) == DATA_VERSION:  # caches without it: the same bytes (version 1)
+            log("data: cached in %s" % d)
+            return d, info
+    remove(d)
+    os.makedirs(d)
+    v1, v2 = os.path.join(d, "v1"), os.path.join(d, "v2")
+    log("data: generating v1 at scale %g in %s" % (scale, v1))
+    t0 = time.monotonic()
+    run_self("gen", "--out", v1, "--scale", scale)
+    log("data: v1 in %.1fs; making v2" % (time.monotonic() - t0))
+    subprocess.run(["cp", "-a", v1, v2], check=True)
+    run_self("mutate", "--dir", v2, "--scale", scale)
+    info = {"scale": scale, "data_version": DATA_VERSION}
+    for v, p in (("v1", v1), ("v2", v2)):
+        with open(os.path.join(d, v + ".manifest"), "w") as f:
+            f.write(manifest(p))
+        nbytes, nfiles = size_and_count(p)
+        info[v] = {"bytes": nbytes, "files": nfiles}
+    with open(marker, "w") as f:
+        json.dump(info, f)
+    return d, info
 
 
 def main(argv=None):
