@@ -12,14 +12,15 @@ gen (v1, about 1.1 GiB at scale 1; sizes and the file count scale linearly with 
   files/dNN/    20,000 files of 4-32 KiB in 20 sub-directories: ~80% random bytes, ~10% exact
                 copies of an earlier file, ~10% made of blocks from a pool of 64 repeated 4 KiB blocks
 mutate (v2, in place):
-  table.csv     1,000 new rows inserted at the row boundary nearest the middle (file rewritten)
+  table.csv     1,000 new rows inserted at the first row boundary past the middle (file rewritten)
   weights.bin   1% of the values, one block in the middle, perturbed in place (noise sigma 0.01)
   files/        100 files removed and 100 new ones added, round-robin over the sub-directories
 manifest: `md5  path` lines, sorted by path, for weights.bin, table.csv and every file under files/.
 
 The same seed and scale give the same bytes. The output is byte-identical to the generator the
-figures in bench/RESULTS.md were measured on (checked by comparing manifests at scales 0.05 and 0.2),
-so old and new figures compare directly. gen and mutate need numpy; manifest needs only Python.
+figures in bench/RESULTS.md were measured on (manifests compared at scales 0.013, 0.02, 0.05 and
+0.2; bench/tests/test_data.py pins those of 0.02), so old and new figures compare directly.
+gen and mutate need numpy; manifest needs only Python.
 """
 import argparse
 import hashlib
