@@ -141,9 +141,9 @@ extension Repo {
         let roots = try self.roots(revs: revs, allCommits: allCommits)
         let transfer = try self.transfer(to: spec)
         if progress { transfer.progress = ProgressMeter("Pushing to \(spec.name)") }
-        let (objects, _) = store.closure(of: roots)
-        // Roots absent locally must already be on the remote; push reports them if not.
-        let report = try transfer.push(objects.union(roots))
+        let (objects, missing) = store.closure(of: roots)
+        // What the cache lacks must already be on the remote; push checks it and reports it if not.
+        let report = try transfer.push(objects.union(roots).union(missing))
         transfer.progress?.finish()
         let noteResult = notes ? try NotesSync(repo: self).push() : nil
         return PushResult(remote: spec.name, report: report, notes: noteResult)
@@ -220,7 +220,8 @@ extension Repo {
             }
         }
         let transfer = try self.transfer(to: spec)
-        let report = try transfer.push(store.closure(of: Array(ids)).objects.union(ids))
+        let closure = store.closure(of: Array(ids))
+        let report = try transfer.push(closure.objects.union(closure.missing).union(ids))
         return PushResult(remote: spec.name, report: report, notes: nil)
     }
 }
