@@ -59,8 +59,11 @@ extension Store {
 
     /// Keeps exactly the objects in `keep`, rewriting packs that hold some garbage and merging small packs.
     /// The caller holds the store lock exclusively. New packs are durable before any old one is removed.
+    /// Leftovers in `tmp/` go first and the multi-pack index is rewritten last, so gc frees space on a
+    /// full disk instead of failing there.
     public func repack(keep: Set<ObjectID>, dryRun: Bool) throws -> GCReport {
         var report = GCReport()
+        if !dryRun { try cleanTemporaryFiles() }
         let names = packNames
         report.packsBefore = names.count
         var rewrite: [(String, [IndexEntry])] = []
@@ -111,15 +114,16 @@ extension Store {
             }
         }
         let gone = Set(drop + rewrite.map(\.0))
-        // Point the multi-pack index away from the old packs before removing them.
-        try writeMultiIndex(packs: packNames.filter { !gone.contains($0) })
+        // No multi-pack index may name a removed pack: drop it first (the per-pack indexes cover every
+        // pack meanwhile, and removing it needs no space), then write it anew for what is left.
+        if !gone.isEmpty { try dropMultiIndex() }
         for name in gone {
             try FS.remove("\(packsDir)/\(name).idx")
             try FS.remove("\(packsDir)/\(name).pack")
         }
         FS.syncDirectory(packsDir)
-        try cleanTemporaryFiles()
         try reload()
+        try writeMultiIndex(packs: packNames)
         report.packsAfter = packNames.count
         return report
     }

@@ -334,6 +334,14 @@ public final class Store: @unchecked Sendable {
     }
 }
 
+extension MLOpsError {
+    /// A write to a cache that cannot be written (a read-only volume, another user's cache).
+    public static func readOnlyCache(_ root: String, _ cause: SystemError) -> MLOpsError {
+        MLOpsError("the cache \(root) is read-only (\(String(cString: strerror(cause.errno))))",
+                   hint: "this command writes to it: make it writable, or run it as the cache's owner or in a clone with a cache of its own")
+    }
+}
+
 public struct MissingObjectError: Error, CustomStringConvertible {
     public let id: ObjectID
     public var description: String {
