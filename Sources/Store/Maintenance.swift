@@ -306,6 +306,10 @@ extension Store {
         return report
     }
 
+    /// Largest decoded size a record found without an index may claim (decoding allocates it): far more
+    /// than a chunk (256 KiB) or the manifest of a 100 GB file.
+    static let largestScannedObject = 256 << 20
+
     /// Index rows rebuilt from a pack's record headers, up to the first one that does not parse.
     func scanRecords(_ pack: PackFile) -> [IndexEntry] {
         guard let fd = try? pack.descriptor(), let size = fd.stat()?.size,
@@ -316,7 +320,7 @@ extension Store {
             guard let bytes = try? fd.pread(count: PackFormat.recordHeaderSize, offset: off),
                   let h = bytes.withUnsafeBytes({ PackFormat.parseRecordHeader($0) }),
                   Int64(h.storedSize) <= size - off - Int64(PackFormat.recordHeaderSize),
-                  h.rawSize <= Int(UInt32.max) else { break }
+                  h.rawSize <= Store.largestScannedObject else { break }
             out.append(IndexEntry(id: h.id, offset: off, storedSize: h.storedSize, rawSize: h.rawSize, kind: h.kind, codec: h.codec))
             off += Int64(PackFormat.recordHeaderSize + h.storedSize)
         }

@@ -193,18 +193,35 @@ extension Transfer {
 }
 
 extension RemoteStore {
+    /// Names of retired packs in a listing of `trash/`. A listing comes from outside: only plain names
+    /// (letters, digits, `-`, `_`) are taken, so no key built from one leaves `packs/` or `trash/`.
+    static func retiredNames(_ trash: [RemoteFile]) -> [(file: RemoteFile, name: String)] {
+        trash.compactMap { f in
+            guard f.name.hasPrefix("trash/"), f.name.hasSuffix(".idx") else { return nil }
+            let name = String(f.name.dropFirst("trash/".count).dropLast(4))
+            let plain = !name.isEmpty && name.utf8.allSatisfy { c in
+                (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95
+            }
+            return plain ? (f, name) : nil
+        }
+    }
+
+    /// The readable retired packs (see below), listing `packs/` for their files.
+    func retiredPacks() throws -> [Pack] {
+        try retiredPacks(packFiles: try retry.run(backend, "list", "packs/") { try backend.list(prefix: "packs/") }).packs
+    }
+
     /// Packs retired by gc (`trash/NAME.idx`), with `modified` the time of their retirement. Their pack
     /// files stay in `packs/` until phase 2 deletes them; an index whose pack is gone is `dangling`, and
     /// one that cannot be read is `unreadable` (its pack is left alone: nobody can tell what it holds).
     func retiredPacks(packFiles: [RemoteFile]) throws -> (packs: [Pack], dangling: [String], unreadable: [String]) {
-        let trash = try retry.run(backend, "list", "trash/") { try backend.list(prefix: "trash/") }.filter { $0.name.hasSuffix(".idx") }
+        let trash = RemoteStore.retiredNames(try retry.run(backend, "list", "trash/") { try backend.list(prefix: "trash/") })
         let sizes = Dictionary(packFiles.map { ($0.name, $0.size) }, uniquingKeysWith: { a, _ in a })
         let lock = NSLock()
         var packs: [Pack] = [], dangling: [String] = [], unreadable: [String] = []
         try FS.mkdirs(cacheDir + "/trash")
         try parallel(trash.count, width: parallelism) { [self] i in
-            let t = trash[i]
-            let name = String(t.name.dropFirst("trash/".count).dropLast(4))
+            let (t, name) = trash[i]
             guard let size = sizes["packs/\(name).pack"] else { lock.lock(); dangling.append(name); lock.unlock(); return }
             let bytes = try retry.run(backend, "read", t.name) { try backend.get(t.name) }
             let local = "\(cacheDir)/trash/\(name).idx"

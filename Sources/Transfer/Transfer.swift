@@ -47,8 +47,7 @@ public final class Transfer: @unchecked Sendable {
         var retired: [RemoteStore.Pack]?
         func retiredPacks() throws -> [RemoteStore.Pack] {
             if let retired { return retired }
-            let files = try remote.retry.run(backend, "list", "packs/") { try backend.list(prefix: "packs/") }
-            let r = try remote.retiredPacks(packFiles: files).packs
+            let r = try remote.retiredPacks()
             retired = r
             return r
         }
@@ -99,7 +98,11 @@ public final class Transfer: @unchecked Sendable {
             // retired one meanwhile, what is missing now goes again.
             checks += 1
             let relied = Set(located.values.map(\.pack)).union(uploaded)
-            if relied.isSubset(of: try packNamesInView()) || checks > 8 { break }
+            if relied.isSubset(of: try packNamesInView()) { break }
+            guard checks <= 8 else {
+                throw MLOpsError("packs this push relies on keep being retired from \(backend.url) by a `gc --remote`",
+                                 hint: "run the push again once that collection is over")
+            }
             packs = try remote.packs()
             retired = nil
             located = remote.locate(wanted, in: packs)
@@ -127,9 +130,16 @@ public final class Transfer: @unchecked Sendable {
         guard !need.isEmpty else { return Sent() }
         struct Upload { var name: String; var packPath: String; var index: [UInt8]; var temporary: Bool; var bytes: Int64; var objects: Int }
         var uploads: [Upload] = []
+        // A pack adopted from this remote and since retired there keeps its name here: sent whole, it
+        // would come back under the name gc is about to delete. Its objects go into a new pack instead.
+        var retiredNames: Set<String>?
         for name in store.packNames {
             let entries = try store.indexEntries(pack: name)
             guard !entries.isEmpty, entries.allSatisfy({ need.contains($0.id) }) else { continue }
+            if retiredNames == nil {
+                retiredNames = Set(RemoteStore.retiredNames(try remote.retry.run(backend, "list", "trash/") { try backend.list(prefix: "trash/") }).map(\.name))
+            }
+            if retiredNames!.contains(name) { continue }
             let idx = try FS.readFile("\(store.packsDir)/\(name).idx")
             let size = FS.stat(store.packPath(name))?.size ?? 0
             uploads.append(Upload(name: name, packPath: store.packPath(name), index: idx, temporary: false, bytes: size, objects: entries.count))
@@ -196,8 +206,7 @@ public final class Transfer: @unchecked Sendable {
             let found = remote.locate(ids, in: packs)
             guard found.count < ids.count, !withRetired else { return found }
             withRetired = true
-            let files = try remote.retry.run(backend, "list", "packs/") { try backend.list(prefix: "packs/") }
-            let retired = try remote.retiredPacks(packFiles: files).packs
+            let retired = try remote.retiredPacks()
             packs += retired
             for p in retired where packByName[p.name] == nil { packByName[p.name] = p }
             return remote.locate(ids, in: packs)

@@ -78,6 +78,7 @@ public final class Repo: @unchecked Sendable {
     /// that cannot be written (a read-only volume, another user's cache) is locked through a read-only
     /// descriptor, or not at all: reading commands work there, and writes fail naming the cause.
     public func lockStore(exclusive: Bool = false) throws -> FileLock {
+        try? FS.mkdirs(worktreeState)
         do {
             return try FileLock(path: store.lockPath, shared: !exclusive, allowReadOnly: !exclusive)
         } catch let e as SystemError where FileLock.isReadOnlyError(e.errno) {
