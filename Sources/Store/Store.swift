@@ -204,12 +204,22 @@ public final class Store: @unchecked Sendable {
         return nil
     }
 
-    /// A quick check of what reading `id` needs, short of re-reading the data: the object itself reads
-    /// and verifies (a manifest, or one chunk), and the packs holding it and what it lists directly are as
-    /// long as their indexes say (a truncated pack). Nil when all is well; `status` runs it per pointer.
+    /// A quick check of what reading `id` needs, short of re-reading the data: the packs holding it and
+    /// what it lists directly are as long as their indexes say (a truncated pack), and a manifest reads
+    /// and verifies (a chunk is not re-hashed: only its record header is compared with the index).
+    /// Nil when all is well; `status` runs it per pointer.
     public func damage(of id: ObjectID) -> CorruptObjectError? {
         guard let loc = locate(id) else { return nil }
         if let e = packDamage(loc.pack.name, id) { return e }
+        if loc.entry.kind == .chunk {
+            do {
+                let header = try loc.pack.descriptor().pread(count: PackFormat.recordHeaderSize, offset: loc.entry.offset)
+                _ = try header.withUnsafeBytes { try checkedPayload($0, loc.entry, pack: loc.pack.name) }
+                return nil
+            } catch {
+                return error as? CorruptObjectError ?? CorruptObjectError(id: id, pack: loc.pack.name, reason: "\(error)")
+            }
+        }
         let bytes: [UInt8]
         do { bytes = try read(loc) } catch {
             return error as? CorruptObjectError ?? CorruptObjectError(id: id, pack: loc.pack.name, reason: "\(error)")
