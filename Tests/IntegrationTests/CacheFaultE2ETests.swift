@@ -40,7 +40,11 @@ final class TestMount {
     func unmount() {
         guard mounted else { return }
         mounted = false
-        _ = try? ProcessRunner.capture(["umount", dir], cwd: "/", env: ProcessInfo.processInfo.environment)
+        let env = ProcessInfo.processInfo.environment
+        // Lazily when something still holds it open: the mount must never outlive the test.
+        if (try? ProcessRunner.capture(["umount", dir], cwd: "/", env: env))?.status != 0 {
+            _ = try? ProcessRunner.capture(["umount", "-l", dir], cwd: "/", env: env)
+        }
     }
 
     deinit { unmount() }
