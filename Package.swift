@@ -54,6 +54,7 @@ let package = Package(
         // MARK: Tests
         /// Helpers shared by the test targets (temporary directories, deterministic data).
         .target(name: "TestSupport", dependencies: ["MLOpsBasics"], path: "Tests/TestSupport"),
+        .testTarget(name: "MLOpsBasicsTests", dependencies: ["MLOpsBasics", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics"]),
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics", "TestSupport"]),
