@@ -273,8 +273,8 @@ public final class Ingester: @unchecked Sendable {
         public var stat: FileStat
     }
 
-    /// Every regular file under `root` (symlinks to files followed; `.git` and checkout temporaries
-    /// skipped), sorted by path.
+    /// Every regular file under `root` (symlinks to files followed; `.git`, checkout temporaries and
+    /// other names `RepoPath` refuses skipped), sorted by path.
     public static func walk(_ root: String, sorted: Bool = true) throws -> [WalkEntry] {
         var out: [WalkEntry] = []
         var stack: [String] = [""]
@@ -284,6 +284,8 @@ public final class Ingester: @unchecked Sendable {
                 if e.name == ".git" { continue }
                 if e.name.hasPrefix(".") && e.name.hasSuffix(Materializer.tempSuffix) { continue }
                 let r = rel.isEmpty ? e.name : rel + "/" + e.name
+                // What could not be checked out is not recorded either.
+                if RepoPath.nameProblem(e.name) != nil { continue }
                 let abs = root + "/" + r
                 switch e.kind {
                 case .directory: stack.append(r)

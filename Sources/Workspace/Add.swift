@@ -37,6 +37,7 @@ extension Repo {
             if staged.contains(where: { $0 == rel || $0.hasPrefix(rel + "/") }) {
                 throw MLOpsError("\(u) is tracked by git itself", hint: "run `git rm -r --cached \(rel)` first, then `git mlops add \(rel)`")
             }
+            _ = try gitignoreText(beside: rel)
         }
 
         let storeLock = try lockStore()
@@ -87,10 +88,17 @@ extension Repo {
         let dir = dirname(rel)
         let file = absolute(dir.isEmpty ? ".gitignore" : dir + "/.gitignore")
         let line = "/" + basename(rel)
-        let text = (try? FS.readText(file)) ?? ""
+        let text = try gitignoreText(beside: rel)
         if text.split(separator: "\n").contains(where: { $0.trimmingCharacters(in: .whitespaces) == line }) { return }
         let sep = text.isEmpty || text.hasSuffix("\n") ? "" : "\n"
         try FS.writeAtomic(file, text + sep + line + "\n")
+    }
+
+    /// The `.gitignore` beside `rel` ("" when there is none). Anyone may have committed it: it is read
+    /// only as a regular file, never through a symlink.
+    func gitignoreText(beside rel: String) throws -> String {
+        guard let parent = try workTree().directory(try RepoPath(rel).parent, create: false), parent.lstat(".gitignore") != nil else { return "" }
+        return String(decoding: try parent.openRegularFile(".gitignore").readAll(), as: UTF8.self)
     }
 
     /// Apparent size of a file or of everything under a directory, for progress totals.
