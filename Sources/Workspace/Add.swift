@@ -62,6 +62,7 @@ extension Repo {
             }
             try ingester.finish()
             ingester.progress?.finish()
+            Repo.warnSkipped(ingester.skipped)
         } catch {
             ingester.abandon()
             try? statCache.save()
@@ -81,6 +82,14 @@ extension Repo {
         if let last = results.indices.last { results[last].bytesStored = ingester.bytesWritten }
         try statCache.save()
         return results
+    }
+
+    /// One warning line for what directory walks passed over, naming the first few.
+    static func warnSkipped(_ skipped: [(path: String, why: String)]) {
+        guard !skipped.isEmpty else { return }
+        let named = skipped.sorted { pathLess($0.path, $1.path) }.prefix(5).map { "\(displayPath($0.path)) (\($0.why))" }.joined(separator: ", ")
+        let more = skipped.count > 5 ? " and \(skipped.count - 5) more" : ""
+        Terminal.warn("skipped \(skipped.count) entr\(skipped.count == 1 ? "y" : "ies") that \(skipped.count == 1 ? "is" : "are") not regular files or cannot be checked out: \(named)\(more); only regular files (and symlinks to them) are stored")
     }
 
     /// Adds `/NAME` to the `.gitignore` beside `rel`, unless it is already there.

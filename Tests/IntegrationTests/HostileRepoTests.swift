@@ -277,4 +277,24 @@ import Glibc
         #expect(r.stderr.hasPrefix("error: odd.mlops: directory manifest piece \(ObjectID.hashing(piece).short) is malformed (bad entry line)"), "\(r)")
         #expect(!r.stderr.contains("not in the cache"))
     }
+
+    // MARK: 5. What add passes over
+
+    @Test func addSaysWhatItSkips() throws {
+        let s = try Sandbox()
+        let repo = try s.makeRepo()
+        try s.write(repo + "/data/a.bin", "a\n")
+        try s.write(repo + "/data/.GIT/config", "x\n")
+        try FS.mkdirs(s.root + "/elsewhere")
+        symlink(s.root + "/elsewhere", at: repo + "/data/link-dir")
+        symlink("nowhere", at: repo + "/data/broken")
+        #expect(mkfifo(repo + "/data/fifo", 0o644) == 0)
+        let r = try s.ok(["git", "mlops", "add", "data", "--json"], in: repo)
+        #expect(r.stderr == "warning: skipped 4 entries that are not regular files or cannot be checked out: "
+            + "data/.GIT (a name that cannot be checked out: a `.git` component), data/broken (a broken symlink), "
+            + "data/fifo (a FIFO), data/link-dir (a symlink to a directory); only regular files (and symlinks to them) are stored\n")
+        #expect(try JSON.parse(r.stdout)["added"]?.array?.first?["files"]?.int == 1)
+        // Status and a second add of the same tree stay quiet about it.
+        #expect(try s.ok(["git", "mlops", "status"], in: repo).stdout == "")
+    }
 }
