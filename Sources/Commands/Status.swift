@@ -27,10 +27,15 @@ struct Status: ParsableCommand {
                 print("\(Terminal.color("missing from workspace:", "33"))  \(e.path)")
             case .notInCache:
                 print("\(Terminal.color("missing from cache:", "33"))      \(e.path)")
+            case .interrupted:
+                print("\(Terminal.color("checkout interrupted:", "31"))    \(e.path)")
             }
         }
         if entries.contains(where: { $0.state == .modified }) { print("hint: `git mlops add PATH` records changes") }
         if entries.contains(where: { $0.state == .missing }) { print("hint: `git mlops checkout` restores the workspace") }
         if entries.contains(where: { $0.state == .notInCache }) { print("hint: `git mlops pull` fetches missing data") }
+        if entries.contains(where: { $0.state == .interrupted }) {
+            print("hint: a checkout stopped half-way; `git mlops checkout` finishes it (`git mlops add` would record the old data)")
+        }
     }
 }

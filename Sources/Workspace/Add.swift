@@ -81,6 +81,11 @@ extension Repo {
         }
         if let last = results.indices.last { results[last].bytesStored = ingester.bytesWritten }
         try statCache.save()
+        // What was just recorded is what the user wants: no longer an interrupted checkout.
+        let marker = PendingCheckout(self)
+        let pending = marker.load()
+        let added = pending.filter { p in records.contains { $0.0 == p.string } }
+        if !added.isEmpty { try marker.save(pending.subtracting(added)) }
         return results
     }
 

@@ -38,6 +38,11 @@ extension Repo {
                              hint: "save them with `git mlops add`, or run `git mlops checkout --force` to discard them")
         }
 
+        // Until this checkout ends, status calls these paths interrupted, not modified.
+        let marker = PendingCheckout(self)
+        let pendingBefore = marker.load()
+        if !plan.changing.isSubset(of: pendingBefore) { try marker.save(pendingBefore.union(plan.changing)) }
+
         var report = CheckoutReport()
         report.unchanged = plan.unchanged
         for p in plan.removals {
@@ -84,6 +89,8 @@ extension Repo {
         }
         for d in plan.directories { try tree.directory(d, create: false)?.removeEmptyDirectories() }
         try statCache.save()
+        let pendingAfter = pendingBefore.union(plan.changing).subtracting(tracked.map(\.location))
+        if pendingAfter != pendingBefore || !plan.changing.isEmpty { try marker.save(pendingAfter) }
         return report
     }
 }
@@ -93,6 +100,26 @@ extension Int64 {
     func addingSaturated(_ x: Int64) -> Int64 {
         let (s, over) = addingReportingOverflow(x)
         return over ? (x < 0 ? .min : .max) : s
+    }
+}
+
+/// Tracked paths a checkout started changing and did not finish: `checkout-pending` in the
+/// per-worktree state, one path a line. Saved before a checkout changes anything and rewritten without
+/// the paths it completed, so after a crash or a failure `status` says the checkout was interrupted
+/// instead of calling the half-old data modified (and `git mlops add` recording it).
+struct PendingCheckout {
+    let path: String
+
+    init(_ repo: Repo) { path = repo.worktreeState + "/checkout-pending" }
+
+    func load() -> Set<RepoPath> {
+        guard let text = try? FS.readText(path) else { return [] }
+        return Set(text.split(separator: "\n").compactMap { try? RepoPath(String($0)) })
+    }
+
+    func save(_ paths: Set<RepoPath>) throws {
+        if paths.isEmpty { try FS.remove(path); return }
+        try FS.writeAtomic(path, paths.sorted().map { $0.string + "\n" }.joined())
     }
 }
 
@@ -118,6 +145,8 @@ struct CheckoutPlan {
     var missing: [String] = []
     var directories: [RepoPath] = []
     var unchanged = 0
+    /// Tracked paths this checkout writes or removes something in.
+    var changing = Set<RepoPath>()
 
     init(tree: WorkTree) { self.tree = tree }
 
@@ -126,6 +155,8 @@ struct CheckoutPlan {
         // Throws when a directory on the way is a symlink: nothing is read or written through one.
         let st = try tree.lstat(t.location)
         let abs = repo.absolute(t.path)
+        let before = writes.count + removals.count + replaced.count
+        defer { if writes.count + removals.count + replaced.count > before { changing.insert(t.location) } }
         switch t.pointer.kind {
         case .file:
             if let st, st.isRegular, (try? hasher.file(at: abs, key: t.path, known: st).id) == t.pointer.id {

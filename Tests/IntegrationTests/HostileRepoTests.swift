@@ -297,4 +297,72 @@ import Glibc
         // Status and a second add of the same tree stay quiet about it.
         #expect(try s.ok(["git", "mlops", "status"], in: repo).stdout == "")
     }
+
+    // MARK: 6. An interrupted checkout
+
+    /// A checkout that fails half-way (a damaged chunk) leaves the old data: status says the checkout was
+    /// interrupted, not that the file was modified, and checkout finishes it once the cache is sound.
+    @Test func aFailedCheckoutIsReportedAsInterruptedNotModified() throws {
+        let s = try Sandbox()
+        let repo = try s.makeRepo()
+        let packs = repo + "/.git/mlops/packs"
+        try s.write(repo + "/model.bin", randomBytes(2_000_000, seed: 5))
+        try s.ok(["git", "mlops", "add", "model.bin"], in: repo)
+        try s.ok(["git", "add", "-A"], in: repo)
+        try s.ok(["git", "commit", "-qm", "v1"], in: repo)
+        let v1Pack = try #require(try FS.listDirectory(packs).map(\.name).first { $0.hasSuffix(".pack") })
+        try s.write(repo + "/model.bin", randomBytes(2_000_000, seed: 6))
+        try s.ok(["git", "mlops", "add", "model.bin"], in: repo)
+        try s.ok(["git", "commit", "-qam", "v2"], in: repo)
+        try s.ok(["git", "checkout", "-q", "HEAD~1", "--", "model.bin.mlops"], in: repo)
+
+        let original = try s.read(packs + "/" + v1Pack)
+        var damaged = original
+        damaged[original.count / 2] ^= 0xff
+        chmod(packs + "/" + v1Pack, 0o644)
+        try s.write(packs + "/" + v1Pack, damaged)
+        let failed = try s.fails(["git", "mlops", "checkout"], in: repo)
+        #expect(failed.stderr.contains("corrupt"), "\(failed)")
+        let status = try s.ok(["git", "mlops", "status"], in: repo).stdout
+        #expect(status == """
+            checkout interrupted:    model.bin
+            hint: a checkout stopped half-way; `git mlops checkout` finishes it (`git mlops add` would record the old data)
+
+            """, "\(status)")
+        #expect(try s.ok(["git", "mlops", "status", "--json"], in: repo).stdout.contains("\"checkout-interrupted\""))
+
+        try s.write(packs + "/" + v1Pack, original)
+        try s.ok(["git", "mlops", "checkout"], in: repo)
+        #expect(try s.ok(["git", "mlops", "status"], in: repo).stdout == "")
+        #expect(!FS.exists(repo + "/.git/mlops/checkout-pending"))
+    }
+
+    /// `kill -9` while a checkout switches a large file: whenever it dies, status never calls the old
+    /// bytes a modification; once the checkout is run again everything matches.
+    @Test func aKilledCheckoutIsNeverReportedAsModified() throws {
+        let s = try Sandbox()
+        let repo = try s.makeRepo()
+        try s.write(repo + "/big.bin", randomBytes(40_000_000, seed: 7))
+        try s.ok(["git", "mlops", "add", "big.bin"], in: repo)
+        try s.ok(["git", "add", "-A"], in: repo)
+        try s.ok(["git", "commit", "-qm", "v1"], in: repo)
+        try s.write(repo + "/big.bin", randomBytes(40_000_000, seed: 8))
+        try s.ok(["git", "mlops", "add", "big.bin"], in: repo)
+        try s.ok(["git", "commit", "-qam", "v2"], in: repo)
+        try s.ok(["git", "checkout", "-q", "HEAD~1", "--", "big.bin.mlops"], in: repo)
+
+        let marker = repo + "/.git/mlops/checkout-pending"
+        // The binary itself: killing a `git mlops` wrapper would leave git-mlops running on.
+        let p = try s.spawn(["git-mlops", "checkout"], in: repo)
+        // Killed once it writes the new bytes (while they are not yet in place).
+        while p.isRunning && (FS.lstat(repo + "/.big.bin.mlops-tmp")?.size ?? 0) == 0 { usleep(200) }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+
+        let status = try s.ok(["git", "mlops", "status"], in: repo).stdout
+        #expect(!status.contains("modified"), "\(status)")
+        if FS.exists(marker) { #expect(status.hasPrefix("checkout interrupted:    big.bin\n"), "\(status)") }
+        try s.ok(["git", "mlops", "checkout"], in: repo)
+        #expect(try s.ok(["git", "mlops", "status"], in: repo).stdout == "")
+    }
 }

@@ -73,4 +73,20 @@ import TestSupport
         let r = try repo.checkout(cwd: repo.root, progress: false)
         #expect(r.unchanged == 3 && r.filesWritten == 0)
     }
+
+    /// The marker of an interrupted checkout lists what it was changing, and goes once that is done.
+    @Test func thePendingMarkerListsWhatIsUnfinished() throws {
+        let tmp = TempDir()
+        let repo = try Self.repoWithData(tmp)
+        let marker = PendingCheckout(repo)
+        try marker.save([try RepoPath("data"), try RepoPath("gone")])
+        try FS.writeAtomic(repo.root + "/data/a.bin", "edited\n")
+        #expect(try repo.status(cwd: repo.root).map(\.state) == [.interrupted])
+        _ = try repo.checkout(force: true, cwd: repo.root, progress: false)
+        #expect(marker.load() == [try RepoPath("gone")], "only what this checkout covered is done")
+        #expect(try FS.readText(repo.root + "/data/a.bin") == "a\n")
+        try marker.save([try RepoPath("data")])
+        #expect(try repo.status(cwd: repo.root).isEmpty)
+        #expect(marker.load().isEmpty, "status drops paths that match their pointers")
+    }
 }
