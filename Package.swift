@@ -57,14 +57,16 @@ let package = Package(
         // MARK: Tests
         /// Helpers shared by the test targets (temporary directories, deterministic data).
         .target(name: "TestSupport", dependencies: ["MLOpsBasics"], path: "Tests/TestSupport"),
+        .testTarget(name: "MLOpsBasicsTests", dependencies: ["MLOpsBasics", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics"]),
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "MLOpsBasics", "TestSupport"]),
+        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Lineage", "MLOpsBasics"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
-        .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "TestSupport"]),
+        /// (Store only to forge the objects an attacker's repository holds.)
+        .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "Store", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

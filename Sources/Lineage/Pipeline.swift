@@ -252,6 +252,8 @@ public struct Pipeline: Equatable, Sendable {
             }
             guard !n.isEmpty else { throw bad("\(what) '\(p)' is the repository root", "name a file or directory inside it") }
             if n == ".git" || n.hasPrefix(".git/") { throw bad("\(what) '\(p)' is inside .git", "name a path of the working tree") }
+            // The same check as every path git-mlops writes: `.git` in any spelling, temporaries' names.
+            if let why = RepoPath.problem(n) { throw bad("\(what) '\(displayPath(p))' has \(why)", "name a path of the working tree") }
             return n
         }
         let deps = try spec.deps.map { try inside($0, "dep") }

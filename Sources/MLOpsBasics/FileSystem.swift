@@ -118,15 +118,14 @@ public enum FS {
         if unlink(path) != 0 && errno != ENOENT { throw SystemError("unlink", path, errno: errno) }
     }
 
-    /// Removes a file or a whole tree; missing is fine.
+    /// Removes a file or a whole tree; missing is fine. Symlinks inside are removed, never followed
+    /// (see `Directory.remove`).
     public static func removeTree(_ path: String) throws {
-        guard let st = lstat(path) else { return }
-        if st.isDirectory {
-            for e in try listDirectory(path) { try removeTree(path + "/" + e.name) }
-            if rmdir(path) != 0 && errno != ENOENT { throw SystemError("rmdir", path, errno: errno) }
-        } else {
-            try remove(path)
-        }
+        var p = path
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        guard lstat(p) != nil else { return }
+        let parent = dirname(p)
+        try Directory.open(parent.isEmpty ? "." : parent).remove(basename(p))
     }
 
     public static func syncDirectory(_ path: String) {
@@ -145,6 +144,11 @@ public enum FS {
     public static func listDirectory(_ path: String) throws -> [DirEntry] {
         guard let dir = opendir(path) else { throw SystemError("opendir", path, errno: errno) }
         defer { closedir(dir) }
+        return readEntries(dir) { lstat(path + "/" + $0) }
+    }
+
+    /// The entries of an open directory stream; `lstat` answers for names whose `d_type` is unknown.
+    static func readEntries(_ dir: OpaquePointer, lstat: (String) -> FileStat?) -> [DirEntry] {
         var out: [DirEntry] = []
         while let ent = readdir(dir) {
             let name = withUnsafePointer(to: &ent.pointee.d_name) {
@@ -157,7 +161,7 @@ public enum FS {
             case Int32(DT_DIR): kind = .directory
             case Int32(DT_LNK): kind = .symlink
             case Int32(DT_UNKNOWN):
-                let st = lstat(path + "/" + name)
+                let st = lstat(name)
                 kind = st.map { $0.isDirectory ? .directory : $0.isRegular ? .file : $0.isSymlink ? .symlink : .other } ?? .other
             default: kind = .other
             }

@@ -10,7 +10,7 @@ extension Store {
         }
         let t = try DirManifest.decodeTop(top, id: id)
         var entries: [DirEntry] = []
-        entries.reserveCapacity(t.files)
+        entries.reserveCapacity(min(t.files, 1 << 16))  // a count from outside: never trust it for memory
         for p in t.pieces {
             let (pk, bytes) = try read(p.id)
             guard pk == .dirPiece else { throw CorruptObjectError(id: p.id, pack: "-", reason: "not a directory piece") }
