@@ -55,7 +55,7 @@ let package = Package(
         /// Helpers shared by the test targets (temporary directories, deterministic data).
         .target(name: "TestSupport", dependencies: ["MLOpsBasics"], path: "Tests/TestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics"]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
