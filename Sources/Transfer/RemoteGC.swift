@@ -79,6 +79,7 @@ extension Transfer {
                 && now.timeIntervalSince($0.modified) >= grace
         }
         report.orphansDeleted = orphans.count
+        report.orphansDeleted += try abortStaleUploads(grace: grace, dryRun: dryRun)
         report.packsDeleted = expired.count
         if dryRun { return report }
 

@@ -56,3 +56,39 @@ import TestSupport
         #expect(gets.allSatisfy { $0.port == server.port })
     }
 }
+
+@Suite(.enabled(if: TestServer.enabled, TestServer.skipReason))
+struct IncompleteUploadTests {
+    @Test func aFailedMultipartUploadAbortsItself() throws {
+        let direct = try TestServer.client("mpu-fail", prefix: "p")
+        let tmp = TempDir()
+        let server = try HTTPTestServer(mode: "fail-part", upstream: try TestServer.requireEndpoint(), directory: tmp.path)
+        defer { server.stop() }
+        let c = try RedirectTests.client(endpoint: server.url, bucket: direct.location.bucket, credentials: try TestServer.credentials())
+        let file = tmp.path + "/big.pack"
+        try FS.writeAtomic(file, TestServer.bytes(11 << 20, seed: 4), durable: false)
+        let e = TestServer.s3Error { try c.putFile("packs/big.pack", path: file, partSize: 5 << 20) }
+        #expect(e?.code == "InvalidRequest", "\(String(describing: e))")
+        let seen = server.requests
+        #expect(seen.contains { $0.method == "POST" && $0.path.contains("?uploads") }, "a multipart upload was started: \(seen.map(\.path))")
+        #expect(seen.last?.method == "DELETE" && seen.last?.path.contains("uploadId=") == true, "and aborted: \(seen.map(\.path))")
+        #expect(try direct.incompleteUploads(prefix: "packs/").isEmpty)
+        #expect(try direct.head("packs/big.pack") == nil)
+    }
+
+    @Test func incompleteUploadsAreListedAndAborted() throws {
+        let c = try TestServer.client("mpu-list")
+        let other = try TestServer.sibling(c, prefix: "elsewhere")
+        // Started and abandoned, as by a push killed in the middle of a large pack.
+        let mine = try c.createMultipartUpload(c.fullKey("packs/0123456789abcdef0123456789abcdef.pack"))
+        let theirs = try other.createMultipartUpload(other.fullKey("packs/0123456789abcdef0123456789abcdef.pack"))
+        let listed = try c.incompleteUploads(prefix: "packs/")
+        #expect(listed.map(\.key) == ["packs/0123456789abcdef0123456789abcdef.pack"])
+        #expect(listed.map(\.uploadID) == [mine])
+        #expect(abs(listed[0].initiated.timeIntervalSinceNow) < 3600, "Initiated is parsed: \(listed[0].initiated)")
+        try c.abort(listed[0])
+        try c.abort(listed[0])  // already gone: fine
+        #expect(try c.incompleteUploads(prefix: "packs/").isEmpty)
+        #expect(try other.incompleteUploads(prefix: "packs/").map(\.uploadID) == [theirs], "another prefix is left alone")
+    }
+}
