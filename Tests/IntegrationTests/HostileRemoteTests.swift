@@ -28,6 +28,94 @@ import Testing
         try FS.listDirectory(remote + "/packs").map(\.name).filter { !$0.hasPrefix(".") }.sorted()
     }
 
+    // MARK: Item 4: indexes
+
+    /// The remote's one index, edited by `edit`, with its checksum made right again (so that only the
+    /// edited field is wrong).
+    func forge(_ good: [UInt8], _ edit: (inout [UInt8]) -> Void) -> [UInt8] {
+        var b = good
+        edit(&b)
+        b.replaceSubrange((b.count - 32)..., with: ObjectID.hashing(Array(b[..<(b.count - 32)])).bytes)
+        return b
+    }
+
+    func put(_ b: inout [UInt8], at offset: Int, _ value: UInt64, bytes: Int) {
+        for i in 0..<bytes { b[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+    }
+
+    @Test func aHostileIndexIsRefusedBeforeItIsStoredAndCrashesNothing() throws {
+        let s = try Sandbox()
+        let (repo, remote) = try pushedRepo(s)
+        let idx = try #require(packFiles(remote).first { $0.hasSuffix(".idx") })
+        let good = try s.read(remote + "/packs/" + idx)
+        let packSize = good[16..<24].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let count = good[12..<16].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let row0 = 24 + 1024
+        let cases: [(String, [UInt8], String)] = [
+            ("pack size 2^64-1", forge(good) { put(&$0, at: 16, .max, bytes: 8) }, "pack size 18446744073709551615 is impossible"),
+            ("offset above Int64.max", forge(good) { put(&$0, at: row0 + 32, 1 << 63, bytes: 8) }, "row 0: offset 9223372036854775808 is outside the pack"),
+            ("record past the end", forge(good) { put(&$0, at: row0 + 32, packSize - 10, bytes: 8) }, "ends past the pack's \(packSize) bytes"),
+            ("overlapping records", forge(good) { put(&$0, at: row0 + 52 + 32, 16, bytes: 8); put(&$0, at: row0 + 32, 16, bytes: 8) }, "overlap"),
+            ("a row count far past the file", forge(good) { put(&$0, at: 12, UInt64(UInt32.max), bytes: 4) }, "does not match its 4294967295 rows"),
+            ("a fan-out past the rows", forge(good) { put(&$0, at: 24 + 255 * 4, count + 1000, bytes: 4) }, "fan-out ends at"),
+            ("an unknown kind", forge(good) { $0[row0 + 48] = 99 }, "row 0: unknown object kind or codec"),
+            ("a newer version", forge(good) { put(&$0, at: 8, 2, bytes: 4) }, "was made by a newer git-mlops (index version 2); upgrade git-mlops to read it"),
+        ]
+        #expect(count >= 2, "the overlap case needs two rows")
+        for (i, (what, bytes, says)) in cases.enumerated() {
+            try s.write(remote + "/packs/" + idx, bytes)
+            let clone = s.root + "/clone\(i)"
+            try s.ok(["git", "clone", "-q", repo, clone])
+            let r = try s.run(["git", "mlops", "pull"], in: clone)
+            #expect(r.status == 1, "\(what): a clear failure, not a crash: \(r)")
+            #expect(r.stderr.hasPrefix("error: \(remote)/packs/\(idx)"), "\(what): \(r.stderr)")
+            #expect(r.stderr.contains(says), "\(what): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(what): \(r.stderr)")
+            let cached = (try? FS.listDirectory(clone + "/.git/mlops/remotes/storage").map(\.name)) ?? []
+            #expect(cached.isEmpty, "\(what): the bad index was not stored: \(cached)")
+            #expect(!FS.exists(clone + "/model.bin"))
+        }
+
+        // A cache poisoned before this check existed is checked again and replaced.
+        try s.write(remote + "/packs/" + idx, good)
+        let clone = s.root + "/clone-poisoned"
+        try s.ok(["git", "clone", "-q", repo, clone])
+        try s.write(clone + "/.git/mlops/remotes/storage/" + idx, cases[0].1)
+        try s.ok(["git", "mlops", "pull"], in: clone)
+        #expect(try s.read(clone + "/model.bin") == s.read(repo + "/model.bin"))
+        #expect(try s.read(clone + "/.git/mlops/remotes/storage/" + idx) == good)
+    }
+
+    // MARK: Item 6: pack names
+
+    @Test func packsWithNamesGitMlopsDoesNotMakeAreIgnored() throws {
+        let s = try Sandbox()
+        let (repo, remote) = try pushedRepo(s)
+        let real = try packFiles(remote)
+        let name = String(try #require(real.first { $0.hasSuffix(".pack") }).dropLast(5))
+        for ext in ["pack", "idx"] { try s.write(remote + "/packs/evil-name.\(ext)", try s.read(remote + "/packs/\(name).\(ext)")) }
+        for ext in ["pack", "idx"] { try FS.remove(remote + "/packs/\(name).\(ext)") }
+
+        // Only a pack with a foreign name: its objects are not there, and nothing is adopted.
+        let clone = s.root + "/clone"
+        try s.ok(["git", "clone", "-q", repo, clone])
+        let r = try s.fails(["git", "mlops", "pull"], in: clone)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.filter { $0 == "warning: \(remote): ignoring \"packs/evil-name.idx\": git-mlops names packs with 32 hex digits" }.count == 1, "\(r.stderr)")
+        #expect(lines.filter { $0 == "warning: \(remote): ignoring \"packs/evil-name.pack\": git-mlops names packs with 32 hex digits" }.count == 1, "\(r.stderr)")
+        #expect(lines.last?.hasPrefix("error: ") == true && lines.last?.contains("objects are not on remote 'storage'") == true, "\(r.stderr)")
+        #expect(try FS.listDirectory(clone + "/.git/mlops/packs").allSatisfy { !$0.name.contains("evil") })
+
+        // Beside the real pack it changes nothing: the pull works, and gc neither adopts nor deletes it.
+        for ext in ["pack", "idx"] { try s.write(remote + "/packs/\(name).\(ext)", try s.read(remote + "/packs/evil-name.\(ext)")) }
+        try s.ok(["git", "mlops", "pull"], in: clone)
+        #expect(try s.read(clone + "/model.bin") == s.read(repo + "/model.bin"))
+        #expect(try s.ok(["git", "mlops", "fsck"], in: clone).stdout.hasPrefix("ok: "))
+        #expect(try FS.listDirectory(clone + "/.git/mlops/packs").allSatisfy { !$0.name.contains("evil") })
+        try s.ok(["git", "mlops", "gc", "--remote", "storage", "--grace", "0"], in: clone)
+        #expect(try packFiles(remote).filter { $0.hasPrefix("evil-name.") } == ["evil-name.idx", "evil-name.pack"])
+    }
+
     // MARK: Item 7: redirects
 
     @Test func aRedirectToAnotherHostGetsNoCredentials() throws {
