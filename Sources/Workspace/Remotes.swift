@@ -210,15 +210,17 @@ extension Repo {
         hide += try git.references(prefixes: ["refs/remotes/\(gitRemote)/"]).map(\.commit)
         let commits = try git.commits(reachableFrom: tips, hiding: hide)
         guard !commits.isEmpty else { return nil }
-        let spec = try remote(nil)
-        let lock = try lockStore()
-        defer { lock.release() }
         var ids = Set<ObjectID>()
         try git.files(endingWith: Pointer.suffix, inAll: commits) { c, f in
             if let text = try? git.readBlob(f.blob), let p = try? Pointer.decode(String(decoding: text, as: UTF8.self), path: f.path) {
                 ids.insert(p.id)
             }
         }
+        // Commits that point at no data need no data remote.
+        guard !ids.isEmpty else { return nil }
+        let spec = try remote(nil)
+        let lock = try lockStore()
+        defer { lock.release() }
         let transfer = try self.transfer(to: spec)
         let report = try transfer.push(store.closure(of: Array(ids)).objects.union(ids))
         return PushResult(remote: spec.name, report: report, notes: nil)

@@ -145,6 +145,27 @@ import Testing
         #expect(FS.exists(remote + "/packs/.tmp-fedcba9876543210fedcba9876543210.pack-43"), "younger than the grace period: may be a push still running")
     }
 
+    @Test func thePrePushHookPassesCommitsWithoutDataWhenThereIsNoDataRemote() throws {
+        let s = try Sandbox()
+        let repo = try s.makeRepo()
+        try s.ok(["git", "mlops", "hooks", "install"], in: repo)
+        try s.ok(["git", "init", "-q", "--bare", s.root + "/server.git"])
+        try s.ok(["git", "remote", "add", "origin", s.root + "/server.git"], in: repo)
+        try s.write(repo + "/README", "code only\n")
+        try s.ok(["git", "add", "README"], in: repo)
+        try s.ok(["git", "commit", "-qm", "code"], in: repo)
+        try s.ok(["git", "push", "-q", "origin", "main"], in: repo)
+
+        try s.write(repo + "/data.csv", "a,b\n1,2\n")
+        try s.ok(["git", "mlops", "add", "data.csv"], in: repo)
+        try s.ok(["git", "add", "-A"], in: repo)
+        try s.ok(["git", "commit", "-qm", "data"], in: repo)
+        let r = try s.fails(["git", "push", "-q", "origin", "main"], in: repo)
+        #expect(r.stderr.contains("no data remote is configured"), "\(r.stderr)")
+        let remoteHead = try s.ok(["git", "rev-parse", "main"], in: s.root + "/server.git").stdout
+        let first = try s.ok(["git", "rev-parse", "main~1"], in: repo).stdout
+        #expect(remoteHead == first, "nothing was pushed")
+    }
 }
 
 /// Item 8 and item 10a against the real S3 server.
