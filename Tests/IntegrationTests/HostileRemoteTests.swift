@@ -28,6 +28,55 @@ import Testing
         try FS.listDirectory(remote + "/packs").map(\.name).filter { !$0.hasPrefix(".") }.sorted()
     }
 
+    // MARK: Item 3: remote names and settings from .gitmlops
+
+    @Test func aRemoteNameFromGitmlopsCannotLeadOutOfTheRepository() throws {
+        let s = try Sandbox()
+        let (repo, remote) = try pushedRepo(s)
+        let victim = s.root + "/victim"
+        try s.write(victim + "/keep.idx", "not an index, and not git-mlops's to delete\n")
+        let evil = "../../../../victim"
+        try commitSettings(s, repo, [("remote.\(evil).url", remote), ("core.remote", evil)])
+        let clone = s.root + "/clone"
+        try s.ok(["git", "clone", "-q", repo, clone])
+        try FS.mkdirs(clone + "/.git/mlops/remotes")
+        #expect(FS.realpath(clone + "/.git/mlops/remotes/" + evil) == FS.realpath(victim), "the name would lead to the victim")
+
+        let expected = "error: .gitmlops: remote name \"../../../../victim\" is not valid; rename the remote in .gitmlops (its section and `core.remote`): use letters, digits, '.', '_' and '-', starting with a letter or digit\n"
+        for command in [["pull"], ["fetch"], ["push"], ["gc", "--remote", evil], ["remote", "list"]] {
+            let r = try s.fails(["git", "mlops"] + command, in: clone)
+            #expect(r.status == 1)
+            #expect(r.stderr == expected, "\(command): \(r.stderr)")
+        }
+        #expect(try FS.listDirectory(victim).map(\.name) == ["keep.idx"])
+        #expect(try s.read(victim + "/keep.idx") == Array("not an index, and not git-mlops's to delete\n".utf8))
+        #expect(!FS.exists(clone + "/model.bin"))
+    }
+
+    @Test func s3SettingsFromGitmlopsAreCheckedBeforeAnyRequest() throws {
+        let s = try Sandbox()
+        let server = try HTTPTestServer(mode: "record", directory: s.root)
+        defer { server.stop() }
+        let cases: [(key: String, value: String, says: String)] = [
+            ("url", "s3://Evil_Bucket.example.com/p", "bucket name 'Evil_Bucket.example.com' may only contain a-z, 0-9, '.' and '-'"),
+            ("region", "eu-west-1.evil.example/x", "region 'eu-west-1.evil.example/x' is not a region name"),
+            ("endpoint", "http://s3.amazonaws.com@127.0.0.1:\(server.port)", "is not a usable S3 endpoint"),
+            ("endpoint", "ftp://127.0.0.1:\(server.port)", "is not a usable S3 endpoint"),
+        ]
+        for (i, c) in cases.enumerated() {
+            let repo = try s.makeRepo("r\(i)")
+            var settings = [("remote.s3.url", "s3://good-bucket/p"), ("core.remote", "s3")]
+            settings.append(("remote.s3.\(c.key)", c.value))
+            try commitSettings(s, repo, settings)
+            let r = try s.fails(["git", "mlops", "push"], in: repo)
+            #expect(r.stderr.hasPrefix("error: .gitmlops: remote 's3': "), "\(r.stderr)")
+            #expect(r.stderr.contains(c.says), "\(r.stderr)")
+            #expect(r.stderr.hasSuffix("in `remote.s3.\(c.key)` of .gitmlops\n"), "\(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1)
+        }
+        #expect(server.requests.isEmpty, "nothing was sent: \(server.requests)")
+    }
+
     // MARK: Item 4: indexes
 
     /// The remote's one index, edited by `edit`, with its checksum made right again (so that only the
@@ -172,6 +221,88 @@ import Testing
 @Suite(.enabled(if: S3Server.enabled, "needs GIT_MLOPS_TEST_S3_ENDPOINT: run scripts/test, which starts SeaweedFS"))
 struct HostileS3Tests {
     func makeBucket(_ s: Sandbox) throws -> String { try S3E2ETests().makeBucket(s) }
+
+    /// The attacker's repository: data pushed to the S3 server with a remote of their own
+    /// (`--local`: nothing recorded for this user), and a committed `.gitmlops` naming `endpoint`.
+    func attackerRepo(_ s: Sandbox, bucket: String, endpoint: String) throws -> String {
+        let repo = try s.makeRepo("attacker")
+        try s.write(repo + "/weights.bin", randomBytes(700_000, seed: 5))
+        try s.ok(["git", "mlops", "remote", "add", "s3", "s3://\(bucket)/p", "--endpoint", S3Server.endpoint!, "--default", "--local"], in: repo)
+        try s.ok(["git", "mlops", "add", "weights.bin"], in: repo)
+        try s.ok(["git", "add", "-A"], in: repo)
+        try s.ok(["git", "commit", "-qm", "data"], in: repo)
+        try s.ok(["git", "mlops", "push"], in: repo)
+        for (k, v) in [("remote.s3.url", "s3://\(bucket)/p"), ("remote.s3.endpoint", endpoint), ("core.remote", "s3")] {
+            try s.ok(["git", "config", "-f", ".gitmlops", k, v], in: repo)
+        }
+        try s.ok(["git", "add", ".gitmlops"], in: repo)
+        try s.ok(["git", "commit", "-qm", "remote"], in: repo)
+        return repo
+    }
+
+    func refusal(_ endpoint: String) -> String {
+        "error: .gitmlops: remote 's3' would send your AWS credentials to \(endpoint), an endpoint the repository chose and you have not trusted; if you trust that server, run `git mlops remote trust s3`; nothing was sent\n"
+    }
+
+    @Test func credentialsGoOnlyToEndpointsTheUserTrusts() throws {
+        let s = try Sandbox()
+        let bucket = try makeBucket(s)
+        let recorder = try HTTPTestServer(mode: "record", directory: s.root)
+        defer { recorder.stop() }
+
+        // A host of the attacker's choosing gets nothing.
+        let repo = try attackerRepo(s, bucket: bucket, endpoint: recorder.url)
+        let clone = s.root + "/clone"
+        try s.ok(["git", "clone", "-q", repo, clone])
+        for command in [["pull"], ["fetch"], ["push"], ["gc", "--remote", "s3"]] {
+            let r = try s.fails(["git", "mlops"] + command, in: clone)
+            #expect(r.stderr == refusal(recorder.url), "\(command): \(r.stderr)")
+        }
+        #expect(recorder.requests.isEmpty, "\(recorder.requests)")
+
+        // The real server, named by the repository: still refused until the user says otherwise.
+        let e = S3Server.endpoint!
+        try s.ok(["git", "config", "-f", ".gitmlops", "remote.s3.endpoint", e], in: repo)
+        try s.ok(["git", "commit", "-qam", "real server"], in: repo)
+        try s.ok(["git", "pull", "-q"], in: clone)
+        #expect(try s.fails(["git", "mlops", "pull"], in: clone).stderr == refusal(e))
+        // AWS_ENDPOINT_URL is the user's own setting.
+        try s.ok(["git", "mlops", "pull"], in: clone, env: ["AWS_ENDPOINT_URL": e])
+        #expect(try s.read(clone + "/weights.bin") == s.read(repo + "/weights.bin"))
+        // So is an endpoint in .git/config.
+        let second = s.root + "/second"
+        try s.ok(["git", "clone", "-q", repo, second])
+        try s.ok(["git", "config", "mlops.remote.s3.endpoint", e], in: second)
+        try s.ok(["git", "mlops", "pull"], in: second)
+        // And one trusted once, for every repository of this user.
+        let third = s.root + "/third"
+        try s.ok(["git", "clone", "-q", repo, third])
+        let origin = "http://127.0.0.1:\(S3Server.port)"
+        #expect(try s.ok(["git", "mlops", "remote", "trust", "s3"], in: third).stdout
+                == "trusted endpoint \(origin) of remote s3 with your AWS credentials (in your global git config)\n")
+        #expect(try s.ok(["git", "config", "--global", "--get-all", "mlops.trustedEndpoint"]).stdout == origin + "\n")
+        try s.ok(["git", "mlops", "remote", "trust", "s3"], in: third)
+        #expect(try s.ok(["git", "config", "--global", "--get-all", "mlops.trustedEndpoint"]).stdout == origin + "\n", "recorded once")
+        try s.ok(["git", "mlops", "pull"], in: third)
+        #expect(try s.fingerprint(third) == s.fingerprint(repo))
+        // Trust is for that scheme, host and port only.
+        try s.ok(["git", "config", "-f", ".gitmlops", "remote.s3.endpoint", recorder.url], in: repo)
+        try s.ok(["git", "commit", "-qam", "back to the recorder"], in: repo)
+        try s.ok(["git", "pull", "-q"], in: third)
+        #expect(try s.fails(["git", "mlops", "fetch"], in: third).stderr == refusal(recorder.url))
+        #expect(recorder.requests.isEmpty, "\(recorder.requests)")
+    }
+
+    @Test func anEndpointGivenToRemoteAddIsTrusted() throws {
+        let s = try Sandbox()
+        let repo = try s.makeRepo()
+        let add = try s.ok(["git", "mlops", "remote", "add", "s3", "s3://some-bucket/p", "--endpoint", S3Server.endpoint!, "--default"], in: repo)
+        let origin = "http://127.0.0.1:\(S3Server.port)"
+        #expect(add.stdout == "added remote s3 (s3://some-bucket/p), the default\ntrusted endpoint \(origin) with your AWS credentials (in your global git config)\n")
+        #expect(try s.ok(["git", "config", "--global", "--get-all", "mlops.trustedEndpoint"]).stdout == origin + "\n")
+        let local = try s.ok(["git", "mlops", "remote", "add", "mine", "s3://some-bucket/q", "--endpoint", "http://127.0.0.1:1", "--local"], in: repo)
+        #expect(local.stdout == "added remote mine (s3://some-bucket/q)\n", "an endpoint in .git/config needs no record")
+    }
 
     @Test func gcRemoteAbortsIncompleteUploadsOlderThanItsGracePeriod() throws {
         let s = try Sandbox()
