@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["MLOpsBasics"], path: "Tests/TestSupport"),
         .testTarget(name: "MLOpsBasicsTests", dependencies: ["MLOpsBasics", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics"]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),

@@ -68,7 +68,7 @@ struct Pull: ParsableCommand {
         let repo = try Repo.open()
         var name = remote
         var paths = arguments
-        if name == nil, let first = paths.first, repo.remotes().contains(where: { $0.name == first }) {
+        if name == nil, let first = paths.first, try repo.remotes().contains(where: { $0.name == first }) {
             name = first
             paths.removeFirst()
         }

@@ -45,13 +45,15 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         }
         var endpointURL: URL?
         if let e = endpoint?.trimmingCharacters(in: .whitespaces), !e.isEmpty {
-            guard let u = URL(string: e), let scheme = u.scheme?.lowercased(), scheme == "http" || scheme == "https",
-                  let host = u.host, !host.isEmpty, u.query == nil else {
-                throw MLOpsError("'\(e)' is not a usable S3 endpoint", hint: "write it as http://HOST:PORT or https://HOST")
+            guard let u = S3Location.endpointURL(e) else {
+                throw MLOpsError("'\(e)' is not a usable S3 endpoint", hint: "write it as http://HOST:PORT or https://HOST (no user, query or fragment)")
             }
             endpointURL = u
         }
         let r = region?.trimmingCharacters(in: .whitespaces) ?? ""
+        if !r.isEmpty, let problem = S3Location.regionProblem(r) {
+            throw MLOpsError("region '\(r)' \(problem)", hint: "write a region name such as us-east-1 or eu-west-2")
+        }
         self.init(bucket: bucket, prefix: trimmedPrefix, endpoint: endpointURL, region: r.isEmpty ? S3Location.defaultRegion : r)
     }
 
@@ -80,6 +82,43 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         return "s3://\(bucket)/\(fullKey)"
     }
 
+    /// An endpoint as a URL: http or https, a host, no user, query or fragment (a `user@` part would
+    /// make the real host something other than what a reader sees).
+    public static func endpointURL(_ text: String) -> URL? {
+        guard let u = URL(string: text), let scheme = u.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = u.host, !host.isEmpty, u.user == nil, u.password == nil, u.query == nil, u.fragment == nil,
+              !text.contains("@") else { return nil }
+        return u
+    }
+
+    /// `scheme://host:port` of an endpoint (lower-cased, the port always written): where credentials
+    /// go, whatever the path. Nil when `text` is not a usable endpoint.
+    public static func origin(ofEndpoint text: String) -> String? {
+        endpointURL(text.trimmingCharacters(in: .whitespaces)).flatMap { origin($0) }
+    }
+
+    static func origin(_ u: URL) -> String? {
+        guard let scheme = u.scheme?.lowercased(), let host = u.host?.lowercased(), !host.isEmpty else { return nil }
+        let port = u.port ?? (scheme == "https" ? 443 : 80)
+        let bracketed = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return "\(scheme)://\(bracketed):\(port)"
+    }
+
+    /// The origin a redirect's `Location` points at, for messages.
+    static func origin(of location: String, relativeTo base: URL) -> String? {
+        URL(string: location, relativeTo: base).flatMap { origin($0.absoluteURL) }
+    }
+
+    /// Why `region` cannot be used, or nil. Without an endpoint it becomes part of the AWS host name
+    /// (`BUCKET.s3.REGION.amazonaws.com`), so only lower-case letters, digits and single dashes.
+    public static func regionProblem(_ region: String) -> String? {
+        guard region.utf8.count <= 32,
+              region.range(of: "^[a-z0-9]+(-[a-z0-9]+)*$", options: .regularExpression) != nil else {
+            return "is not a region name (lower-case letters, digits and '-', at most 32 characters)"
+        }
+        return nil
+    }
+
     /// Why `name` is not a valid S3 bucket name, or nil when it is.
     public static func bucketNameProblem(_ name: String) -> String? {
         if name.isEmpty { return "is missing" }
@@ -89,6 +128,10 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         let alnum = Set("abcdefghijklmnopqrstuvwxyz0123456789")
         if !alnum.contains(name.first!) || !alnum.contains(name.last!) { return "must start and end with a letter or digit" }
         if name.contains("..") { return "must not contain '..'" }
+        if name.contains(".-") || name.contains("-.") { return "must not have '-' next to '.'" }
+        if name.split(separator: ".").count == 4 && name.split(separator: ".").allSatisfy({ UInt8($0) != nil }) {
+            return "must not look like an IP address"
+        }
         return nil
     }
 
@@ -100,6 +143,16 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         /// The `host` header value curl will send: host, plus `:port` unless it is the default.
         var hostHeader: String
         var canonicalURI: String
+
+        /// The path is encoded once, as it is signed; the query is sent in the same encoding it is
+        /// signed in, a bare name for an empty value.
+        init(scheme: String, hostHeader: String, path: String, query: [(String, String)]) {
+            canonicalURI = SigV4.canonicalURI(path: path)
+            let queryText = query.map { $0.1.isEmpty ? SigV4.uriEncode($0.0) : SigV4.uriEncode($0.0) + "=" + SigV4.uriEncode($0.1) }
+                .joined(separator: "&")
+            url = URL(string: "\(scheme)://\(hostHeader)\(canonicalURI)" + (queryText.isEmpty ? "" : "?" + queryText))!
+            self.hostHeader = hostHeader
+        }
     }
 
     func target(fullKey: String?, query: [(String, String)]) -> Target {
@@ -122,12 +175,18 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         let bracketed = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         let defaultPort = scheme == "https" ? 443 : 80
         let hostHeader = port.map { $0 == defaultPort ? bracketed : "\(bracketed):\($0)" } ?? bracketed
-        let canonicalURI = SigV4.canonicalURI(path: path)
-        // The query is sent in the same encoding it is signed in; a bare name for an empty value.
-        let queryText = query.map { $0.1.isEmpty ? SigV4.uriEncode($0.0) : SigV4.uriEncode($0.0) + "=" + SigV4.uriEncode($0.1) }
-            .joined(separator: "&")
-        let urlText = "\(scheme)://\(hostHeader)\(canonicalURI)" + (queryText.isEmpty ? "" : "?" + queryText)
-        return Target(url: URL(string: urlText)!, hostHeader: hostHeader, canonicalURI: canonicalURI)
+        return Target(scheme: scheme, hostHeader: hostHeader, path: path, query: query)
+    }
+
+    /// Where a redirect from `from` leads when it stays on the same scheme, host and port: the
+    /// target (its path encoded the way it is signed) and its query. Nil for any other host.
+    func sameOriginTarget(_ location: String, from: Target) -> (Target, [(String, String)])? {
+        guard let next = URL(string: location, relativeTo: from.url)?.absoluteURL,
+              let o = S3Location.origin(next), o == S3Location.origin(from.url),
+              let parts = URLComponents(url: next, resolvingAgainstBaseURL: false),
+              let path = parts.percentEncodedPath.removingPercentEncoding else { return nil }
+        let query = (parts.queryItems ?? []).map { ($0.name, $0.value ?? "") }
+        return (Target(scheme: from.url.scheme ?? "https", hostHeader: from.hostHeader, path: path, query: query), query)
     }
 
     static func trimSlashes(_ s: String) -> String {

@@ -55,7 +55,9 @@ public final class S3Client: @unchecked Sendable {
         config.httpCookieStorage = nil
         config.httpShouldSetCookies = false
         config.httpMaximumConnectionsPerHost = 16
-        session = URLSession(configuration: config)
+        // URLSession would follow a redirect itself, sending the same Authorization and session
+        // token to whatever host the answer names; `send` decides instead.
+        session = URLSession(configuration: config, delegate: RedirectRefuser(), delegateQueue: nil)
     }
 
     deinit {
@@ -209,7 +211,7 @@ public final class S3Client: @unchecked Sendable {
 
     // MARK: Multipart
 
-    private func createMultipartUpload(_ full: String) throws -> String {
+    func createMultipartUpload(_ full: String) throws -> String {
         let r = try send("POST", fullKey: full, query: [("uploads", "")], headers: [("content-type", "application/octet-stream")])
         try check(r, full)
         guard let id = MiniXML.parse(r.body)?["UploadId"], !id.isEmpty else {
@@ -244,7 +246,7 @@ public final class S3Client: @unchecked Sendable {
         }
     }
 
-    private func abortMultipartUpload(_ full: String, uploadID: String) throws {
+    func abortMultipartUpload(_ full: String, uploadID: String) throws {
         let r = try send("DELETE", fullKey: full, query: [("uploadId", uploadID)])
         try check(r, full)
     }
@@ -269,7 +271,7 @@ public final class S3Client: @unchecked Sendable {
     }
 
     /// A key relative to the prefix, checked, as the full object key.
-    private func fullKey(_ key: String) throws -> String {
+    func fullKey(_ key: String) throws -> String {
         if key.isEmpty || key.hasPrefix("/") || key.utf8.count > 1024 - location.prefix.utf8.count - 1
             || key.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == "." || $0 == ".." }) {
             throw MLOpsError("'\(key)' is not a usable S3 key",
@@ -285,10 +287,35 @@ public final class S3Client: @unchecked Sendable {
         var body: Data
     }
 
+    /// Redirects followed (each re-signed) before giving up.
+    static let maximumRedirects = 5
+
     /// Signs and sends one request; returns any HTTP answer, throws `S3Error` when none arrived.
-    private func send(_ method: String, fullKey: String?, query: [(String, String)] = [],
-                      headers extra: [(String, String)] = [], body: Data? = nil) throws -> Response {
-        let target = location.target(fullKey: fullKey, query: query)
+    ///
+    /// Credentials go only to the host the request was signed for. A redirect to the same scheme,
+    /// host and port is signed again for its new path and query (a signature covers both, so it is
+    /// never replayed); a redirect anywhere else is refused with an error naming where it pointed.
+    func send(_ method: String, fullKey: String?, query: [(String, String)] = [],
+              headers extra: [(String, String)] = [], body: Data? = nil) throws -> Response {
+        var target = location.target(fullKey: fullKey, query: query)
+        var query = query
+        for _ in 0...S3Client.maximumRedirects {
+            let r = try sendOnce(method, target: target, query: query, headers: extra, body: body, fullKey: fullKey)
+            guard [301, 302, 307, 308].contains(r.status), let to = r.headers["location"] else { return r }
+            guard let next = location.sameOriginTarget(to, from: target) else {
+                var e = makeError(r, fullKey)
+                e.code = "RedirectRefused"
+                e.message = S3Location.origin(of: to, relativeTo: target.url) ?? to
+                throw e
+            }
+            (target, query) = next
+        }
+        throw S3Error(status: 0, code: S3Error.networkError, message: "more than \(S3Client.maximumRedirects) redirects",
+                      bucket: location.bucket, key: fullKey, endpoint: location.endpointDescription, region: location.region)
+    }
+
+    private func sendOnce(_ method: String, target: S3Location.Target, query: [(String, String)], headers extra: [(String, String)],
+                          body: Data?, fullKey: String?) throws -> Response {
         let date = Date()
         let payloadHash = body.map { SigV4.sha256Hex($0) } ?? SigV4.emptyPayloadSHA256
         var headers: [(String, String)] = [
@@ -345,16 +372,16 @@ public final class S3Client: @unchecked Sendable {
         return Response(status: http.statusCode, headers: lower, body: outcome.data ?? Data())
     }
 
-    private func check(_ r: Response, _ fullKey: String?) throws {
+    func check(_ r: Response, _ fullKey: String?) throws {
         if (200..<300).contains(r.status) { return }
         throw makeError(r, fullKey)
     }
 
-    private func errorCode(_ r: Response) -> String? {
+    func errorCode(_ r: Response) -> String? {
         MiniXML.parse(r.body).flatMap { $0.name == "Error" ? $0["Code"] : nil }
     }
 
-    private func makeError(_ r: Response, _ fullKey: String?) -> S3Error {
+    func makeError(_ r: Response, _ fullKey: String?) -> S3Error {
         if let root = MiniXML.parse(r.body), root.name == "Error" {
             return errorFrom(root, status: r.status, headers: r.headers, fullKey)
         }
@@ -380,7 +407,7 @@ public final class S3Client: @unchecked Sendable {
                        bucketRegion: r.headers["x-amz-bucket-region"], requestID: r.headers["x-amz-request-id"])
     }
 
-    private func errorFrom(_ root: MiniXML, status: Int, headers: [String: String], _ fullKey: String?) -> S3Error {
+    func errorFrom(_ root: MiniXML, status: Int, headers: [String: String], _ fullKey: String?) -> S3Error {
         S3Error(status: status, code: root["Code"] ?? "HTTP\(status)", message: root["Message"] ?? "",
                 bucket: location.bucket, key: fullKey, endpoint: location.endpointDescription, region: location.region,
                 bucketRegion: headers["x-amz-bucket-region"] ?? root["Region"],
@@ -471,5 +498,13 @@ public final class S3Client: @unchecked Sendable {
             while j < u.count, u[j] >= 48, u[j] <= 57 { seconds += Double(u[j] - 48) * scale; scale /= 10; j += 1 }
         }
         return Date(timeIntervalSince1970: seconds)
+    }
+}
+
+/// Refuses every redirect URLSession would follow on its own, so the 3xx answer comes back to `send`.
+private final class RedirectRefuser: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+        completionHandler(nil)
     }
 }

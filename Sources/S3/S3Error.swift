@@ -97,6 +97,8 @@ public struct S3Error: Error, CustomStringConvertible, Sendable, Equatable {
             return "bucket '\(bucket)' is in region \(bucketRegion), not \(region); set the remote's region to \(bucketRegion)"
         }
         switch code {
+        case "RedirectRefused":
+            return "\(res): \(endpoint) redirected the request to \(message), another host; credentials are only sent to the endpoint they were signed for: if that host is the right one, make it the remote's endpoint"
         case "NoSuchBucket":
             return "bucket '\(bucket)' does not exist at \(endpoint); create it or fix the remote URL"
         case "NoSuchKey":

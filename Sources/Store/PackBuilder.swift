@@ -41,10 +41,26 @@ public final class PackBuilder {
 extension Store {
     /// Adopts a complete, verified pack file (downloaded from a remote) with its index: durable first,
     /// then visible, exactly like a sealed local pack.
+    ///
+    /// The name and the index are checked first (they may come from a remote): a pack name other than
+    /// 32 hex digits, an index that does not describe this file, or a bad row is refused before
+    /// anything is stored.
     public func installPack(name: String, from packPath: String, index: [UInt8]) throws {
+        guard PackFormat.isPackName(name) else {
+            throw MLOpsError("'\(name)' is not a pack name", hint: "packs are named with 32 hex digits; nothing was stored")
+        }
         let pfd = try FileDescriptor.open(packPath, O_RDONLY)
+        defer { pfd.close() }
+        let described: (count: Int, packSize: Int64)
+        do {
+            described = try index.withUnsafeBytes { try IndexFormat.check($0, checksum: true, rows: true) }
+        } catch let e as IndexFormatError {
+            throw e.error("the index of pack \(name)", damagedHint: "nothing was stored; fetch again")
+        }
+        guard pfd.stat()?.size == described.packSize else {
+            throw MLOpsError("pack \(name) is not the size its index says (\(described.packSize) bytes)", hint: "nothing was stored; fetch again")
+        }
         try pfd.sync()
-        pfd.close()
         let idxTmp = "\(tmpDir)/\(name).idx.tmp"
         try FS.writeAtomic(idxTmp, index)
         chmod(packPath, 0o444)

@@ -35,6 +35,12 @@ public enum PackFormat {
         return 64 << 20
     }()
 
+    /// Whether `name` is a pack name git-mlops makes: 32 lower-case hex digits (128 random bits).
+    /// Anything else found on a remote is ignored, never adopted, deleted or joined to a path.
+    public static func isPackName<S: StringProtocol>(_ name: S) -> Bool {
+        name.utf8.count == 32 && name.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
     public static func header() -> [UInt8] {
         var b = magic
         b.appendLE(version)
@@ -146,26 +152,119 @@ public enum IndexFormat {
 
     /// Checks magic, version, size and checksum; nil when the file is not a valid index.
     public static func validate(_ p: UnsafeRawBufferPointer, checksum: Bool) -> (count: Int, packSize: Int64)? {
-        guard p.count >= headerSize + 32, Array(p[0..<8]) == magic else { return nil }
-        let base = p.baseAddress!
-        guard base.loadLE(UInt32.self, at: 8) == version else { return nil }
-        let count = Int(base.loadLE(UInt32.self, at: 12))
-        guard p.count == headerSize + count * entrySize + 32 else { return nil }
-        if checksum {
-            let body = UnsafeRawBufferPointer(rebasing: p[0..<(p.count - 32)])
-            guard ObjectID.hashing(body) == ObjectID(bytes: base + p.count - 32) else { return nil }
-        }
-        return (count, Int64(base.loadLE(UInt64.self, at: 16)))
+        try? check(p, checksum: checksum, rows: false)
     }
 
+    /// Checks an index before anything trusts it, and returns its row count and pack size. Always:
+    /// magic, version, length against the row count, a pack size that fits an Int64, and a fan-out
+    /// table that lookups can index safely (O(256)). With `rows` (indexes from a remote, or adopted
+    /// from one; O(n log n) once per index): every row's kind and codec are known, ids are sorted and
+    /// unique and agree with the fan-out, every record lies inside the pack and no two overlap.
+    public static func check(_ p: UnsafeRawBufferPointer, checksum: Bool, rows: Bool) throws -> (count: Int, packSize: Int64) {
+        guard p.count >= headerSize + 32, Array(p[0..<8]) == magic else { throw IndexFormatError("not a git-mlops pack index") }
+        let base = p.baseAddress!
+        let v = base.loadLE(UInt32.self, at: 8)
+        guard v == version else { throw IndexFormatError(version: v) }
+        let count = Int(base.loadLE(UInt32.self, at: 12))
+        guard let expected = checkedLength(header: headerSize, rows: count, rowSize: entrySize), p.count == expected else {
+            throw IndexFormatError("its length (\(p.count) bytes) does not match its \(count) rows")
+        }
+        guard let packSize = Int64(exactly: base.loadLE(UInt64.self, at: 16)), packSize >= Int64(PackFormat.headerSize) else {
+            throw IndexFormatError("pack size \(base.loadLE(UInt64.self, at: 16)) is impossible")
+        }
+        try checkFanout(base + 24, count: count)
+        if checksum {
+            let body = UnsafeRawBufferPointer(rebasing: p[0..<(p.count - 32)])
+            guard ObjectID.hashing(body) == ObjectID(bytes: base + p.count - 32) else { throw IndexFormatError("checksum mismatch") }
+        }
+        if rows { try checkRows(base, count: count, packSize: packSize) }
+        return (count, packSize)
+    }
+
+    /// `header + rows * rowSize + 32` (the trailing checksum), nil on overflow.
+    static func checkedLength(header: Int, rows: Int, rowSize: Int) -> Int? {
+        let (body, o1) = rows.multipliedReportingOverflow(by: rowSize)
+        let (withHeader, o2) = body.addingReportingOverflow(header)
+        let (total, o3) = withHeader.addingReportingOverflow(32)
+        return o1 || o2 || o3 ? nil : total
+    }
+
+    /// The fan-out must never decrease and must end at `count`: lookups use its values as row numbers.
+    static func checkFanout(_ fanout: UnsafeRawPointer, count: Int) throws {
+        var previous: UInt32 = 0
+        for b in 0..<256 {
+            let f = fanout.loadLE(UInt32.self, at: b * 4)
+            guard f >= previous else { throw IndexFormatError("fan-out decreases at byte \(b)") }
+            previous = f
+        }
+        guard Int(previous) == count else { throw IndexFormatError("fan-out ends at \(previous), not at the row count \(count)") }
+    }
+
+    private static func checkRows(_ base: UnsafeRawPointer, count: Int, packSize: Int64) throws {
+        let fanout = base + 24
+        var spans: [(start: Int64, end: Int64)] = []
+        spans.reserveCapacity(count)
+        var previous: ObjectID?
+        for i in 0..<count {
+            let row = base + headerSize + i * entrySize
+            let id = ObjectID(bytes: row)
+            if let previous, !(previous < id) { throw IndexFormatError("row \(i): ids are not sorted and unique") }
+            previous = id
+            let b = Int(id.firstByte)
+            let lo = b == 0 ? 0 : Int(fanout.loadLE(UInt32.self, at: (b - 1) * 4)), hi = Int(fanout.loadLE(UInt32.self, at: b * 4))
+            guard i >= lo && i < hi else { throw IndexFormatError("row \(i): id \(id.hex) is outside its fan-out range") }
+            guard ObjectKind(rawValue: row.load(fromByteOffset: 48, as: UInt8.self)) != nil,
+                  let codec = Codec(rawValue: row.load(fromByteOffset: 49, as: UInt8.self)) else {
+                throw IndexFormatError("row \(i): unknown object kind or codec")
+            }
+            let stored = Int64(row.loadLE(UInt32.self, at: 40)), raw = Int64(row.loadLE(UInt32.self, at: 44))
+            guard codec != .raw || stored == raw else { throw IndexFormatError("row \(i): a raw record whose sizes differ") }
+            // u32 + 44 cannot overflow an Int64; an offset up to Int64.max plus that can, hence the check.
+            guard let offset = Int64(exactly: row.loadLE(UInt64.self, at: 32)), offset >= Int64(PackFormat.headerSize) else {
+                throw IndexFormatError("row \(i): offset \(row.loadLE(UInt64.self, at: 32)) is outside the pack")
+            }
+            let (end, overflow) = offset.addingReportingOverflow(Int64(PackFormat.recordHeaderSize) + stored)
+            guard !overflow, end <= packSize else {
+                throw IndexFormatError("row \(i): record at offset \(offset) ends past the pack's \(packSize) bytes")
+            }
+            spans.append((offset, end))
+        }
+        spans.sort { $0.start < $1.start }
+        for i in spans.indices.dropFirst() where spans[i].start < spans[i - 1].end {
+            throw IndexFormatError("records at offsets \(spans[i - 1].start) and \(spans[i].start) overlap")
+        }
+    }
+
+    /// Row `i` of a checked index. Conversions never trap: an index checked without `rows` may still
+    /// hold a damaged offset, which then reads as negative and fails when the record is read.
     public static func entry(_ base: UnsafeRawPointer, _ i: Int) -> IndexEntry {
         let p = base + headerSize + i * entrySize
         return IndexEntry(id: ObjectID(bytes: p),
-                          offset: Int64(p.loadLE(UInt64.self, at: 32)),
+                          offset: Int64(truncatingIfNeeded: p.loadLE(UInt64.self, at: 32)),
                           storedSize: Int(p.loadLE(UInt32.self, at: 40)),
                           rawSize: Int(p.loadLE(UInt32.self, at: 44)),
                           kind: ObjectKind(rawValue: p.load(fromByteOffset: 48, as: UInt8.self)) ?? .chunk,
                           codec: Codec(rawValue: p.load(fromByteOffset: 49, as: UInt8.self)) ?? .raw)
+    }
+}
+
+/// Why index bytes cannot be used. A version other than ours is not damage: a newer git-mlops wrote it.
+public struct IndexFormatError: Error, CustomStringConvertible {
+    public let reason: String
+    /// The version found, when it is not the one this git-mlops reads.
+    public let foundVersion: UInt32?
+
+    init(_ reason: String) { self.reason = reason; foundVersion = nil }
+    init(version: UInt32) { reason = "index version \(version)"; foundVersion = version }
+
+    public var description: String { reason }
+
+    /// One error line for the index at `path`, with `damagedHint` when it is damaged.
+    public func error(_ path: String, damagedHint: String) -> MLOpsError {
+        if let v = foundVersion {
+            return MLOpsError("\(path) was made by a newer git-mlops (index version \(v))", hint: "upgrade git-mlops to read it")
+        }
+        return MLOpsError("\(path) is not a valid pack index (\(reason))", hint: damagedHint)
     }
 }
 

@@ -58,11 +58,12 @@ final class PackIndex: @unchecked Sendable {
     init(path: String, name: String, verifyChecksum: Bool = false) throws {
         self.name = name
         file = try MappedFile(path: path)
-        guard let (count, packSize) = IndexFormat.validate(file.buffer, checksum: verifyChecksum) else {
-            throw MLOpsError("\(path): not a valid pack index", hint: "run `git mlops fsck`; it rebuilds indexes from their packs")
+        // Local indexes are ours: the cheap structural checks on every open, every row when verifying.
+        do {
+            (count, packSize) = try IndexFormat.check(file.buffer, checksum: verifyChecksum, rows: verifyChecksum)
+        } catch let e as IndexFormatError {
+            throw e.error(path, damagedHint: "run `git mlops fsck`; it rebuilds indexes from their packs")
         }
-        self.count = count
-        self.packSize = packSize
         table = SortedIDTable(rows: file.base + IndexFormat.headerSize, rowSize: IndexFormat.entrySize,
                               fanout: file.base + 24, count: count)
     }
@@ -127,15 +128,27 @@ final class MultiIndex: @unchecked Sendable {
         let file = try MappedFile(path: path)
         self.file = file
         let p = file.buffer
-        guard p.count >= 24 + 1024 + 32, Array(p[0..<8]) == MultiIndexFormat.magic,
-              file.base.loadLE(UInt32.self, at: 8) == MultiIndexFormat.version else {
-            throw MLOpsError("\(path): not a valid multi-pack index", hint: "delete it; it is rebuilt from the pack indexes")
+        let damaged = "delete it; it is rebuilt from the pack indexes"
+        guard p.count >= 24 + 1024 + 32, Array(p[0..<8]) == MultiIndexFormat.magic else {
+            throw MLOpsError("\(path): not a valid multi-pack index", hint: damaged)
+        }
+        let v = file.base.loadLE(UInt32.self, at: 8)
+        guard v == MultiIndexFormat.version else {
+            throw MLOpsError("\(path) was made by a newer git-mlops (multi-pack index version \(v))", hint: "upgrade git-mlops, or \(damaged)")
         }
         let packCount = Int(file.base.loadLE(UInt32.self, at: 12))
         count = Int(file.base.loadLE(UInt32.self, at: 16))
-        let fanOff = 24 + packCount * 16
-        guard p.count == fanOff + 1024 + count * MultiIndexFormat.entrySize + 32 else {
-            throw MLOpsError("\(path): truncated multi-pack index", hint: "delete it; it is rebuilt from the pack indexes")
+        // Both counts are u32, so none of this overflows on 64 bits; checked anyway, before any allocation.
+        let (names, o1) = packCount.multipliedReportingOverflow(by: 16)
+        let (fanOff, o2) = names.addingReportingOverflow(24)
+        guard !o1, !o2, let rowsAndSum = IndexFormat.checkedLength(header: 1024, rows: count, rowSize: MultiIndexFormat.entrySize),
+              case let (total, o3) = fanOff.addingReportingOverflow(rowsAndSum), !o3, p.count == total else {
+            throw MLOpsError("\(path): truncated multi-pack index", hint: damaged)
+        }
+        do {
+            try IndexFormat.checkFanout(file.base + fanOff, count: count)
+        } catch {
+            throw MLOpsError("\(path): not a valid multi-pack index (\(error))", hint: damaged)
         }
         packs = (0..<packCount).map { MultiIndexFormat.packName(file.base + 24 + $0 * 16) }
         rows = file.base + fanOff + 1024
@@ -147,8 +160,9 @@ final class MultiIndex: @unchecked Sendable {
         let r = rows + i * MultiIndexFormat.entrySize
         let pack = Int(r.loadLE(UInt32.self, at: 32))
         guard pack < packs.count else { return nil }
+        guard let offset = Int64(exactly: r.loadLE(UInt64.self, at: 36)) else { return nil }
         let e = IndexEntry(id: id,
-                           offset: Int64(r.loadLE(UInt64.self, at: 36)),
+                           offset: offset,
                            storedSize: Int(r.loadLE(UInt32.self, at: 44)),
                            rawSize: Int(r.loadLE(UInt32.self, at: 48)),
                            kind: ObjectKind(rawValue: r.load(fromByteOffset: 52, as: UInt8.self)) ?? .chunk,

@@ -26,6 +26,13 @@ public protocol RemoteBackend: AnyObject, Sendable {
     func delete(_ name: String) throws
     /// Whether an error is worth retrying (timeouts, 5xx, connection resets).
     func isRetriable(_ error: Error) -> Bool
+    /// Removes uploads under `prefix` started before `cutoff` and never finished (an S3 multipart
+    /// upload, a directory's temporary file) and returns how many; with `dryRun` only counts them.
+    func abortIncompleteUploads(prefix: String, startedBefore cutoff: Date, dryRun: Bool) throws -> Int
+}
+
+extension RemoteBackend {
+    public func abortIncompleteUploads(prefix: String, startedBefore cutoff: Date, dryRun: Bool) throws -> Int { 0 }
 }
 
 /// A remote that is a directory on a mounted file system.
@@ -116,6 +123,19 @@ public final class DirectoryBackend: RemoteBackend, @unchecked Sendable {
     public func isRetriable(_ error: Error) -> Bool {
         if let e = error as? SystemError { return [EINTR, EAGAIN, EIO, ETIMEDOUT].contains(e.errno) }
         return false
+    }
+
+    /// A writer killed between creating and renaming its `.tmp-` file leaves it behind.
+    public func abortIncompleteUploads(prefix: String, startedBefore cutoff: Date, dryRun: Bool) throws -> Int {
+        let dir = dirname(prefix).isEmpty ? root : path(dirname(prefix))
+        guard FS.isDirectory(dir) else { return 0 }
+        var removed = 0
+        for e in try FS.listDirectory(dir) where e.kind == .file && e.name.hasPrefix(".tmp-\(basename(prefix))") {
+            guard let st = FS.lstat(dir + "/" + e.name), Date(timeIntervalSince1970: Double(st.mtimeNs) / 1e9) < cutoff else { continue }
+            if !dryRun { try FS.remove(dir + "/" + e.name) }
+            removed += 1
+        }
+        return removed
     }
 }
 

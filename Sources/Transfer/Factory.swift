@@ -1,5 +1,6 @@
 import Foundation
 import MLOpsBasics
+import S3
 
 /// How to reach a remote: its URL and, for S3-compatible stores, endpoint and region.
 public struct RemoteSpec: Sendable, Equatable {
@@ -14,19 +15,40 @@ public struct RemoteSpec: Sendable, Equatable {
 
     public var isS3: Bool { url.hasPrefix("s3://") }
 
-    /// Checks the URL's form (not whether the remote is reachable).
-    public func validate() throws {
+    /// Whether `name` can name a remote. It becomes a directory (`.git/mlops/remotes/NAME`), so it is
+    /// one path component that is not `.` or `..`: letters, digits, '.', '_' and '-', starting with a
+    /// letter or digit.
+    public static func isValidName(_ name: String) -> Bool {
+        name.range(of: "^[A-Za-z0-9][A-Za-z0-9._-]*$", options: .regularExpression) != nil
+    }
+
+    public static let nameRule = "use letters, digits, '.', '_' and '-', starting with a letter or digit"
+
+    /// `scheme://host:port` of an endpoint: the server credentials go to. Nil if it is not usable.
+    public static func origin(ofEndpoint endpoint: String) -> String? { S3Location.origin(ofEndpoint: endpoint) }
+
+    /// The first setting that cannot be used (`url`, `endpoint` or `region`) and why: the form of the
+    /// URL and, for S3, the bucket name and prefix, the endpoint (http or https, nothing but a host,
+    /// port and path) and the region (it becomes part of the AWS host name).
+    public func invalidSetting() -> (key: String, error: Error)? {
         if isS3 {
-            let rest = url.dropFirst(5)
-            guard let bucket = rest.split(separator: "/").first, !bucket.isEmpty else {
-                throw MLOpsError("remote URL \(url) names no bucket", hint: "use s3://BUCKET or s3://BUCKET/PREFIX")
-            }
-        } else if url.contains("://") && !url.hasPrefix("file://") {
-            throw MLOpsError("unsupported remote URL \(url)", hint: "use a directory path, file:///path, or s3://BUCKET/PREFIX")
+            do { _ = try S3Location(url: url, endpoint: nil, region: nil) } catch { return ("url", error) }
+            do { _ = try S3Location(url: url, endpoint: endpoint, region: nil) } catch { return ("endpoint", error) }
+            do { _ = try S3Location(url: url, endpoint: nil, region: region) } catch { return ("region", error) }
+            return nil
+        }
+        if url.contains("://") && !url.hasPrefix("file://") {
+            return ("url", MLOpsError("unsupported remote URL \(url)", hint: "use a directory path, file:///path, or s3://BUCKET/PREFIX"))
         }
         if let endpoint, !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
-            throw MLOpsError("endpoint \(endpoint) is not an http(s) URL", hint: "e.g. --endpoint http://127.0.0.1:8333")
+            return ("endpoint", MLOpsError("endpoint \(endpoint) is not an http(s) URL", hint: "e.g. --endpoint http://127.0.0.1:8333"))
         }
+        return nil
+    }
+
+    /// Checks the settings' form (not whether the remote is reachable).
+    public func validate() throws {
+        if let (_, error) = invalidSetting() { throw error }
     }
 
     /// Opens the backend. Relative directory paths are relative to `base` (the repository root).

@@ -89,6 +89,7 @@ extension Transfer {
         }
         report.orphansDeleted = orphans.count
         for o in orphans { report.bytesRemoved += o.size }
+        report.orphansDeleted += try abortStaleUploads(grace: grace, dryRun: dryRun)
         report.packsDeleted = expired.count
         if dryRun { return report }
 

@@ -24,9 +24,10 @@ public final class RemoteStore: @unchecked Sendable {
         public var entries: [IndexEntry]
     }
 
-    /// `cacheDir` keeps downloaded indexes (e.g. `.git/mlops/remotes/NAME`).
+    /// `cacheDir` keeps downloaded indexes (e.g. `.git/mlops/remotes/NAME`). Listings are filtered
+    /// to the names git-mlops makes (`RemoteNameFilter`).
     public init(backend: RemoteBackend, cacheDir: String, retry: RetryPolicy = RetryPolicy(), parallelism: Int = 4) throws {
-        self.backend = backend
+        self.backend = backend is RemoteNameFilter ? backend : RemoteNameFilter(backend)
         self.cacheDir = cacheDir
         self.retry = retry
         self.parallelism = parallelism
@@ -47,40 +48,53 @@ public final class RemoteStore: @unchecked Sendable {
         }
     }
 
-    /// Every visible pack with its index. Missing indexes are downloaded (in parallel) and verified.
+    /// Every visible pack with its index. Missing indexes are downloaded (in parallel) and checked
+    /// before they are cached.
     public func packs() throws -> [Pack] {
         let files = try retry.run(backend, "list", "packs/") { try backend.list(prefix: "packs/") }
-        let sizes = Dictionary(files.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let byName = Dictionary(files.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let names = files.compactMap { f -> String? in
             guard f.name.hasSuffix(".idx") else { return nil }
             let n = String(f.name.dropFirst("packs/".count).dropLast(4))
-            return sizes["packs/\(n).pack"] != nil ? n : nil
+            return byName["packs/\(n).pack"] != nil ? n : nil
         }
+        var found = [Pack?](repeating: nil, count: names.count)
+        let lock = NSLock()
         try parallel(names.count, width: parallelism) { [self] i in
-            let n = names[i]
-            let local = "\(cacheDir)/\(n).idx"
-            if FS.exists(local) { return }
-            let bytes = try retry.run(backend, "download", "packs/\(n).idx") { try backend.get("packs/\(n).idx") }
-            let ok = bytes.withUnsafeBytes { IndexFormat.validate($0, checksum: true) != nil }
-            guard ok else {
-                throw MLOpsError("\(backend.url)/packs/\(n).idx is corrupt", hint: "run `git mlops gc --remote` from a clone that has the data to rebuild it, or delete that pack on the remote")
-            }
-            try FS.writeAtomic(local, bytes, durable: false)
+            let pack = byName["packs/\(names[i]).pack"]!
+            let entries = try index(of: names[i], packSize: pack.size).entries
+            lock.lock()
+            found[i] = Pack(name: names[i], size: pack.size, modified: pack.modified, entries: entries)
+            lock.unlock()
         }
         // Forget cached indexes of packs that are gone.
         let keep = Set(names.map { $0 + ".idx" })
         for e in (try? FS.listDirectory(cacheDir)) ?? [] where e.name.hasSuffix(".idx") && !keep.contains(e.name) {
             try? FS.remove("\(cacheDir)/\(e.name)")
         }
-        return try names.map { n in
-            let idx = try PackIndexFile(path: "\(cacheDir)/\(n).idx")
-            let pack = sizes["packs/\(n).pack"]!
-            guard pack.size == idx.packSize else {
-                throw MLOpsError("\(backend.url)/packs/\(n).pack is \(pack.size) bytes but its index says \(idx.packSize)",
-                                 hint: "the pack is damaged; push again from a clone that has the data, then run `git mlops gc --remote`")
-            }
-            return Pack(name: n, size: pack.size, modified: pack.modified, entries: idx.entries)
+        return found.map { $0! }
+    }
+
+    /// Pack `name`'s index: the cached copy, else downloaded, checked row by row and against the
+    /// pack's listed size, and only then cached. A cached copy is checked again too (caches of older
+    /// versions were not), and replaced when it fails.
+    private func index(of name: String, packSize: Int64) throws -> PackIndexFile {
+        let local = "\(cacheDir)/\(name).idx"
+        if FS.exists(local), let cached = try? PackIndexFile(path: local), cached.packSize == packSize { return cached }
+        let remoteName = "packs/\(name).idx"
+        let bytes = try retry.run(backend, "download", remoteName) { try backend.get(remoteName) }
+        let index: PackIndexFile
+        do {
+            index = try PackIndexFile(bytes: bytes, checksum: true)
+        } catch let e as IndexFormatError {
+            throw e.error("\(backend.url)/\(remoteName)", damagedHint: "nothing was stored; run `git mlops gc --remote` from a clone that has the data to rebuild it, or delete that pack on the remote")
         }
+        guard index.packSize == packSize else {
+            throw MLOpsError("\(backend.url)/packs/\(name).pack is \(packSize) bytes but its index says \(index.packSize)",
+                             hint: "the pack is damaged; push again from a clone that has the data, then run `git mlops gc --remote`")
+        }
+        try FS.writeAtomic(local, bytes, durable: false)
+        return index
     }
 
     /// Where each of `ids` is on the remote. Scans every index once; memory stays proportional to `ids`.
@@ -93,17 +107,22 @@ public final class RemoteStore: @unchecked Sendable {
     }
 }
 
-/// Reads a pack index file into memory (remote indexes are small and read once).
+/// A pack index read into memory (remote indexes are small and read once), every row checked.
 struct PackIndexFile {
     let entries: [IndexEntry]
     let packSize: Int64
 
-    init(path: String) throws {
-        let bytes = try FS.readFile(path)
-        guard let (count, size) = bytes.withUnsafeBytes({ IndexFormat.validate($0, checksum: false) }) else {
-            throw MLOpsError("\(path) is not a valid pack index", hint: "delete it; it is downloaded again")
-        }
+    init(bytes: [UInt8], checksum: Bool) throws {
+        let (count, size) = try bytes.withUnsafeBytes { try IndexFormat.check($0, checksum: checksum, rows: true) }
         packSize = size
         entries = bytes.withUnsafeBytes { p in (0..<count).map { IndexFormat.entry(p.baseAddress!, $0) } }
+    }
+
+    init(path: String) throws {
+        do {
+            try self.init(bytes: try FS.readFile(path), checksum: false)
+        } catch let e as IndexFormatError {
+            throw e.error(path, damagedHint: "delete it; it is downloaded again")
+        }
     }
 }

@@ -24,4 +24,10 @@ final class S3Backend: RemoteBackend, @unchecked Sendable {
     func delete(_ name: String) throws { try client.delete(name) }
 
     func isRetriable(_ error: Error) -> Bool { (error as? S3Error)?.isRetriable ?? false }
+
+    func abortIncompleteUploads(prefix: String, startedBefore cutoff: Date, dryRun: Bool) throws -> Int {
+        let stale = try client.incompleteUploads(prefix: prefix).filter { $0.initiated < cutoff }
+        if !dryRun { for u in stale { try client.abort(u) } }
+        return stale.count
+    }
 }

@@ -255,7 +255,10 @@ public final class Transfer: @unchecked Sendable {
         for (name, entries) in byPack.sorted(by: { $0.key < $1.key }) {
             let pack = packs[name]!
             let wanted = entries.reduce(Int64(0)) { $0 + Int64($1.recordSize) }
-            if wholePacks && !store.hasPack(name) && wanted * 10 >= (pack.size - Int64(PackFormat.headerSize)) * 9 {
+            // At least 90% of the records. Checked indexes hold records that fit the pack without
+            // overlapping, so `wanted` <= the pack's size; written so that nothing can overflow.
+            let body = pack.size - Int64(PackFormat.headerSize)
+            if wholePacks && !store.hasPack(name) && wanted >= body - body / 10 {
                 jobs.append(.whole(pack))
                 continue
             }

@@ -149,7 +149,7 @@ extension Repo {
         var want = try neededButMissing(absentRoots: neverFetched)
         for t in try workspacePointers() { want.formUnion(store.closure(of: [t.pointer.id]).missing) }
         if !want.isEmpty {
-            if name != nil || !remotes().isEmpty {
+            if try name != nil || !remotes().isEmpty {
                 let spec = try remote(name)
                 result.remote = spec.name
                 let transfer = try self.transfer(to: spec)

@@ -7,8 +7,10 @@ import Transfer
 extension Repo {
     // MARK: Configuration
 
-    /// Remotes from `.gitmlops` (and local overrides), sorted by name.
-    public func remotes() -> [RemoteSpec] {
+    /// Remotes from `.gitmlops` (and local overrides), sorted by name. A committed `.gitmlops` is not
+    /// trusted: a name that `remote add` would refuse (it becomes a directory under
+    /// `.git/mlops/remotes/`) is an error naming the file, never a path.
+    public func remotes() throws -> [RemoteSpec] {
         var byName: [String: RemoteSpec] = [:]
         for (key, value) in config.entries(prefix: "remote.") {
             let parts = key.split(separator: ".", omittingEmptySubsequences: false)
@@ -23,15 +25,27 @@ extension Repo {
             }
             byName[name] = spec
         }
-        return byName.values.filter { !$0.url.isEmpty }.sorted { $0.name < $1.name }
+        let all = byName.values.filter { !$0.url.isEmpty }.sorted { $0.name < $1.name }
+        if let bad = all.first(where: { !RemoteSpec.isValidName($0.name) }) {
+            let file = settingsFile("remote.\(bad.name).url")
+            throw MLOpsError.malformed(file, "remote name \(bad.name.debugDescription) is not valid",
+                                      fix: "rename the remote in \(file) (its section and `core.remote`): \(RemoteSpec.nameRule)")
+        }
+        return all
     }
 
     public var defaultRemoteName: String? { config.string("core.remote") }
 
+    /// The file a setting comes from, for messages: the user's `.git/config` overrides `.gitmlops`.
+    func settingsFile(_ key: String) -> String { config.isLocal(key) ? ".git/config" : ".gitmlops" }
+
     /// Adds (or replaces) a remote in `.gitmlops`, or in `.git/config` when `local` (machine-specific paths).
-    public func addRemote(_ spec: RemoteSpec, makeDefault: Bool, local: Bool) throws {
-        guard spec.name.range(of: "^[A-Za-z0-9][A-Za-z0-9._-]*$", options: .regularExpression) != nil else {
-            throw MLOpsError("invalid remote name '\(spec.name)'", hint: "use letters, digits, '.', '_' and '-'")
+    /// An S3 endpoint typed here is one the user trusts with their credentials: it is recorded as
+    /// trusted (see `trustEndpoint`), and returned, when it went to the shared `.gitmlops`.
+    @discardableResult
+    public func addRemote(_ spec: RemoteSpec, makeDefault: Bool, local: Bool) throws -> TrustedEndpoint? {
+        guard RemoteSpec.isValidName(spec.name) else {
+            throw MLOpsError("invalid remote name '\(spec.name)'", hint: RemoteSpec.nameRule)
         }
         try spec.validate()
         let set: (String, String) throws -> Void = { key, value in
@@ -45,12 +59,14 @@ extension Repo {
         try set("remote.\(spec.name).url", spec.url)
         if let e = spec.endpoint { try set("remote.\(spec.name).endpoint", e) }
         if let r = spec.region { try set("remote.\(spec.name).region", r) }
-        if makeDefault || (defaultRemoteName == nil && remotes().count == 1) { try set("core.remote", spec.name) }
+        if try makeDefault || (defaultRemoteName == nil && remotes().count == 1) { try set("core.remote", spec.name) }
         try config.reload()
+        guard spec.isS3, !local, let e = spec.endpoint, !e.isEmpty else { return nil }
+        return try (try? trustEndpoint(e, global: true)) ?? trustEndpoint(e, global: false)
     }
 
     public func removeRemote(_ name: String) throws {
-        guard remotes().contains(where: { $0.name == name }) else {
+        guard try remotes().contains(where: { $0.name == name }) else {
             throw MLOpsError("no remote named '\(name)'", hint: "`git mlops remote list` shows the remotes")
         }
         try config.unsetShared(section: "remote.\(name)")
@@ -65,7 +81,7 @@ extension Repo {
 
     /// A remote by name, or the default one.
     public func remote(_ name: String?) throws -> RemoteSpec {
-        let all = remotes()
+        let all = try remotes()
         if let name {
             guard let r = all.first(where: { $0.name == name }) else {
                 throw MLOpsError("no remote named '\(name)'", hint: "`git mlops remote list` shows the remotes; `git mlops remote add` adds one")
@@ -78,12 +94,27 @@ extension Repo {
                          hint: all.isEmpty ? "add one with `git mlops remote add NAME URL --default`" : "name one, or set it with `git mlops remote add NAME URL --default`")
     }
 
-    /// A transfer to `spec`, with its index cache under `.git/mlops/remotes/NAME`.
+    /// A transfer to `spec`, with its index cache under `.git/mlops/remotes/NAME`. Nothing is sent
+    /// before the settings are checked and the endpoint is one the user trusts.
     public func transfer(to spec: RemoteSpec) throws -> Transfer {
+        try checkSettings(of: spec)
+        try checkEndpointTrust(spec)
         let backend = try spec.backend(base: root)
         let width = spec.isS3 ? 6 : 2
         let remote = try RemoteStore(backend: backend, cacheDir: storeRoot + "/remotes/" + spec.name, parallelism: width)
         return Transfer(store: store, remote: remote)
+    }
+
+    /// Bucket, prefix, endpoint and region as `remote add` would check them, the error naming the file.
+    func checkSettings(of spec: RemoteSpec) throws {
+        guard RemoteSpec.isValidName(spec.name) else {
+            throw MLOpsError("invalid remote name '\(spec.name)'", hint: RemoteSpec.nameRule)
+        }
+        guard let (key, error) = spec.invalidSetting() else { return }
+        let file = settingsFile("remote.\(spec.name).\(key)")
+        let e = error as? MLOpsError ?? MLOpsError("\(error)")
+        throw MLOpsError.malformed(file, "remote '\(spec.name)': \(e.message)",
+                                  fix: (e.hint.map { $0 + ", " } ?? "") + "in `remote.\(spec.name).\(key)` of \(file)")
     }
 
     // MARK: What to send or get
@@ -219,15 +250,17 @@ extension Repo {
         hide += try git.references(prefixes: ["refs/remotes/\(gitRemote)/"]).map(\.commit)
         let commits = try git.commits(reachableFrom: tips, hiding: hide)
         guard !commits.isEmpty else { return nil }
-        let spec = try remote(nil)
-        let lock = try lockStore()
-        defer { lock.release() }
         var ids = Set<ObjectID>()
         try git.files(endingWith: Pointer.suffix, inAll: commits) { c, f in
             if let text = try? git.readBlob(f.blob), let p = try? Pointer.decode(String(decoding: text, as: UTF8.self), path: f.path) {
                 ids.insert(p.id)
             }
         }
+        // Commits that point at no data need no data remote.
+        guard !ids.isEmpty else { return nil }
+        let spec = try remote(nil)
+        let lock = try lockStore()
+        defer { lock.release() }
         let transfer = try self.transfer(to: spec)
         let closure = store.closure(of: Array(ids))
         let report = try transfer.push(closure.objects.union(closure.missing).union(ids))

@@ -28,6 +28,9 @@ public final class Settings: @unchecked Sendable {
         local[key.lowercasedKey] ?? shared?.string(key)
     }
 
+    /// Whether `key` is set by the user in `.git/config` (`mlops.KEY`), not only by the committed `.gitmlops`.
+    public func isLocal(_ key: String) -> Bool { local[key.lowercasedKey] != nil }
+
     public func bool(_ key: String, default d: Bool) -> Bool {
         guard let s = string(key)?.lowercased() else { return d }
         return ["true", "yes", "on", "1"].contains(s)
