@@ -173,7 +173,10 @@ public struct ColumnProfile: Equatable, Sendable {
             moments = Moments()
             intMin = .max
             intMax = .min
-            quantiles = KLLSketch(k: quantiles.k, n: 0, levels: [[]], variance: 0, rng: quantiles.rng)
+        }
+        // An empty sketch is stored as nothing; it decodes with a zero generator, so keep that here.
+        if type == .string || type == .null || quantiles.n == 0 {
+            quantiles = KLLSketch(k: quantiles.k, n: 0, levels: [[]], variance: 0, rng: 0)
         }
     }
 

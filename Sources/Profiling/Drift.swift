@@ -109,7 +109,8 @@ public enum Drift {
         let p = bh.counts.map { Double($0) / Double(bv.n) }
         let q = ch.counts.map { Double($0) / Double(cv.n) }
         d.psi = psi(p, q)
-        d.psiRange = psiBounds(p, q, baselineError: 2 * b.quantiles.rankError, currentError: 2 * c.quantiles.rankError)
+        // A bin's count is a range query, whose error has the same bound as a single rank's.
+        d.psiRange = psiBounds(p, q, baselineError: b.quantiles.rankError, currentError: c.quantiles.rankError)
         d.ks = ks(bv, cv)
         d.ksError = b.quantiles.rankError + c.quantiles.rankError
         d.ksPValue = ksPValue(d.ks!, bv.n, cv.n)

@@ -187,8 +187,7 @@ public struct KLLSketch: Equatable, Sendable {
         self.k = k
         levels = [[]]
         rng = seed
-        capacityTotal = KLLSketch.capacity(k: k, depth: 0)
-        levels[0].reserveCapacity(capacityTotal)
+        capacityTotal = KLLSketch.totalCapacity(k: k, levels: 1)
     }
 
     init(k: Int, n: Int64, levels: [[Double]], variance: Double, rng: UInt64) {
@@ -202,14 +201,16 @@ public struct KLLSketch: Equatable, Sendable {
             && zip(a.levels, b.levels).enumerated().allSatisfy { h, p in h == 0 ? p.0.sorted() == p.1.sorted() : p.0 == p.1 }
     }
 
-    static func capacity(k: Int, depth: Int) -> Int {
+    /// Capacity of level h of `height` levels: k·(2/3)^depth, at least 8; level 0 holds at least k
+    /// items, so that new values are sorted and compacted k/2 at a time (this only lowers the error).
+    static func capacity(k: Int, level h: Int, height: Int) -> Int {
         var c = k
-        for _ in 0..<depth where c > minWidth { c = c * 2 / 3 }
-        return Swift.max(minWidth, c)
+        for _ in 0..<(height - 1 - h) where c > minWidth { c = c * 2 / 3 }
+        return h == 0 ? Swift.max(k, c) : Swift.max(minWidth, c)
     }
 
     static func totalCapacity(k: Int, levels: Int) -> Int {
-        (0..<levels).reduce(0) { $0 + capacity(k: k, depth: levels - 1 - $1) }
+        (0..<levels).reduce(0) { $0 + capacity(k: k, level: $1, height: levels) }
     }
 
     @inline(__always)
@@ -224,7 +225,7 @@ public struct KLLSketch: Equatable, Sendable {
         while retained >= capacityTotal {
             let height = levels.count
             var h = 0
-            while h < height && levels[h].count < KLLSketch.capacity(k: k, depth: height - 1 - h) { h += 1 }
+            while h < height && levels[h].count < KLLSketch.capacity(k: k, level: h, height: height) { h += 1 }
             if h >= height { return }
             if h == height - 1 {
                 levels.append([])
@@ -235,24 +236,33 @@ public struct KLLSketch: Equatable, Sendable {
     }
 
     /// Halves level h into level h + 1: sorts it, keeps the first item when the count is odd, and
-    /// promotes every other item starting at a random one of the first two.
+    /// promotes every other item starting at a random one of the first two (merged in place).
     mutating func compact(_ h: Int) {
-        var buf = levels[h]
-        levels[h] = []
-        if h == 0 { buf.sort() }
-        let start = buf.count & 1
+        if h == 0 { levels[0].withUnsafeMutableBufferPointer { sortDoubles($0.baseAddress!, $0.count) } }
+        let count = levels[h].count
+        let start = count & 1
         let coin = Int(splitmix(&rng) >> 63)
-        var promoted: [Double] = []
-        promoted.reserveCapacity(buf.count / 2)
-        var i = start + coin
-        while i < buf.count { promoted.append(buf[i]); i += 2 }
-        levels[h + 1] = KLLSketch.mergeSorted(levels[h + 1], promoted)
-        if start == 1 { levels[h].append(buf[0]) }
-        if h == 0 { levels[0].reserveCapacity(KLLSketch.capacity(k: k, depth: levels.count - 1)) }
-        retained -= buf.count - start - promoted.count
+        let promote = (count - start) / 2
+        let old = levels[h + 1].count
+        levels[h + 1].reserveCapacity(old + promote)
+        // Merge from the back: level h + 1 and the promoted items are both sorted.
+        levels[h + 1].append(contentsOf: repeatElement(0, count: promote))
+        levels.withUnsafeMutableBufferPointer { lv in
+            lv[h].withUnsafeBufferPointer { src in
+                lv[h + 1].withUnsafeMutableBufferPointer { dst in
+                    var i = old - 1, j = promote - 1, o = old + promote - 1
+                    while j >= 0 {
+                        let pj = src[start + coin + 2 * j]
+                        if i >= 0 && dst[i] > pj { dst[o] = dst[i]; i -= 1 } else { dst[o] = pj; j -= 1 }
+                        o -= 1
+                    }
+                }
+            }
+            lv[h].removeSubrange(start...)
+        }
+        retained -= count - start - promote
         variance += pow(4.0, Double(h))
     }
-
     static func mergeSorted(_ a: [Double], _ b: [Double]) -> [Double] {
         if a.isEmpty { return b }
         if b.isEmpty { return a }
@@ -267,8 +277,11 @@ public struct KLLSketch: Equatable, Sendable {
         return out
     }
 
+    /// Merging with an empty sketch changes nothing (not even the generator).
     public mutating func merge(_ o: KLLSketch) {
         precondition(o.k == k, "KLL sketches of different k")
+        if o.n == 0 { return }
+        if n == 0 { self = o; return }
         while levels.count < o.levels.count { levels.append([]) }
         for h in 0..<o.levels.count {
             levels[h] = h == 0 ? levels[0] + o.levels[0] : KLLSketch.mergeSorted(levels[h], o.levels[h])
@@ -342,39 +355,96 @@ public struct KLLSketch: Equatable, Sendable {
     }
 }
 
+/// Sorts finite doubles ascending in place. Quicksort with a branch-free Lomuto partition (an
+/// unconditional swap and a conditional increment: random data costs no mispredicted branches),
+/// median-of-three pivots, runs equal to the pivot set aside at once (so few distinct values stay
+/// linear), insertion sort below 16.
+func sortDoubles(_ a: UnsafeMutablePointer<Double>, _ n: Int) {
+    var lo = 0, hi = n
+    while hi - lo > 16 {
+        let mid = lo + (hi - lo) / 2, last = hi - 1
+        if a[mid] < a[lo] { swap(&a[mid], &a[lo]) }
+        if a[last] < a[lo] { swap(&a[last], &a[lo]) }
+        if a[mid] < a[last] { swap(&a[mid], &a[last]) }
+        // Now a[lo] <= a[last] <= a[mid]: the pivot sits at `last`.
+        let p = a[last]
+        var first = lo
+        for j in lo..<last {
+            let x = a[j]
+            a[j] = a[first]
+            a[first] = x
+            // x < p is the sign of x - p (exact for distinct finite doubles); as arithmetic it
+            // cannot become a branch.
+            first &+= Int(truncatingIfNeeded: (x - p).bitPattern >> 63)
+        }
+        a[last] = a[first]
+        a[first] = p
+        if first == lo {
+            // Nothing below the pivot: gather the values equal to it, which are done.
+            var eq = first + 1
+            for j in (first + 1)..<hi {
+                let x = a[j]
+                a[j] = a[eq]
+                a[eq] = x
+                eq &+= 1 &- Int(truncatingIfNeeded: (p - x).bitPattern >> 63)
+            }
+            lo = eq
+            continue
+        }
+        if first - lo < hi - first - 1 { sortDoubles(a + lo, first - lo); lo = first + 1 } else { sortDoubles(a + first + 1, hi - first - 1); hi = first }
+    }
+    if hi - lo > 1 {
+        for i in lo + 1..<hi {
+            let v = a[i]
+            var j = i - 1
+            while j >= lo && a[j] > v { a[j + 1] = a[j]; j -= 1 }
+            a[j + 1] = v
+        }
+    }
+}
+
 // MARK: Frequent items
 
-/// The most frequent values with counts: Misra-Gries with a table of up to 2K entries that is cut
-/// back to K by subtracting the (K+1)-th largest count (Agarwal et al., "Mergeable summaries").
-/// Stored counts are lower bounds: the true count of a value is in [count, count + maxError], and a
-/// value not listed occurs at most maxError times. maxError is 0 until the table first overflows, and
-/// then the list is every distinct value with its exact count.
+/// The most frequent values with counts: Misra-Gries with a table that is cut back to K entries by
+/// subtracting the (K+1)-th largest count (Agarwal et al., "Mergeable summaries"). The table holds up
+/// to 2K entries, growing to 4K for columns of many distinct values so that cuts stay rare. Stored
+/// counts are lower bounds: the true count of a value is in [count, count + maxError], and a value
+/// not listed occurs at most maxError times. maxError is 0 until the table first overflows, and then
+/// the list is every distinct value with its exact count.
 public struct FrequentItems: Sendable {
     public static let capacity = 128
     /// Labels are cut to this many bytes (at a UTF-8 boundary) and counted by the cut label.
     public static let maxLabelBytes = 256
-    static let slots = 512
+    static let maxTable = 4 * capacity
 
-    var keys: [UInt64]
-    var counts: [Int64]
-    var labelStart: [Int32]
-    var labelLength: [Int32]
+    struct Slot {
+        var key: UInt64 = 0
+        /// 0: empty.
+        var count: Int64 = 0
+        var start: Int32 = 0
+        var length: Int32 = 0
+    }
+
+    /// Open addressing, linear probing, at most half full.
+    var slots = [Slot](repeating: Slot(), count: 4 * FrequentItems.capacity)
     var arena: [UInt8] = []
     public internal(set) var used = 0
     public internal(set) var maxError: Int64 = 0
     /// Every value counted, listed or not.
     public internal(set) var total: Int64 = 0
+    /// Cuts since the last `finish()`.
+    var cuts = 0
+    /// Set when, after a few cuts, no listed value stands out from the error: the values are nearly
+    /// all distinct and listing them is wasted work. Until `finish()`, values are then only
+    /// counted, each raising maxError by one, which keeps every bound true.
+    var saturated = false
 
-    public init() {
-        keys = [UInt64](repeating: 0, count: FrequentItems.slots)
-        counts = [Int64](repeating: 0, count: FrequentItems.slots)
-        labelStart = [Int32](repeating: 0, count: FrequentItems.slots)
-        labelLength = [Int32](repeating: 0, count: FrequentItems.slots)
-    }
+    public init() {}
 
     /// Adds one occurrence of the value `p[0..<n]` whose valueHash is `hash`.
     @inline(__always)
     public mutating func add(hash: UInt64, _ p: UnsafeRawPointer, _ n: Int) {
+        if saturated { total += 1; maxError += 1; return }
         if n > FrequentItems.maxLabelBytes {
             let cut = utf8Prefix(p, n, FrequentItems.maxLabelBytes)
             add(hash: valueHash(p, cut), count: 1, p, cut)
@@ -386,28 +456,27 @@ public struct FrequentItems: Sendable {
     @inline(__always)
     mutating func add(hash: UInt64, count c: Int64, _ p: UnsafeRawPointer, _ n: Int) {
         total += c
-        let mask = FrequentItems.slots - 1
-        var s = Int(truncatingIfNeeded: hash) & mask
-        let found: Bool = counts.withUnsafeMutableBufferPointer { cnt in
-            keys.withUnsafeBufferPointer { ks in
-                while cnt[s] != 0 {
-                    if ks[s] == hash { cnt[s] += c; return true }
-                    s = (s + 1) & mask
-                }
-                return false
+        let found: Bool = slots.withUnsafeMutableBufferPointer { sl in
+            let mask = sl.count - 1
+            var s = Int(truncatingIfNeeded: hash) & mask
+            while sl[s].count != 0 {
+                if sl[s].key == hash { sl[s].count += c; return true }
+                s = (s + 1) & mask
             }
+            return false
         }
         if found { return }
-        if used == 2 * FrequentItems.capacity {
-            purge(to: FrequentItems.capacity)
-            s = Int(truncatingIfNeeded: hash) & mask
-            while counts[s] != 0 { s = (s + 1) & mask }
+        if 2 * (used + 1) > slots.count {
+            if slots.count < 2 * FrequentItems.maxTable { rebuild(slotCount: 2 * slots.count, cut: 0) } else { purge(to: FrequentItems.capacity) }
         }
-        keys[s] = hash
-        counts[s] = c
-        labelStart[s] = Int32(arena.count)
-        labelLength[s] = Int32(n)
+        let start = Int32(arena.count)
         arena.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
+        slots.withUnsafeMutableBufferPointer { sl in
+            let mask = sl.count - 1
+            var s = Int(truncatingIfNeeded: hash) & mask
+            while sl[s].count != 0 { s = (s + 1) & mask }
+            sl[s] = Slot(key: hash, count: c, start: start, length: Int32(n))
+        }
         used += 1
     }
 
@@ -415,37 +484,62 @@ public struct FrequentItems: Sendable {
     /// count and drops those that reach zero.
     mutating func purge(to keep: Int) {
         guard used > keep else { return }
-        var live = counts.filter { $0 > 0 }
-        live.sort(by: >)
-        let cut = live[keep]
+        var live = slots.compactMap { $0.count > 0 ? $0.count : nil }
+        let cut = FrequentItems.select(&live, keep)
         maxError += cut
-        let old = (keys, counts, labelStart, labelLength, arena)
-        for i in 0..<FrequentItems.slots { counts[i] = 0 }
+        rebuild(slotCount: slots.count, cut: cut)
+        cuts += 1
+        if cuts >= 3 && !slots.contains(where: { $0.count > maxError }) { saturated = true }
+    }
+
+    /// The (k+1)-th largest value (quickselect; reorders `a`).
+    static func select(_ a: inout [Int64], _ k: Int) -> Int64 {
+        var lo = 0, hi = a.count - 1
+        while lo < hi {
+            let pivot = a[(lo + hi) / 2]
+            var i = lo, j = hi
+            while i <= j {
+                while a[i] > pivot { i += 1 }
+                while a[j] < pivot { j -= 1 }
+                if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if k <= j { hi = j } else if k >= i { lo = i } else { return a[k] }
+        }
+        return a[k]
+    }
+
+    /// Rehashes the entries whose count exceeds `cut` (minus `cut`) into `slotCount` slots.
+    mutating func rebuild(slotCount: Int, cut: Int64) {
+        let old = slots, oldArena = arena
+        slots = [Slot](repeating: Slot(), count: slotCount)
         arena = []
         used = 0
-        let mask = FrequentItems.slots - 1
-        for i in 0..<FrequentItems.slots where old.1[i] > cut {
-            var s = Int(truncatingIfNeeded: old.0[i]) & mask
-            while counts[s] != 0 { s = (s + 1) & mask }
-            keys[s] = old.0[i]
-            counts[s] = old.1[i] - cut
-            labelStart[s] = Int32(arena.count)
-            labelLength[s] = old.3[i]
-            let st = Int(old.2[i])
-            arena.append(contentsOf: old.4[st..<st + Int(old.3[i])])
-            used += 1
+        slots.withUnsafeMutableBufferPointer { sl in
+            let mask = sl.count - 1
+            for e in old where e.count > cut {
+                var s = Int(truncatingIfNeeded: e.key) & mask
+                while sl[s].count != 0 { s = (s + 1) & mask }
+                sl[s] = Slot(key: e.key, count: e.count - cut, start: Int32(arena.count), length: e.length)
+                arena.append(contentsOf: oldArena[Int(e.start)..<Int(e.start) + Int(e.length)])
+                used += 1
+            }
         }
     }
 
     /// Cuts the table back to the stored capacity; done at the end of every profile and merge.
-    mutating func finish() { purge(to: FrequentItems.capacity) }
+    mutating func finish() {
+        saturated = false
+        cuts = 0
+        purge(to: FrequentItems.capacity)
+        cuts = 0
+        if slots.count > 4 * FrequentItems.capacity && used <= FrequentItems.capacity { rebuild(slotCount: 4 * FrequentItems.capacity, cut: 0) }
+    }
 
     public mutating func merge(_ o: FrequentItems) {
         let t = total
-        for i in 0..<FrequentItems.slots where o.counts[i] > 0 {
-            let st = Int(o.labelStart[i])
-            o.arena.withUnsafeBytes { a in
-                add(hash: o.keys[i], count: o.counts[i], a.baseAddress! + st, Int(o.labelLength[i]))
+        o.arena.withUnsafeBytes { a in
+            for e in o.slots where e.count > 0 {
+                add(hash: e.key, count: e.count, a.baseAddress.map { $0 + Int(e.start) } ?? UnsafeRawPointer(bitPattern: 1)!, Int(e.length))
             }
         }
         total = t + o.total
@@ -456,10 +550,7 @@ public struct FrequentItems: Sendable {
     /// The entries, most frequent first (ties by label bytes).
     public var items: [(label: String, count: Int64)] {
         var out: [([UInt8], Int64)] = []
-        for i in 0..<FrequentItems.slots where counts[i] > 0 {
-            let st = Int(labelStart[i])
-            out.append((Array(arena[st..<st + Int(labelLength[i])]), counts[i]))
-        }
+        for e in slots where e.count > 0 { out.append((Array(arena[Int(e.start)..<Int(e.start) + Int(e.length)]), e.count)) }
         out.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.lexicographicallyPrecedes($1.0) }
         return out.map { (String(decoding: $0.0, as: UTF8.self), $0.1) }
     }
@@ -474,16 +565,18 @@ public struct FrequentItems: Sendable {
             bytes = Array(bytes[..<bytes.withUnsafeBytes { utf8Prefix($0.baseAddress!, $0.count, FrequentItems.maxLabelBytes) }])
         }
         let h = valueHash(bytes)
-        var s = Int(truncatingIfNeeded: h) & (FrequentItems.slots - 1)
-        while counts[s] != 0 {
-            if keys[s] == h { return counts[s] }
-            s = (s + 1) & (FrequentItems.slots - 1)
+        let mask = slots.count - 1
+        var s = Int(truncatingIfNeeded: h) & mask
+        while slots[s].count != 0 {
+            if slots[s].key == h { return slots[s].count }
+            s = (s + 1) & mask
         }
         return 0
     }
 }
 
 extension FrequentItems: Equatable {
+    /// Equal content (what is listed and the counts), whatever the table's layout.
     public static func == (a: FrequentItems, b: FrequentItems) -> Bool {
         a.total == b.total && a.maxError == b.maxError && a.used == b.used
             && a.items.elementsEqual(b.items) { $0.label == $1.label && $0.count == $1.count }

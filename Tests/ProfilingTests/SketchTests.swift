@@ -146,6 +146,28 @@ import Testing
         }
     }
 
+    @Test func nearlyDistinctValuesStopBeingListedButKeepTheirBounds() {
+        var f = FrequentItems()
+        func add(_ v: String) { Array(v.utf8).withUnsafeBytes { f.add(hash: valueHash(Array(v.utf8)), $0.baseAddress!, $0.count) } }
+        for i in 0..<50_000 { add("u\(i)") }
+        #expect(f.saturated, "after a few cuts with nothing standing out")
+        for _ in 0..<30_000 { add("late") }
+        f.finish()
+        #expect(!f.saturated && f.total == 80_000)
+        let late = f.count(of: "late")
+        #expect(late <= 30_000 && 30_000 <= late + f.maxError, "\(late) + \(f.maxError)")
+        for (label, count) in f.items where label.hasPrefix("u") { #expect(count >= 1 && 1 <= count + f.maxError) }
+        // A table with a value that stands out keeps counting it.
+        var g = FrequentItems()
+        for i in 0..<50_000 {
+            let v = i % 3 == 0 ? "hot" : "u\(i)"
+            Array(v.utf8).withUnsafeBytes { g.add(hash: valueHash(Array(v.utf8)), $0.baseAddress!, $0.count) }
+        }
+        #expect(!g.saturated)
+        g.finish()
+        #expect(abs(g.count(of: "hot") - 16_667) <= g.maxError && g.maxError < 1000)
+    }
+
     @Test func longLabelsAreCutAtACharacterBoundary() {
         var f = FrequentItems()
         let long = String(repeating: "é", count: 300) // 600 bytes
@@ -153,5 +175,21 @@ import Testing
         let label = f.items[0].label
         #expect(label.utf8.count == 256 && label == String(repeating: "é", count: 128))
         #expect(f.count(of: long) == 1)
+    }
+}
+
+@Suite struct SortTests {
+    @Test func sortDoublesSortsRandomSortedAndRepeatedInput() {
+        var r = Rng(12)
+        let inputs: [[Double]] = [
+            [], [1], [2, 1], (0..<1000).map { _ in r.normal() }, (0..<300).map(Double.init), (0..<300).map { Double(300 - $0) },
+            (0..<500).map { _ in Double(r.int(0..<2)) }, Array(repeating: 3, count: 200), (0..<777).map { _ in Double(r.int(0..<19)) },
+            (0..<400).map { $0 % 2 == 0 ? 1e300 : -1e-300 },
+        ]
+        for input in inputs {
+            var a = input
+            a.withUnsafeMutableBufferPointer { if let b = $0.baseAddress { sortDoubles(b, $0.count) } }
+            #expect(a == input.sorted(), "\(input.count) values")
+        }
     }
 }

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Profiling benchmark: `git-mlops profile FILE --json` against pandas on the benchmark CSV.
+
+    bench/profile.py [--csv PATH | --scale S] [--work DIR] [--git-mlops PATH] [--repeat N]
+
+Without --csv it writes the benchmark table (~256 MiB at scale 1) to WORK/profile-scale<S>.csv once,
+deterministically: 10 columns id,ts,user_id,category,country,price,quantity,score,flag,label, e.g.
+`1,1600000003,2723454,books,DE,18.52,7,0.374540,false,cls_3` (ids increasing; ts = 1.6e9 + 7*id +
+U[0,7); user_id U[1,5e6); category zipf(1.6) over 20 names; country uniform over 50 codes; price
+lognormal(3,1) to 2 decimals; quantity U[1,20); score U[0,1) to 6 decimals; flag true 30%; label
+cls_0..cls_7).
+
+It times, each --repeat times, interleaved, after one read of the file to warm the page cache:
+  git-mlops  `git-mlops profile FILE --json` (build it with `swift build -c release --product git-mlops`)
+  pandas     read_csv + describe() + quantile([.01 .05 .25 .5 .75 .95 .99]) in a fresh python3,
+             timed inside that process (imports excluded)
+and prints the median time of each, the ratio, and each one's peak resident memory (from wait4).
+Standard library plus numpy (to generate) and pandas (to compare); installs nothing (bench/setup does).
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+MiB = 1 << 20
+CATEGORIES = ["electronics", "books", "garden", "toys", "grocery", "fashion", "sports", "beauty", "auto",
+              "music", "office", "pets", "health", "baby", "tools", "games", "movies", "kitchen", "outdoor", "art"]
+COUNTRIES = ["US", "DE", "FR", "GB", "JP", "CN", "IN", "BR", "CA", "AU", "ES", "IT", "NL", "SE", "NO", "PL",
+             "MX", "KR", "ZA", "AR", "CH", "AT", "BE", "DK", "FI", "IE", "PT", "GR", "CZ", "HU", "RO", "TR",
+             "IL", "EG", "NG", "KE", "SG", "MY", "TH", "VN", "ID", "PH", "NZ", "CL", "CO", "PE", "UA", "RU",
+             "SA", "AE"]
+HEADER = "id,ts,user_id,category,country,price,quantity,score,flag,label\n"
+
+PANDAS = r"""
+import sys, time
+import pandas as pd
+t = time.perf_counter()
+df = pd.read_csv(sys.argv[1])
+d = df.describe()
+q = df.select_dtypes('number').quantile([0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])
+print(time.perf_counter() - t)
+"""
+
+
+def rows(np, rng, start, n):
+    cats, ctry = np.array(CATEGORIES), np.array(COUNTRIES)
+    labels = np.array(["cls_%d" % i for i in range(8)])
+    ids = np.arange(start, start + n)
+    cols = [
+        ids.astype(str),
+        (1_600_000_000 + ids * 7 + rng.integers(0, 7, n)).astype(str),
+        rng.integers(1, 5_000_000, n).astype(str),
+        cats[rng.zipf(1.6, n) % len(cats)],
+        ctry[rng.integers(0, len(ctry), n)],
+        np.char.mod("%.2f", np.round(rng.lognormal(3.0, 1.0, n), 2)),
+        rng.integers(1, 20, n).astype(str),
+        np.char.mod("%.6f", rng.random(n)),
+        np.where(rng.random(n) < 0.3, "true", "false"),
+        labels[rng.integers(0, len(labels), n)],
+    ]
+    return "".join(",".join(r) + "\n" for r in zip(*(c.tolist() for c in cols)))
+
+
+def generate(path, nbytes, seed=20240601):
+    import numpy as np
+    rng = np.random.Generator(np.random.PCG64(seed))
+    tmp = path + ".tmp"
+    written, next_id = 0, 0
+    with open(tmp, "w", newline="") as f:
+        f.write(HEADER)
+        written += len(HEADER)
+        while written < nbytes:
+            block = rows(np, rng, next_id, 50_000)
+            if written + len(block) > nbytes:
+                block = block[:block.rfind("\n", 0, nbytes - written) + 1] or block[:block.find("\n") + 1]
+            f.write(block)
+            written += len(block)
+            next_id += block.count("\n")
+    os.replace(tmp, path)
+
+
+def run(argv):
+    """(seconds, peak RSS in bytes, stdout) of one run."""
+    t = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = p.stdout.read()
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    elapsed = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit("error: %s failed: %s" % (" ".join(argv), err.decode(errors="replace").strip()))
+    return elapsed, usage.ru_maxrss * 1024, out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--csv", help="profile this CSV instead of generating one")
+    ap.add_argument("--scale", type=float, default=1.0, help="size of the generated CSV: 256 MiB x S")
+    ap.add_argument("--work", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"))
+    ap.add_argument("--git-mlops", default=".build/release/git-mlops")
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+
+    if not os.access(a.git_mlops, os.X_OK):
+        sys.exit("error: %s not found; build it with `swift build -c release --product git-mlops`" % a.git_mlops)
+    try:
+        import numpy  # noqa: F401
+        import pandas  # noqa: F401
+    except ImportError as e:
+        sys.exit("error: %s; run bench/setup" % e)
+    path = a.csv
+    if not path:
+        os.makedirs(a.work, exist_ok=True)
+        path = os.path.join(a.work, "profile-scale%g.csv" % a.scale)
+        if not os.path.exists(path):
+            print("generating %s ..." % path, flush=True)
+            generate(path, int(256 * MiB * a.scale))
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        while f.read(16 * MiB):
+            pass
+
+    ours, theirs = [], []
+    for i in range(a.repeat):
+        t, rss, out = run([a.git_mlops, "profile", path, "--json"])
+        ours.append((t, rss))
+        inner, prss, pout = run([sys.executable, "-c", PANDAS, path])
+        theirs.append((float(pout.decode().strip()), prss))
+        print("run %d: git-mlops %.2f s (%.0f MiB), pandas %.2f s (%.0f MiB)"
+              % (i + 1, t, rss / MiB, theirs[-1][0], prss / MiB), flush=True)
+    g = statistics.median(t for t, _ in ours)
+    p = statistics.median(t for t, _ in theirs)
+    print()
+    print("file: %s (%.1f MiB), %d cores" % (path, size / MiB, os.cpu_count()))
+    print("| tool | time (median of %d) | MB/s | peak RSS |" % a.repeat)
+    print("|---|---|---|---|")
+    print("| git-mlops profile --json | %.2f s | %.0f | %.0f MiB |" % (g, size / 1e6 / g, max(r for _, r in ours) / MiB))
+    print("| pandas read_csv+describe+quantile | %.2f s | %.0f | %.0f MiB |" % (p, size / 1e6 / p, max(r for _, r in theirs) / MiB))
+    print("ratio: git-mlops is %.1fx faster than pandas" % (p / g))
+
+
+if __name__ == "__main__":
+    main()
