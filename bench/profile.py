@@ -82,7 +82,7 @@ def generate(path, nbytes, seed=20240601):
 
 
 def run(argv):
-    """(seconds, peak RSS in bytes, stdout) of one run."""
+    """(seconds, peak RSS in bytes, CPU seconds, stdout) of one run."""
     t = time.perf_counter()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = p.stdout.read()
@@ -91,7 +91,7 @@ def run(argv):
     elapsed = time.perf_counter() - t
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit("error: %s failed: %s" % (" ".join(argv), err.decode(errors="replace").strip()))
-    return elapsed, usage.ru_maxrss * 1024, out
+    return elapsed, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime, out
 
 
 def main():
@@ -124,20 +124,22 @@ def main():
 
     ours, theirs = [], []
     for i in range(a.repeat):
-        t, rss, out = run([a.git_mlops, "profile", path, "--json"])
-        ours.append((t, rss))
-        inner, prss, pout = run([sys.executable, "-c", PANDAS, path])
-        theirs.append((float(pout.decode().strip()), prss))
-        print("run %d: git-mlops %.2f s (%.0f MiB), pandas %.2f s (%.0f MiB)"
-              % (i + 1, t, rss / MiB, theirs[-1][0], prss / MiB), flush=True)
-    g = statistics.median(t for t, _ in ours)
-    p = statistics.median(t for t, _ in theirs)
+        t, rss, cpu, out = run([a.git_mlops, "profile", path, "--json"])
+        ours.append((t, rss, cpu))
+        inner, prss, pcpu, pout = run([sys.executable, "-c", PANDAS, path])
+        theirs.append((float(pout.decode().strip()), prss, pcpu))
+        print("run %d: git-mlops %.2f s (%.2f CPU-s, %.0f MiB), pandas %.2f s (%.2f CPU-s with imports, %.0f MiB)"
+              % (i + 1, t, cpu, rss / MiB, theirs[-1][0], pcpu, prss / MiB), flush=True)
+    g = statistics.median(t for t, _, _ in ours)
+    p = statistics.median(t for t, _, _ in theirs)
     print()
     print("file: %s (%.1f MiB), %d cores" % (path, size / MiB, os.cpu_count()))
-    print("| tool | time (median of %d) | MB/s | peak RSS |" % a.repeat)
-    print("|---|---|---|---|")
-    print("| git-mlops profile --json | %.2f s | %.0f | %.0f MiB |" % (g, size / 1e6 / g, max(r for _, r in ours) / MiB))
-    print("| pandas read_csv+describe+quantile | %.2f s | %.0f | %.0f MiB |" % (p, size / 1e6 / p, max(r for _, r in theirs) / MiB))
+    print("| tool | time (median of %d) | MB/s | CPU-seconds | peak RSS |" % a.repeat)
+    print("|---|---|---|---|---|")
+    print("| git-mlops profile --json | %.2f s | %.0f | %.2f | %.0f MiB |"
+          % (g, size / 1e6 / g, statistics.median(c for _, _, c in ours), max(r for _, r, _ in ours) / MiB))
+    print("| pandas read_csv+describe+quantile | %.2f s | %.0f | %.2f (with imports) | %.0f MiB |"
+          % (p, size / 1e6 / p, statistics.median(c for _, _, c in theirs), max(r for _, r, _ in theirs) / MiB))
     print("ratio: git-mlops is %.1fx faster than pandas" % (p / g))
 
 

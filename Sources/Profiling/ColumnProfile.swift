@@ -169,6 +169,7 @@ public struct ColumnProfile: Equatable, Sendable {
     /// some of its values, and a merge could never make it numeric again).
     mutating func finish() {
         categories.finish()
+        moments.fold()
         if type == .string || type == .null, moments.n > 0 || quantiles.n > 0 || intMin <= intMax {
             moments = Moments()
             intMin = .max

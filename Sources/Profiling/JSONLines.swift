@@ -234,6 +234,9 @@ struct ObjectParser {
         }
     }
 
+    /// What `\x` stands for, for every x but u.
+    static let escapes: [UInt8: UInt8] = [0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 0x62: 0x08, 0x66: 0x0C, 0x6E: 0x0A, 0x72: 0x0D, 0x74: 0x09]
+
     mutating func readKey() throws {
         var buf: [UInt8] = []
         swap(&buf, &key)
@@ -264,13 +267,11 @@ struct ObjectParser {
             guard i + 1 < end else { throw fail("the string is not closed") }
             let e = p[i + 1]
             i += 2
+            if let plain = ObjectParser.escapes[e] {
+                out.append(plain)
+                continue
+            }
             switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
                 var v = try hex4()
                 if v >= 0xD800 && v < 0xDC00 {

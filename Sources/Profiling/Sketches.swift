@@ -18,10 +18,21 @@ func valueHash(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
         h = ((h ^ (w &* k1)) << 29 | (h ^ (w &* k1)) >> 35) &* k2
         i += 8
     }
-    if i < n {
-        var t: UInt64 = 0
-        var s: UInt64 = 0
-        while i < n { t |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << s; s += 8; i += 1 }
+    let r = n - i
+    if r > 0 {
+        // The last r bytes as a little-endian word, zero-padded, read with at most two loads.
+        var t: UInt64
+        if n >= 8 {
+            t = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)) >> UInt64(8 * (8 - r))
+        } else if r >= 4 {
+            let lo = UInt64(UInt32(littleEndian: p.loadUnaligned(as: UInt32.self)))
+            let hi = UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: r - 4, as: UInt32.self)))
+            t = lo | hi << UInt64(8 * (r - 4))
+        } else {
+            t = UInt64(p.load(as: UInt8.self))
+            if r > 1 { t |= UInt64(p.load(fromByteOffset: 1, as: UInt8.self)) << 8 }
+            if r > 2 { t |= UInt64(p.load(fromByteOffset: 2, as: UInt8.self)) << 16 }
+        }
         h = ((h ^ (t &* k1)) << 29 | (h ^ (t &* k1)) >> 35) &* k2
     }
     h ^= h >> 33; h &*= 0xFF51_AFD7_ED55_8CCD
@@ -118,45 +129,83 @@ public struct HyperLogLog: Equatable, Sendable {
 
 // MARK: Moments
 
-/// Count, mean, sum of squared deviations (Welford), min and max; merged with Chan's formula.
-public struct Moments: Equatable, Sendable {
-    public internal(set) var n: Int64 = 0
-    public internal(set) var mean: Double = 0
-    public internal(set) var m2: Double = 0
+/// Count, mean, sum of squared deviations, min and max. Values are summed in batches of 64 as
+/// deviations from the batch's first value (no division per value), and each batch is folded in
+/// with Chan's formula, which also merges two summaries.
+public struct Moments: Sendable {
+    var foldedN: Int64 = 0
+    var foldedMean = 0.0
+    var foldedM2 = 0.0
+    var batchN = 0
+    var shift = 0.0
+    var s1 = 0.0
+    var s2 = 0.0
     public internal(set) var min: Double = .infinity
     public internal(set) var max: Double = -.infinity
 
     public init() {}
 
     init(n: Int64, mean: Double, m2: Double, min: Double, max: Double) {
-        self.n = n; self.mean = mean; self.m2 = m2; self.min = min; self.max = max
+        foldedN = n; foldedMean = mean; foldedM2 = m2; self.min = min; self.max = max
+    }
+
+    public var n: Int64 { foldedN + Int64(batchN) }
+    public var mean: Double { combined.mean }
+    public var m2: Double { combined.m2 }
+
+    var combined: (n: Int64, mean: Double, m2: Double) {
+        guard batchN > 0 else { return (foldedN, foldedMean, foldedM2) }
+        let nb = Double(batchN)
+        return Moments.chan((foldedN, foldedMean, foldedM2), (Int64(batchN), shift + s1 / nb, Swift.max(s2 - s1 * s1 / nb, 0)))
+    }
+
+    static func chan(_ a: (n: Int64, mean: Double, m2: Double), _ b: (n: Int64, mean: Double, m2: Double)) -> (n: Int64, mean: Double, m2: Double) {
+        if b.n == 0 { return a }
+        if a.n == 0 { return b }
+        let total = a.n + b.n
+        let d = b.mean - a.mean
+        let na = Double(a.n), nb = Double(b.n), nt = Double(total)
+        return (total, a.mean + d * nb / nt, a.m2 + b.m2 + d * d * na * nb / nt)
     }
 
     @inline(__always)
     public mutating func add(_ x: Double) {
-        n += 1
-        let d = x - mean
-        mean += d / Double(n)
-        m2 += d * (x - mean)
+        if batchN == 0 { shift = x }
+        let d = x - shift
+        s1 += d
+        s2 += d * d
+        batchN += 1
         if x < min { min = x }
         if x > max { max = x }
+        if batchN == 64 { fold() }
+    }
+
+    mutating func fold() {
+        (foldedN, foldedMean, foldedM2) = combined
+        batchN = 0
+        s1 = 0
+        s2 = 0
     }
 
     public mutating func merge(_ o: Moments) {
-        guard o.n > 0 else { return }
-        guard n > 0 else { self = o; return }
-        let total = n + o.n
-        let d = o.mean - mean
-        let na = Double(n), nb = Double(o.n), nt = Double(total)
-        mean += d * nb / nt
-        m2 += o.m2 + d * d * na * nb / nt
-        n = total
+        fold()
+        (foldedN, foldedMean, foldedM2) = Moments.chan((foldedN, foldedMean, foldedM2), o.combined)
         min = Swift.min(min, o.min)
         max = Swift.max(max, o.max)
     }
 
     /// Sample standard deviation (n - 1 in the denominator, as pandas' describe()).
-    public var std: Double? { n > 1 ? (Swift.max(m2, 0) / Double(n - 1)).squareRoot() : nil }
+    public var std: Double? {
+        let c = combined
+        return c.n > 1 ? (Swift.max(c.m2, 0) / Double(c.n - 1)).squareRoot() : nil
+    }
+}
+
+extension Moments: Equatable {
+    public static func == (a: Moments, b: Moments) -> Bool {
+        let x = a.combined, y = b.combined
+        return x.n == y.n && x.mean == y.mean && x.m2 == y.m2 && a.min == b.min && a.max == b.max
+    }
 }
 
 // MARK: KLL
@@ -360,6 +409,10 @@ public struct KLLSketch: Equatable, Sendable {
 /// median-of-three pivots, runs equal to the pivot set aside at once (so few distinct values stay
 /// linear), insertion sort below 16.
 func sortDoubles(_ a: UnsafeMutablePointer<Double>, _ n: Int) {
+    // Columns such as ids and timestamps arrive in order: check that first.
+    var sorted = 1
+    while sorted < n && a[sorted - 1] <= a[sorted] { sorted += 1 }
+    if sorted >= n { return }
     var lo = 0, hi = n
     while hi - lo > 16 {
         let mid = lo + (hi - lo) / 2, last = hi - 1
