@@ -166,6 +166,7 @@ struct NpyHeader {
 
 struct NpyFormat: BlockFormat {
     let header: NpyHeader
+    var hasLines: Bool { false }
 
     var unit: Int { header.itemSize }
 

@@ -58,6 +58,12 @@ protocol BlockFormat: Sendable {
     func parse(_ block: Block) -> BlockResult
     /// Finishes the merged profile of the whole stream.
     func finish(_ profile: inout Profile)
+    /// Whether errors name a line (text formats) or only the file.
+    var hasLines: Bool { get }
+}
+
+extension BlockFormat {
+    var hasLines: Bool { true }
 }
 
 /// A failure of the coordinator itself (not inside a block), with its line relative to the end of
@@ -147,6 +153,11 @@ enum Pipeline {
                     cutFailure = f
                     break reading
                 }
+                if cut == 0 && eof && block.count > 0 {
+                    cutFailure = BlockFailure(line: 0, message: "the file ends inside a record (did it change while it was read?)",
+                                              hint: "profile it again once nothing writes to it")
+                    break reading
+                }
                 if cut > 0 || eof { break }
                 if block.count >= maxRecord {
                     cutFailure = BlockFailure(line: 0, message: "a record is longer than \(formatBytes(Int64(maxRecord))), the limit",
@@ -180,7 +191,7 @@ enum Pipeline {
         }
         drain(all: true)
         if let f = failure?.failure ?? cutFailure.map({ BlockFailure(line: lines + $0.line, message: $0.message, hint: $0.hint) }) {
-            throw MLOpsError("\(name):\(firstLine + f.line): \(f.message)", hint: f.hint)
+            throw MLOpsError(format.hasLines ? "\(name):\(firstLine + f.line): \(f.message)" : "\(name): \(f.message)", hint: f.hint)
         }
         format.finish(&total)
         return total

@@ -153,7 +153,13 @@ public enum Profiler {
             return nil
         }
         let format = NpyFormat(header: header)
-        return try Pipeline.run(format, source: source, leftover: Array(head[header.dataOffset...]), name: name, firstLine: 1,
-                                options: options, empty: Profile(format: "npy"))
+        let profile = try Pipeline.run(format, source: source, leftover: Array(head[header.dataOffset...]), name: name, firstLine: 1,
+                                       options: options, empty: Profile(format: "npy"))
+        // The size was checked against the header before reading; a file that changed since is caught here.
+        guard profile.columns.allSatisfy({ $0.count == header.rows }) else {
+            throw MLOpsError.malformed(name, "the data does not match the header (did the file change while it was read?)",
+                                       fix: "profile it again once nothing writes to it")
+        }
+        return profile
     }
 }

@@ -277,6 +277,35 @@ import Testing
         #expect(r.columns.map(\.name) == ["x", "y", "z"] && r.column("z")!.type == .bool && r.column("y")!.min == -1)
     }
 
+    /// Bytes from memory, as a file that changes while it is read would give them.
+    final class MemorySource: ByteSource {
+        var bytes: [UInt8]
+        var at = 0
+        init(_ b: [UInt8]) { bytes = b }
+        func read(into p: UnsafeMutableRawPointer, count: Int) throws -> Int {
+            let n = min(count, bytes.count - at)
+            bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress! + at, byteCount: n) }
+            at += n
+            return n
+        }
+    }
+
+    @Test func aFileThatChangesWhileReadIsAnError() {
+        let file = NpyReaderTests.npy("{'descr': '<i8', 'fortran_order': False, 'shape': (1000,), }", NpyReaderTests.le((0..<1000).map { Int64($0) }))
+        let size = Int64(file.count)
+        for (bytes, what) in [(file + [1, 2, 3], "grew by a partial item"), (file + [UInt8](repeating: 0, count: 80), "grew by whole items"),
+                              (Array(file.dropLast(800)), "shrank")] {
+            do {
+                _ = try Profiler.npy(MemorySource(bytes), fileSize: size, name: "w.npy", options: ProfileOptions(blockSize: 4096))
+                Issue.record("accepted a file that \(what)")
+            } catch {
+                #expect("\(error)".hasPrefix("w.npy: the "), "\(what): \(error)")
+                #expect("\(error)".contains("change"), "\(what): \(error)")
+            }
+        }
+        #expect((try? Profiler.npy(MemorySource(file), fileSize: size, name: "w.npy", options: ProfileOptions(blockSize: 4096)))?.rows == 1000)
+    }
+
     @Test func lyingOrHostileHeadersAreErrors() {
         func err(_ bytes: [UInt8]) -> String { profileError(bytes, name: "w.npy") ?? "no error" }
         let eight = NpyReaderTests.le([Int64(1), 2])
