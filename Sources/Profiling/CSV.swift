@@ -62,7 +62,7 @@ struct CSVFormat: BlockFormat {
     }
 
     func parse(_ block: Block) -> BlockResult {
-        var columns = header.map { ColumnProfile(name: $0, seed: blockSeed(block.index)) }
+        var columns = header.map { ColumnProfile.accumulator(name: $0, seed: blockSeed(block.index)) }
         let count = header.count
         var rows: Int64 = 0
         var line: Int64 = 0
@@ -201,9 +201,7 @@ extension ColumnProfile {
     mutating func addQuoted(_ p: UnsafePointer<UInt8>, _ n: Int) {
         if n == 0 {
             count += 1
-            let h = valueHash(p, 0)
-            distinctSketch.add(hash: h)
-            categories.add(hash: h, p, 0)
+            listed(valueHash(p, 0), p, 0)
             kinds.string += 1
         } else {
             addText(p, n)

@@ -40,10 +40,44 @@ public struct ColumnProfile: Equatable, Sendable {
     public internal(set) var intMax: Int64 = .min
     public internal(set) var quantiles: KLLSketch
     public internal(set) var categories = FrequentItems()
+    /// While a block is profiled and the category table still lists every value exactly, listed
+    /// values go only to the table: their HyperLogLog registers and quantile-sketch items are
+    /// added from it at once (`fold()`, with each value's count as its weight), which is exact and
+    /// saves that work for columns of few distinct values. False in every finished profile.
+    var deferred = false
 
     public init(name: String, seed: UInt64) {
         self.name = name
         quantiles = KLLSketch(seed: seed ^ valueHash(Array(name.utf8)))
+    }
+
+    /// A column of a block being profiled.
+    static func accumulator(name: String, seed: UInt64) -> ColumnProfile {
+        var c = ColumnProfile(name: name, seed: seed)
+        c.deferred = true
+        return c
+    }
+
+    /// Adds the listed values to the sketches and stops deferring.
+    mutating func fold() {
+        guard deferred else { return }
+        deferred = false
+        var weighted: [(Double, Int64)] = []
+        var hll = distinctSketch
+        categories.forEachEntry { key, n, p, length in
+            hll.add(hash: key)
+            if let x = numericValue(p.assumingMemoryBound(to: UInt8.self), length) { weighted.append((x, n)) }
+        }
+        distinctSketch = hll
+        quantiles.add(weighted: weighted)
+    }
+
+    /// Lists a value (with its valueHash), and counts it as distinct now unless that is deferred.
+    @inline(__always)
+    mutating func listed(_ h: UInt64, _ p: UnsafeRawPointer, _ n: Int) {
+        if deferred && (n > FrequentItems.maxLabelBytes || categories.isFull) { fold() }
+        if !deferred { distinctSketch.add(hash: h) }
+        categories.add(hash: h, p, n)
     }
 
     // MARK: Adding values
@@ -59,9 +93,7 @@ public struct ColumnProfile: Equatable, Sendable {
     mutating func addText(_ p: UnsafePointer<UInt8>, _ n: Int) {
         count += 1
         if n <= 4, isNullToken(p, n) { nulls += 1; return }
-        let h = valueHash(p, n)
-        distinctSketch.add(hash: h)
-        categories.add(hash: h, p, n)
+        listed(valueHash(p, n), p, n)
         switch parseNumber(p, n) {
         case .int(let v): addIntValue(v)
         case .float(let d): addFloatValue(d)
@@ -82,9 +114,7 @@ public struct ColumnProfile: Equatable, Sendable {
     @inline(__always)
     mutating func addString(_ p: UnsafePointer<UInt8>, _ n: Int) {
         count += 1
-        let h = valueHash(p, n)
-        distinctSketch.add(hash: h)
-        categories.add(hash: h, p, n)
+        listed(valueHash(p, n), p, n)
         if let t = parseDatetime(p, n) {
             kinds.datetime += 1
             addNumeric(t)
@@ -97,17 +127,14 @@ public struct ColumnProfile: Equatable, Sendable {
     @inline(__always)
     mutating func addInt(_ v: Int64) {
         count += 1
-        withDecimal(v) { p, n in
-            let h = valueHash(p, n)
-            distinctSketch.add(hash: h)
-            categories.add(hash: h, p, n)
-        }
+        withDecimal(v) { p, n in listed(valueHash(p, n), p, n) }
         addIntValue(v)
     }
 
     /// A float from a binary format: hashed by its bits (no categories); NaN is null.
     @inline(__always)
     mutating func addDouble(_ d: Double) {
+        if deferred { fold() }
         count += 1
         if d.isNaN { nulls += 1; return }
         var bits = (d == 0 ? 0.0 : d).bitPattern.littleEndian
@@ -120,9 +147,7 @@ public struct ColumnProfile: Equatable, Sendable {
     mutating func addBool(_ b: Bool) {
         count += 1
         let word: StaticString = b ? "true" : "false"
-        let h = valueHash(word.utf8Start, word.utf8CodeUnitCount)
-        distinctSketch.add(hash: h)
-        categories.add(hash: h, word.utf8Start, word.utf8CodeUnitCount)
+        listed(valueHash(word.utf8Start, word.utf8CodeUnitCount), word.utf8Start, word.utf8CodeUnitCount)
         kinds.bool += 1
         addNumeric(b ? 1 : 0)
     }
@@ -144,13 +169,16 @@ public struct ColumnProfile: Equatable, Sendable {
     @inline(__always)
     mutating func addNumeric(_ x: Double) {
         moments.add(x)
-        quantiles.add(x)
+        if !deferred { quantiles.add(x) }
     }
 
     // MARK: Merging
 
     /// The profile of this column's values followed by `o`'s.
     public mutating func merge(_ o: ColumnProfile) {
+        fold()
+        var o = o
+        o.fold()
         count += o.count
         nulls += o.nulls
         kinds.merge(o.kinds)
@@ -168,6 +196,7 @@ public struct ColumnProfile: Equatable, Sendable {
     /// numeric summaries dropped once the column is a string column (they would describe only
     /// some of its values, and a merge could never make it numeric again).
     mutating func finish() {
+        fold()
         categories.finish()
         moments.fold()
         if type == .string || type == .null, moments.n > 0 || quantiles.n > 0 || intMin <= intMax {
@@ -255,6 +284,17 @@ public struct Histogram: Equatable, Sendable {
             if out.last != q { out.append(q) }
         }
         return out
+    }
+}
+
+/// The number a listed value stands for in the quantile sketch (as `addText` reads it), or nil.
+func numericValue(_ p: UnsafePointer<UInt8>, _ n: Int) -> Double? {
+    switch parseNumber(p, n) {
+    case .int(let v): return Double(v)
+    case .float(let d): return d.isFinite ? d + 0 : nil
+    case .none:
+        if let b = parseBool(p, n) { return b ? 1 : 0 }
+        return parseDatetime(p, n)
     }
 }
 

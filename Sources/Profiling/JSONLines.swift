@@ -92,7 +92,7 @@ struct ColumnTable {
         let k = Array(key)
         if let i = index[k] { return i }
         guard columns.count < maxColumns else { throw JSONFailure(offset: 0, what: "more than \(maxColumns) distinct keys") }
-        var c = ColumnProfile(name: String(decoding: k, as: UTF8.self), seed: seed)
+        var c = ColumnProfile.accumulator(name: String(decoding: k, as: UTF8.self), seed: seed)
         c.addNulls(row)
         columns.append(c)
         keys.append(k)

@@ -175,7 +175,7 @@ struct NpyFormat: BlockFormat {
     }
 
     func parse(_ block: Block) -> BlockResult {
-        var columns = header.fields.map { ColumnProfile(name: $0.name, seed: blockSeed(block.index)) }
+        var columns = header.fields.map { ColumnProfile.accumulator(name: $0.name, seed: blockSeed(block.index)) }
         let p = UnsafeRawPointer(block.base)
         let items = block.count / unit
         let first = block.offset / Int64(unit)

@@ -224,61 +224,74 @@ public struct KLLSketch: Equatable, Sendable {
 
     public let k: Int
     public internal(set) var n: Int64 = 0
-    /// Level h holds items of weight 2^h; level 0 is unsorted, the others are sorted.
-    public internal(set) var levels: [[Double]]
+    /// Level 0: new values, unsorted, weight 1.
+    var level0: [Double] = []
+    /// Levels 1, 2, ...: upper[h - 1] holds level h, sorted, items of weight 2^h.
+    var upper: [[Double]] = []
     public internal(set) var variance: Double = 0
     /// The generator's state; stored so that merges of decoded sketches are deterministic too.
     public internal(set) var rng: UInt64
     var retained = 0
+    /// Capacities of the levels at the current height, and their sum.
+    var capacities: [Int]
     var capacityTotal: Int
+
+    /// Level h holds items of weight 2^h; level 0 is unsorted, the others are sorted.
+    public var levels: [[Double]] { [level0] + upper }
 
     public init(k: Int = KLLSketch.defaultK, seed: UInt64) {
         self.k = k
-        levels = [[]]
         rng = seed
-        capacityTotal = KLLSketch.totalCapacity(k: k, levels: 1)
+        capacities = KLLSketch.capacities(k: k, height: 1)
+        capacityTotal = capacities.reduce(0, +)
     }
 
     init(k: Int, n: Int64, levels: [[Double]], variance: Double, rng: UInt64) {
-        self.k = k; self.n = n; self.levels = levels; self.variance = variance; self.rng = rng
+        self.k = k; self.n = n; self.variance = variance; self.rng = rng
+        level0 = levels.first ?? []
+        upper = Array(levels.dropFirst())
         retained = levels.reduce(0) { $0 + $1.count }
-        capacityTotal = KLLSketch.totalCapacity(k: k, levels: levels.count)
+        capacities = KLLSketch.capacities(k: k, height: max(1, levels.count))
+        capacityTotal = capacities.reduce(0, +)
     }
 
     public static func == (a: KLLSketch, b: KLLSketch) -> Bool {
-        a.k == b.k && a.n == b.n && a.variance == b.variance && a.rng == b.rng && a.levels.count == b.levels.count
-            && zip(a.levels, b.levels).enumerated().allSatisfy { h, p in h == 0 ? p.0.sorted() == p.1.sorted() : p.0 == p.1 }
+        a.k == b.k && a.n == b.n && a.variance == b.variance && a.rng == b.rng && a.upper == b.upper
+            && a.level0.sorted() == b.level0.sorted()
     }
 
     /// Capacity of level h of `height` levels: k·(2/3)^depth, at least 8; level 0 holds at least k
     /// items, so that new values are sorted and compacted k/2 at a time (this only lowers the error).
-    static func capacity(k: Int, level h: Int, height: Int) -> Int {
-        var c = k
-        for _ in 0..<(height - 1 - h) where c > minWidth { c = c * 2 / 3 }
-        return h == 0 ? Swift.max(k, c) : Swift.max(minWidth, c)
+    static func capacities(k: Int, height: Int) -> [Int] {
+        (0..<height).map { h in
+            var c = k
+            for _ in 0..<(height - 1 - h) where c > minWidth { c = c * 2 / 3 }
+            return h == 0 ? Swift.max(k, c) : Swift.max(minWidth, c)
+        }
     }
 
-    static func totalCapacity(k: Int, levels: Int) -> Int {
-        (0..<levels).reduce(0) { $0 + capacity(k: k, level: $1, height: levels) }
-    }
+    static func totalCapacity(k: Int, levels: Int) -> Int { capacities(k: k, height: levels).reduce(0, +) }
 
     @inline(__always)
     public mutating func add(_ x: Double) {
-        levels[0].append(x)
+        level0.append(x)
         n += 1
         retained += 1
         if retained >= capacityTotal { compress() }
     }
 
+    func count(_ h: Int) -> Int { h == 0 ? level0.count : upper[h - 1].count }
+
     mutating func compress() {
         while retained >= capacityTotal {
-            let height = levels.count
+            let height = upper.count + 1
             var h = 0
-            while h < height && levels[h].count < KLLSketch.capacity(k: k, level: h, height: height) { h += 1 }
+            while h < height && count(h) < capacities[h] { h += 1 }
             if h >= height { return }
             if h == height - 1 {
-                levels.append([])
-                capacityTotal = KLLSketch.totalCapacity(k: k, levels: levels.count)
+                upper.append([])
+                capacities = KLLSketch.capacities(k: k, height: height + 1)
+                capacityTotal = capacities.reduce(0, +)
             }
             compact(h)
         }
@@ -287,31 +300,48 @@ public struct KLLSketch: Equatable, Sendable {
     /// Halves level h into level h + 1: sorts it, keeps the first item when the count is odd, and
     /// promotes every other item starting at a random one of the first two (merged in place).
     mutating func compact(_ h: Int) {
-        if h == 0 { levels[0].withUnsafeMutableBufferPointer { sortDoubles($0.baseAddress!, $0.count) } }
-        let count = levels[h].count
-        let start = count & 1
         let coin = Int(splitmix(&rng) >> 63)
-        let promote = (count - start) / 2
-        let old = levels[h + 1].count
-        levels[h + 1].reserveCapacity(old + promote)
-        // Merge from the back: level h + 1 and the promoted items are both sorted.
-        levels[h + 1].append(contentsOf: repeatElement(0, count: promote))
-        levels.withUnsafeMutableBufferPointer { lv in
-            lv[h].withUnsafeBufferPointer { src in
-                lv[h + 1].withUnsafeMutableBufferPointer { dst in
-                    var i = old - 1, j = promote - 1, o = old + promote - 1
-                    while j >= 0 {
-                        let pj = src[start + coin + 2 * j]
-                        if i >= 0 && dst[i] > pj { dst[o] = dst[i]; i -= 1 } else { dst[o] = pj; j -= 1 }
-                        o -= 1
-                    }
-                }
-            }
-            lv[h].removeSubrange(start...)
+        let count: Int, promote: Int
+        if h == 0 {
+            level0.withUnsafeMutableBufferPointer { sortDoubles($0.baseAddress!, $0.count) }
+            count = level0.count
+            promote = (count - (count & 1)) / 2
+            level0.withUnsafeBufferPointer { src in KLLSketch.mergeHalf(src, coin: coin, promote: promote, into: &upper[0]) }
+            level0.removeSubrange((count & 1)...)
+        } else {
+            count = upper[h - 1].count
+            promote = (count - (count & 1)) / 2
+            var src: [Double] = []
+            swap(&src, &upper[h - 1])
+            src.withUnsafeBufferPointer { KLLSketch.mergeHalf($0, coin: coin, promote: promote, into: &upper[h]) }
+            src.removeSubrange((count & 1)...)
+            swap(&src, &upper[h - 1])
         }
-        retained -= count - start - promote
+        retained -= count - (count & 1) - promote
         variance += pow(4.0, Double(h))
     }
+
+    /// Merges src[start + coin + 2j] (j < promote; start = 1 for an odd count) into the sorted
+    /// `dst`, from the back, in place.
+    @inline(__always)
+    static func mergeHalf(_ src: UnsafeBufferPointer<Double>, coin: Int, promote: Int, into dst: inout [Double]) {
+        let first = (src.count & 1) + coin
+        let old = dst.count
+        dst.append(contentsOf: repeatElement(0, count: promote))
+        dst.withUnsafeMutableBufferPointer { d in
+            var i = old - 1, j = promote - 1, o = old + promote - 1
+            while j >= 0 && i >= 0 {
+                let pj = src[first + 2 * j], di = d[i]
+                let takeOld = di > pj
+                d[o] = takeOld ? di : pj
+                i &-= takeOld ? 1 : 0
+                j &-= takeOld ? 0 : 1
+                o &-= 1
+            }
+            while j >= 0 { d[o] = src[first + 2 * j]; j -= 1; o -= 1 }
+        }
+    }
+
     static func mergeSorted(_ a: [Double], _ b: [Double]) -> [Double] {
         if a.isEmpty { return b }
         if b.isEmpty { return a }
@@ -326,21 +356,48 @@ public struct KLLSketch: Equatable, Sendable {
         return out
     }
 
+    /// Adds values with integer weights, exactly: a value of weight c goes to level h for each bit
+    /// h set in c (an item there weighs 2^h).
+    mutating func add(weighted: [(Double, Int64)]) {
+        guard !weighted.isEmpty else { return }
+        let sorted = weighted.sorted { $0.0 < $1.0 }
+        var h = 0
+        while true {
+            let bit = Int64(1) << Int64(h)
+            let items = sorted.compactMap { $0.1 & bit != 0 ? $0.0 : nil }
+            if !items.isEmpty {
+                if h == 0 {
+                    level0 += items
+                } else {
+                    while upper.count < h { upper.append([]) }
+                    upper[h - 1] = KLLSketch.mergeSorted(upper[h - 1], items)
+                }
+                retained += items.count
+            }
+            if !sorted.contains(where: { $0.1 >> Int64(h + 1) != 0 }) { break }
+            h += 1
+        }
+        n += sorted.reduce(0) { $0 + $1.1 }
+        capacities = KLLSketch.capacities(k: k, height: upper.count + 1)
+        capacityTotal = capacities.reduce(0, +)
+        compress()
+    }
+
     /// Merging with an empty sketch changes nothing (not even the generator).
     public mutating func merge(_ o: KLLSketch) {
         precondition(o.k == k, "KLL sketches of different k")
         if o.n == 0 { return }
         if n == 0 { self = o; return }
-        while levels.count < o.levels.count { levels.append([]) }
-        for h in 0..<o.levels.count {
-            levels[h] = h == 0 ? levels[0] + o.levels[0] : KLLSketch.mergeSorted(levels[h], o.levels[h])
-        }
+        level0 += o.level0
+        while upper.count < o.upper.count { upper.append([]) }
+        for h in 0..<o.upper.count { upper[h] = KLLSketch.mergeSorted(upper[h], o.upper[h]) }
         n += o.n
         variance += o.variance
         var s = rng ^ (o.rng << 17 | o.rng >> 47)
         rng = splitmix(&s)
-        retained = levels.reduce(0) { $0 + $1.count }
-        capacityTotal = KLLSketch.totalCapacity(k: k, levels: levels.count)
+        retained += o.retained
+        capacities = KLLSketch.capacities(k: k, height: upper.count + 1)
+        capacityTotal = capacities.reduce(0, +)
         compress()
     }
 
@@ -575,6 +632,18 @@ public struct FrequentItems: Sendable {
                 sl[s] = Slot(key: e.key, count: e.count - cut, start: Int32(arena.count), length: e.length)
                 arena.append(contentsOf: oldArena[Int(e.start)..<Int(e.start) + Int(e.length)])
                 used += 1
+            }
+        }
+    }
+
+    /// True when listing one more value would cut the table.
+    var isFull: Bool { 2 * (used + 1) > slots.count && slots.count >= 2 * FrequentItems.maxTable }
+
+    /// Every entry: its key, count and label bytes.
+    func forEachEntry(_ body: (UInt64, Int64, UnsafeRawPointer, Int) -> Void) {
+        arena.withUnsafeBytes { a in
+            for e in slots where e.count > 0 {
+                body(e.key, e.count, a.baseAddress.map { $0 + Int(e.start) } ?? UnsafeRawPointer(bitPattern: 1)!, Int(e.length))
             }
         }
     }

@@ -224,3 +224,25 @@ func expectAgree(_ m: Profile, _ w: Profile, sourceLocation: SourceLocation = #_
         #expect(accepted < 40, "random corruption is almost always caught (\(accepted) accepted)")
     }
 }
+
+@Suite struct DeferredListingTests {
+    /// Values of a column with few distinct values reach HyperLogLog and KLL through the category
+    /// table, with their counts as weights: the sketches must be what adding each value gives.
+    @Test func foldingTheTableIsExact() throws {
+        var text = "x\n"
+        for i in 0..<3000 { text += "\(i % 5)\n" }
+        for i in 0..<20_000 { text += "\(1000 + i)\n" }
+        let c = try profileOf(text).column("x")!
+        var direct = HyperLogLog()
+        for line in text.split(separator: "\n").dropFirst() { direct.add(hash: valueHash(Array(line.utf8))) }
+        #expect(c.distinctSketch == direct)
+        #expect(c.quantiles.n == 23_000 && c.moments.n == 23_000 && c.intMax == 20_999)
+        let view = c.quantiles.sortedView
+        #expect(abs(view.cdf(4) - 3000.0 / 23_000) <= c.quantiles.rankError + 1e-12)
+
+        let few = try profileOf("x\n" + (0..<10_000).map { "\($0 % 3)" }.joined(separator: "\n") + "\n").column("x")!
+        #expect(few.quantiles.rankError == 0 && few.quantiles.n == 10_000)
+        #expect(few.histogram == Histogram(edges: [1, 2], counts: [3334, 3333, 3333]))
+        #expect(few.quantile(0.5) == 1 && few.distinct == (3, true))
+    }
+}
