@@ -14,14 +14,17 @@ It times, each --repeat times, interleaved, after one read of the file to warm t
   git-mlops  `git-mlops profile FILE --json` (build it with `swift build -c release --product git-mlops`)
   pandas     read_csv + describe() + quantile([.01 .05 .25 .5 .75 .95 .99]) in a fresh python3,
              timed inside that process (imports excluded)
-and prints the median time of each, the ratio, and each one's peak resident memory (from wait4).
+and prints the median time of each, the ratio, and each one's CPU-seconds and peak resident memory
+(GNU time, else wait4): on a busy machine the CPU-seconds compare better than the times.
 Standard library plus numpy (to generate) and pandas (to compare); installs nothing (bench/setup does).
 """
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 MiB = 1 << 20
@@ -81,16 +84,30 @@ def generate(path, nbytes, seed=20240601):
     os.replace(tmp, path)
 
 
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
 def run(argv):
-    """(seconds, peak RSS in bytes, CPU seconds, stdout) of one run."""
+    """(seconds, peak RSS in bytes, CPU seconds, stdout) of one run. With GNU time the figures are
+    its own (its child is a fresh exec, so the peak RSS is the command's alone); without it they
+    come from wait4, whose peak RSS can include this Python process at the fork."""
+    report = None
+    if GNU_TIME:
+        fd, report = tempfile.mkstemp(prefix="profile-bench-")
+        os.close(fd)
+        argv = [GNU_TIME, "-f", "%e %M %U %S", "-o", report] + argv
     t = time.perf_counter()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = p.stdout.read()
-    err = p.stderr.read()
-    _, status, usage = os.wait4(p.pid, 0)
+    out, err = p.communicate()
     elapsed = time.perf_counter() - t
-    if os.waitstatus_to_exitcode(status) != 0:
+    if p.returncode != 0:
         sys.exit("error: %s failed: %s" % (" ".join(argv), err.decode(errors="replace").strip()))
+    if report:
+        with open(report) as f:
+            wall, rss_kib, user, system = f.read().split()[-4:]
+        os.unlink(report)
+        return float(wall), int(rss_kib) * 1024, float(user) + float(system), out
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return elapsed, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime, out
 
 
@@ -101,22 +118,25 @@ def main():
     ap.add_argument("--work", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"))
     ap.add_argument("--git-mlops", default=".build/release/git-mlops")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--generate", metavar="PATH", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.generate:
+        generate(a.generate, int(256 * MiB * a.scale))
+        return
 
     if not os.access(a.git_mlops, os.X_OK):
         sys.exit("error: %s not found; build it with `swift build -c release --product git-mlops`" % a.git_mlops)
-    try:
-        import numpy  # noqa: F401
-        import pandas  # noqa: F401
-    except ImportError as e:
-        sys.exit("error: %s; run bench/setup" % e)
+    # Checked (and the CSV generated) in child processes, so this one stays small.
+    check = subprocess.run([sys.executable, "-c", "import numpy, pandas"], capture_output=True, text=True)
+    if check.returncode != 0:
+        sys.exit("error: %s; run bench/setup" % check.stderr.strip().splitlines()[-1])
     path = a.csv
     if not path:
         os.makedirs(a.work, exist_ok=True)
         path = os.path.join(a.work, "profile-scale%g.csv" % a.scale)
         if not os.path.exists(path):
             print("generating %s ..." % path, flush=True)
-            generate(path, int(256 * MiB * a.scale))
+            subprocess.run([sys.executable, os.path.abspath(__file__), "--generate", path, "--scale", str(a.scale)], check=True)
     size = os.path.getsize(path)
     with open(path, "rb") as f:
         while f.read(16 * MiB):

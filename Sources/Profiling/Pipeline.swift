@@ -86,7 +86,8 @@ enum Pipeline {
         let threads = max(1, options.threads)
         let lock = NSCondition()
         let shared = Shared()
-        shared.free = (0..<threads + 2).map { _ in Block(capacity: blockSize) }
+        // Buffers start small and grow to what the blocks need, so a small file costs little.
+        shared.free = (0..<threads + 2).map { _ in Block(capacity: 1 << 16) }
         var submitted = 0
         var merged = 0
         var total = empty
