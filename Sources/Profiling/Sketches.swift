@@ -654,6 +654,13 @@ public struct FrequentItems: Sendable {
         cuts = 0
         purge(to: FrequentItems.capacity)
         cuts = 0
+        // A list in which nothing stands out from the error says nothing: empty it (a cut at its
+        // largest count, so every bound still holds).
+        let top = slots.reduce(0) { Swift.max($0, $1.count) }
+        if maxError > 0 && top > 0 && top <= maxError {
+            maxError += top
+            rebuild(slotCount: slots.count, cut: top)
+        }
         if slots.count > 4 * FrequentItems.capacity && used <= FrequentItems.capacity { rebuild(slotCount: 4 * FrequentItems.capacity, cut: 0) }
     }
 

@@ -157,7 +157,8 @@ import Testing
         #expect(!f.saturated && f.total == 80_000)
         let late = f.count(of: "late")
         #expect(late <= 30_000 && 30_000 <= late + f.maxError, "\(late) + \(f.maxError)")
-        for (label, count) in f.items where label.hasPrefix("u") { #expect(count >= 1 && 1 <= count + f.maxError) }
+        #expect(f.items.isEmpty, "a list in which nothing stands out is emptied")
+        #expect(f.maxError >= 30_000)
         // A table with a value that stands out keeps counting it.
         var g = FrequentItems()
         for i in 0..<50_000 {
