@@ -47,10 +47,13 @@ let package = Package(
         /// Pipelines (mlops.yaml), run records in git notes, log, lineage, params and metrics, reproduce.
         .target(name: "Lineage", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Yams"]),
 
+        /// The static HTML report: runs, metric trends, diffs, lineage graphs and plots as plain HTML and inline SVG.
+        .target(name: "Report", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Lineage"]),
+
         // MARK: Interface
         /// One thin ArgumentParser command per file.
         .target(name: "Commands", dependencies: [
-            "MLOpsBasics", "Workspace", "Lineage", "Profiling",
+            "MLOpsBasics", "Workspace", "Lineage", "Report", "Profiling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         /// The `git-mlops` executable: the entry point only.
@@ -64,6 +67,7 @@ let package = Package(
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Lineage", "MLOpsBasics"]),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "MLOpsBasics", "TestSupport", "CZlib", "CZstd"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
         .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "TestSupport"]),

@@ -355,17 +355,40 @@ extension FileStat {
 public final class FileLock: @unchecked Sendable {
     private let fd: Int32
     public let path: String
+    /// The lock file could not be opened for writing (a read-only cache): the lock was taken on a
+    /// read-only descriptor, or not at all when the file does not exist and cannot be created.
+    public let readOnly: Bool
+
+    /// Whether an errno means "this file system or directory cannot be written".
+    public static func isReadOnlyError(_ e: Int32) -> Bool { e == EROFS || e == EACCES || e == EPERM }
 
     /// Waits for the lock. `shared` lets many holders in at once; exclusive waits for all of them.
-    public init(path: String, shared: Bool = false, wait: Bool = true) throws {
+    /// With `allowReadOnly`, a lock file that cannot be opened for writing is locked through a
+    /// read-only descriptor (`flock` does not care), or skipped when it cannot be created.
+    public init(path: String, shared: Bool = false, wait: Bool = true, allowReadOnly: Bool = false) throws {
         self.path = path
-        fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SystemError("open", path, errno: errno) }
+        var f = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        var ro = false
+        if f < 0 && allowReadOnly && FileLock.isReadOnlyError(errno) {
+            ro = true
+            f = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            if f < 0 && errno == ENOENT {
+                fd = -1
+                readOnly = true
+                held = false
+                return
+            }
+        }
+        fd = f
+        readOnly = ro
+        guard fd >= 0 else { let e = errno; held = false; throw SystemError("open", path, errno: e) }
         var op = shared ? LOCK_SH : LOCK_EX
         if !wait { op |= LOCK_NB }
         while flock(fd, op) != 0 {
             if errno == EINTR { continue }
             let e = errno
+            // deinit runs after a throw from a fully initialised class: it must not close fd again.
+            held = false
             Glibc.close(fd)
             if e == EWOULDBLOCK {
                 throw MLOpsError("\(path) is locked by another git-mlops process", hint: "wait for it to finish and try again")

@@ -7,14 +7,16 @@ public struct CheckoutReport: Sendable {
     public var bytesWritten: Int64 = 0
     public var filesRemoved = 0
     public var unchanged = 0
+    /// Tracked paths left alone because their data is not in the cache (with `skipMissing`).
+    public var missing: [String] = []
 }
 
 extension Repo {
     /// Makes workspace data match the pointers. Plans everything first and changes nothing when a file
     /// with unsaved content would be overwritten or removed (unless `force`), or when data is missing
-    /// from the cache.
+    /// from the cache (unless `skipMissing`: then those paths are left alone and listed in the report).
     public func checkout(_ userPaths: [String] = [], force: Bool = false, cwd: String = FS.currentDirectory,
-                         progress: Bool = Terminal.stdoutIsTTY) throws -> CheckoutReport {
+                         progress: Bool = Terminal.stdoutIsTTY, skipMissing: Bool = false) throws -> CheckoutReport {
         let tracked = try select(try workspacePointers(), userPaths, cwd: cwd)
         let lock = try lockStore()
         defer { lock.release() }
@@ -25,7 +27,7 @@ extension Repo {
         var plan = CheckoutPlan()
         for t in tracked { try plan.add(t, repo: self, hasher: hasher) }
 
-        if !plan.missing.isEmpty {
+        if !plan.missing.isEmpty && !skipMissing {
             let names = plan.missing.prefix(5).joined(separator: ", ") + (plan.missing.count > 5 ? " and \(plan.missing.count - 5) more" : "")
             throw MLOpsError("data for \(names) is not in the cache", hint: "run `git mlops pull` to fetch it from a remote")
         }
@@ -37,6 +39,7 @@ extension Repo {
 
         var report = CheckoutReport()
         report.unchanged = plan.unchanged
+        report.missing = plan.missing
         for rel in plan.removals {
             try ensureSafeParents(of: rel, create: false)
             try FS.removeTree(absolute(rel))
@@ -130,7 +133,7 @@ struct CheckoutPlan {
                 unchanged += 1
                 return
             }
-            guard store.contains(t.pointer.id) else { missing.append(t.path); return }
+            guard store.closure(of: [t.pointer.id]).missing.isEmpty else { missing.append(t.path); return }
             try plan(path: t.path, id: t.pointer.id, size: t.pointer.size, exec: t.pointer.executable, repo: repo, hasher: hasher)
         case .dir:
             let st = FS.lstat(abs)
@@ -139,8 +142,15 @@ struct CheckoutPlan {
                 unchanged += t.pointer.files ?? 0
                 return
             }
-            guard store.contains(t.pointer.id), let manifest = try? store.directory(t.pointer.id) else { missing.append(t.path); return }
-            let absent = manifest.entries.filter { !store.contains($0.id) }
+            guard store.contains(t.pointer.id) else { missing.append(t.path); return }
+            // A listing that is there but does not read names itself (a corrupt object: `fsck --repair`).
+            let manifest: DirManifest
+            do { manifest = try store.directory(t.pointer.id) } catch is MissingObjectError { missing.append(t.path); return }
+            // A file is absent when its object is, or, for a file of several chunks, one of its chunks.
+            let absent = manifest.entries.filter { e in
+                guard let loc = store.locate(e.id) else { return true }
+                return loc.entry.kind == .fileManifest && !store.closure(of: [e.id]).missing.isEmpty
+            }
             if !absent.isEmpty { missing.append("\(t.path) (\(absent.count) files)"); return }
             directories.append(t.path)
             guard let st else {

@@ -74,16 +74,22 @@ public final class Repo: @unchecked Sendable {
 
     public lazy var statCache = StatCache(path: worktreeState + "/statcache")
 
-    /// Taken shared by every command that reads or writes the cache; gc takes it exclusively.
+    /// Taken shared by every command that reads or writes the cache; gc takes it exclusively. A cache
+    /// that cannot be written (a read-only volume, another user's cache) is locked through a read-only
+    /// descriptor, or not at all: reading commands work there, and writes fail naming the cause.
     public func lockStore(exclusive: Bool = false) throws -> FileLock {
-        try FS.mkdirs(worktreeState)
-        return try FileLock(path: store.lockPath, shared: !exclusive)
+        try? FS.mkdirs(worktreeState)
+        do {
+            return try FileLock(path: store.lockPath, shared: !exclusive, allowReadOnly: !exclusive)
+        } catch let e as SystemError where FileLock.isReadOnlyError(e.errno) {
+            throw MLOpsError.readOnlyCache(storeRoot, e)
+        }
     }
 
     /// Serialises edits of workspace metadata (pointers, .gitignore) between processes.
     public func lockWorkspace() throws -> FileLock {
-        try FS.mkdirs(worktreeState)
-        return try FileLock(path: worktreeState + "/workspace.lock")
+        try? FS.mkdirs(worktreeState)
+        return try FileLock(path: worktreeState + "/workspace.lock", allowReadOnly: true)
     }
 
     // MARK: Paths

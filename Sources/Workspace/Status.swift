@@ -10,6 +10,8 @@ public struct StatusEntry: Sendable, Equatable {
         case missing = "missing-from-workspace"
         /// The pointer's data is not in the cache (fetch it from a remote).
         case notInCache = "missing-from-cache"
+        /// The pointer's data is in a damaged pack (`git mlops fsck --repair` restores it).
+        case damaged = "damaged-in-cache"
     }
     public var path: String
     public var state: State
@@ -36,6 +38,7 @@ extension Repo {
         var out: [StatusEntry] = []
         for t in tracked {
             if !store.contains(t.pointer.id) { out.append(StatusEntry(path: t.path, state: .notInCache)) }
+            else if store.damage(of: t.pointer.id) != nil { out.append(StatusEntry(path: t.path, state: .damaged)) }
             guard let (id, manifest) = try currentState(of: t, hasher: hasher) else {
                 out.append(StatusEntry(path: t.path, state: .missing))
                 continue
