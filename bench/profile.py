@@ -3,12 +3,10 @@
 
     bench/profile.py [--csv PATH | --scale S] [--work DIR] [--git-mlops PATH] [--repeat N]
 
-Without --csv it writes the benchmark table (~256 MiB at scale 1) to WORK/profile-scale<S>.csv once,
-deterministically: 10 columns id,ts,user_id,category,country,price,quantity,score,flag,label, e.g.
-`1,1600000003,2723454,books,DE,18.52,7,0.374540,false,cls_3` (ids increasing; ts = 1.6e9 + 7*id +
-U[0,7); user_id U[1,5e6); category zipf(1.6) over 20 names; country uniform over 50 codes; price
-lognormal(3,1) to 2 decimals; quantity U[1,20); score U[0,1) to 6 decimals; flag true 30%; label
-cls_0..cls_7).
+Without --csv it writes the benchmark's table.csv (~256 MiB at scale 1; bench/mlopsbench/data.py, the
+same bytes as bench/run.py's) to WORK/profile-scale<S>.csv once: 10 columns
+id,ts,user_id,category,country,price,quantity,score,flag,label, e.g.
+`1,1600000003,2723454,books,DE,18.52,7,0.374540,false,cls_3`.
 
 It times, each --repeat times, interleaved, after one read of the file to warm the page cache:
   git-mlops  `git-mlops profile FILE --json` (build it with `swift build -c release --product git-mlops`)
@@ -28,14 +26,6 @@ import tempfile
 import time
 
 MiB = 1 << 20
-CATEGORIES = ["electronics", "books", "garden", "toys", "grocery", "fashion", "sports", "beauty", "auto",
-              "music", "office", "pets", "health", "baby", "tools", "games", "movies", "kitchen", "outdoor", "art"]
-COUNTRIES = ["US", "DE", "FR", "GB", "JP", "CN", "IN", "BR", "CA", "AU", "ES", "IT", "NL", "SE", "NO", "PL",
-             "MX", "KR", "ZA", "AR", "CH", "AT", "BE", "DK", "FI", "IE", "PT", "GR", "CZ", "HU", "RO", "TR",
-             "IL", "EG", "NG", "KE", "SG", "MY", "TH", "VN", "ID", "PH", "NZ", "CL", "CO", "PE", "UA", "RU",
-             "SA", "AE"]
-HEADER = "id,ts,user_id,category,country,price,quantity,score,flag,label\n"
-
 PANDAS = r"""
 import sys, time
 import pandas as pd
@@ -47,40 +37,12 @@ print(time.perf_counter() - t)
 """
 
 
-def rows(np, rng, start, n):
-    cats, ctry = np.array(CATEGORIES), np.array(COUNTRIES)
-    labels = np.array(["cls_%d" % i for i in range(8)])
-    ids = np.arange(start, start + n)
-    cols = [
-        ids.astype(str),
-        (1_600_000_000 + ids * 7 + rng.integers(0, 7, n)).astype(str),
-        rng.integers(1, 5_000_000, n).astype(str),
-        cats[rng.zipf(1.6, n) % len(cats)],
-        ctry[rng.integers(0, len(ctry), n)],
-        np.char.mod("%.2f", np.round(rng.lognormal(3.0, 1.0, n), 2)),
-        rng.integers(1, 20, n).astype(str),
-        np.char.mod("%.6f", rng.random(n)),
-        np.where(rng.random(n) < 0.3, "true", "false"),
-        labels[rng.integers(0, len(labels), n)],
-    ]
-    return "".join(",".join(r) + "\n" for r in zip(*(c.tolist() for c in cols)))
-
-
-def generate(path, nbytes, seed=20240601):
-    import numpy as np
-    rng = np.random.Generator(np.random.PCG64(seed))
+def generate(path, scale):
+    """The benchmark's own table.csv (bench/mlopsbench/data.py, byte for byte), written to `path`."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from mlopsbench import data
     tmp = path + ".tmp"
-    written, next_id = 0, 0
-    with open(tmp, "w", newline="") as f:
-        f.write(HEADER)
-        written += len(HEADER)
-        while written < nbytes:
-            block = rows(np, rng, next_id, 50_000)
-            if written + len(block) > nbytes:
-                block = block[:block.rfind("\n", 0, nbytes - written) + 1] or block[:block.find("\n") + 1]
-            f.write(block)
-            written += len(block)
-            next_id += block.count("\n")
+    data.write_csv(tmp, int(data.CSV_BYTES * scale), data._rng(data.GEN_SEED, 1))
     os.replace(tmp, path)
 
 
@@ -121,7 +83,7 @@ def main():
     ap.add_argument("--generate", metavar="PATH", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.generate:
-        generate(a.generate, int(256 * MiB * a.scale))
+        generate(a.generate, a.scale)
         return
 
     if not os.access(a.git_mlops, os.X_OK):
