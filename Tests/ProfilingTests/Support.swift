@@ -6,18 +6,12 @@ import MLOpsBasics
 @_exported import TestSupport
 import Testing
 
-/// A seeded generator for test data (SplitMix64).
+/// A seeded generator for test data (Profiling's SplitMix64).
 struct Rng {
     var state: UInt64
     init(_ seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { splitmix(&state) }
 
     /// Uniform in [0, 1).
     mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
