@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         /// libzstd, reached only through Store's codec.
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        /// zlib, for reading `.gz` data in Profiling.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         /// The hot loops in C, SIMD where the CPU has it: byte planes, the gear scan, the entropy probe, multi-buffer SHA-256.
         .target(name: "CKernels"),
@@ -29,6 +31,9 @@ let package = Package(
         .target(name: "Store", dependencies: ["MLOpsBasics", "CZstd", "CKernels"]),
         /// The only code that touches libgit2: repository discovery, config, refs, trees, blobs, notes.
         .target(name: "GitBridge", dependencies: ["MLOpsBasics", "CLibGit2"]),
+
+        /// Streaming readers (CSV, TSV, JSON Lines, .npy) and mergeable column profiles with sketches and drift statistics.
+        .target(name: "Profiling", dependencies: ["MLOpsBasics", "CZstd", "CZlib"]),
 
         // MARK: Remotes
         /// AWS Signature Version 4 and a small S3 object client on Foundation's URLSession.
@@ -48,7 +53,7 @@ let package = Package(
         // MARK: Interface
         /// One thin ArgumentParser command per file.
         .target(name: "Commands", dependencies: [
-            "MLOpsBasics", "Workspace", "Lineage", "Report",
+            "MLOpsBasics", "Workspace", "Lineage", "Report", "Profiling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         /// The `git-mlops` executable: the entry point only.
@@ -64,6 +69,7 @@ let package = Package(
         .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Lineage", "MLOpsBasics"]),
+        .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "MLOpsBasics", "TestSupport", "CZlib", "CZstd"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
         /// (Store only to forge the objects an attacker's repository holds.)
         .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "Store", "TestSupport"]),

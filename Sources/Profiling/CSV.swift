@@ -1,0 +1,275 @@
+import Foundation
+
+// CSV and TSV (RFC 4180): a header row; fields separated by ',' (or a tab); a field that starts
+// with '"' is quoted, may hold separators, newlines and doubled quotes (""), and ends at a quote
+// followed by a separator or the end of the line; CRLF or LF line ends; a UTF-8 byte order mark at
+// the start is skipped. A quote inside an unquoted field, or text after a closing quote, is an
+// error, which is what lets a block be cut at any newline outside quotes: quotes always pair up.
+
+struct CSVFormat: BlockFormat {
+    let separator: UInt8
+    let header: [String]
+    let display: String
+
+    /// Parses the header record at the start of `data` (after any BOM). Returns the names and the
+    /// bytes and newlines it took, or nil when the record is not complete in `data`.
+    static func header(_ data: UnsafeRawBufferPointer, separator: UInt8, atEOF: Bool) throws -> (names: [String], length: Int, lines: Int64)? {
+        let end = try cutRecords(data, atEOF: atEOF, first: true)
+        guard end > 0 else { return nil }
+        var names: [String] = []
+        var lines: Int64 = 0
+        try data.withMemoryRebound(to: UInt8.self) { b throws in
+            var scratch: [UInt8] = []
+            var pos = 0
+            _ = try parseRecord(b.baseAddress!, end: end, pos: &pos, line: &lines, separator: separator, scratch: &scratch) { p, n, _ in
+                names.append(String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self))
+                return true
+            }
+        }
+        return (names, end, lines)
+    }
+
+    func cut(_ data: UnsafeRawBufferPointer, atEOF: Bool) throws -> Int {
+        try CSVFormat.cutRecords(data, atEOF: atEOF, first: false)
+    }
+
+    /// The end of the last complete record (just past its newline), tracking quotes from the start;
+    /// at EOF the end of the data, unless it ends inside quotes. With `first`, the end of the first record.
+    static func cutRecords(_ data: UnsafeRawBufferPointer, atEOF: Bool, first: Bool) throws -> Int {
+        guard let base = data.baseAddress, data.count > 0 else { return 0 }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let n = data.count
+        var last = 0
+        var pos = 0
+        while pos < n {
+            // Outside quotes: the next quote or newline.
+            let q = find(p, pos, n, UInt8(ascii: "\"")) ?? n
+            if first {
+                if let nl = find(p, pos, q, 0x0A) { return nl + 1 }
+            } else if let nl = findLast(p, pos, q, 0x0A) {
+                last = nl + 1
+            }
+            if q == n { break }
+            // Inside quotes until the next quote.
+            guard let close = find(p, q + 1, n, UInt8(ascii: "\"")) else {
+                // At the end, leave the unclosed quote to the parser, which names what is wrong
+                // (a quote inside an unquoted field, or a quoted field never closed).
+                return atEOF && last == 0 ? n : last
+            }
+            pos = close + 1
+        }
+        return atEOF ? n : last
+    }
+
+    func parse(_ block: Block) -> BlockResult {
+        var columns = header.map { ColumnProfile.accumulator(name: $0, seed: blockSeed(block.index)) }
+        let count = header.count
+        var rows: Int64 = 0
+        var line: Int64 = 0
+        let data = block.bytes
+        if let bad = firstInvalidUTF8(data) {
+            let p = data.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            return BlockResult(profile: Profile(format: format), lines: Int64(countNewlines(p, data.count)),
+                               failure: BlockFailure(line: Int64(countNewlines(p, bad)), message: "invalid UTF-8 (byte 0x\(String(data[bad], radix: 16)))",
+                                                     hint: "convert the file to UTF-8, e.g. `iconv -f latin1 -t utf-8`"))
+        }
+        var failure: BlockFailure? = nil
+        columns.withUnsafeMutableBufferPointer { acc in
+            let p = data.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            let end = data.count
+            var pos = 0
+            var scratch: [UInt8] = []
+            while pos < end {
+                // A blank line is no record, except in a one-column file, where it is a null.
+                if p[pos] == 0x0A || (p[pos] == 0x0D && pos + 1 < end && p[pos + 1] == 0x0A) {
+                    pos += p[pos] == 0x0A ? 1 : 2
+                    line += 1
+                    if count == 1 { acc[0].addNull(); rows += 1 }
+                    continue
+                }
+                let recordLine = line
+                var fields = 0
+                do {
+                    _ = try CSVFormat.parseRecord(p, end: end, pos: &pos, line: &line, separator: separator, scratch: &scratch) { f, n, quoted in
+                        if fields < count {
+                            if quoted { acc[fields].addQuoted(f, n) } else { acc[fields].addText(f, n) }
+                        }
+                        fields += 1
+                        return true
+                    }
+                } catch {
+                    failure = error as? BlockFailure
+                    return
+                }
+                if fields != count {
+                    failure = BlockFailure(line: recordLine, message: "row has \(fields) field\(fields == 1 ? "" : "s"), the header has \(count)",
+                                           hint: "fix the row, or quote fields that contain '\(separator == 9 ? "\\t" : String(UnicodeScalar(separator)))'")
+                    return
+                }
+                rows += 1
+            }
+        }
+        if var f = failure {
+            let p = data.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            f.line = min(f.line, Int64(countNewlines(p, data.count)))
+            return BlockResult(profile: Profile(format: format), lines: Int64(countNewlines(p, data.count)), failure: f)
+        }
+        for i in columns.indices { columns[i].finish() }
+        return BlockResult(profile: Profile(format: format, rows: rows, columns: columns), lines: line, failure: nil)
+    }
+
+    var format: String { separator == 9 ? "tsv" : "csv" }
+
+    func finish(_ profile: inout Profile) {}
+
+    /// Parses one record at `pos`, calling `field` with each field's bytes (unescaped) and whether
+    /// it was quoted; leaves `pos` past the record's newline and counts newlines into `line`.
+    @inline(__always)
+    static func parseRecord(_ p: UnsafePointer<UInt8>, end: Int, pos: inout Int, line: inout Int64, separator: UInt8,
+                            scratch: inout [UInt8], _ field: (UnsafePointer<UInt8>, Int, Bool) -> Bool) throws -> Bool {
+        while true {
+            if pos < end && p[pos] == UInt8(ascii: "\"") {
+                // Quoted: copy into scratch, turning "" into ".
+                scratch.removeAll(keepingCapacity: true)
+                let startLine = line
+                var i = pos + 1
+                var closed = false
+                while i < end {
+                    let c = p[i]
+                    if c == UInt8(ascii: "\"") {
+                        if i + 1 < end && p[i + 1] == UInt8(ascii: "\"") { scratch.append(c); i += 2; continue }
+                        closed = true
+                        i += 1
+                        break
+                    }
+                    if c == 0x0A { line += 1 }
+                    scratch.append(c)
+                    i += 1
+                }
+                guard closed else {
+                    throw BlockFailure(line: startLine, message: "a quoted field is not closed before the end of the file",
+                                       hint: "add the closing '\"' (a quote inside a quoted field is written \"\")")
+                }
+                pos = i
+                _ = scratch.withUnsafeBufferPointer { field($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count, true) }
+                if pos >= end { return true }
+                let c = p[pos]
+                if c == separator { pos += 1; continue }
+                if c == 0x0A { pos += 1; line += 1; return true }
+                if c == 0x0D && pos + 1 < end && p[pos + 1] == 0x0A { pos += 2; line += 1; return true }
+                throw BlockFailure(line: line, message: "text after the closing quote of a quoted field",
+                                   hint: "quote the whole field and write a quote inside it as \"\"")
+            }
+            let start = pos
+            var i = pos
+            // Eight bytes at a time: the first separator, newline or quote is the lowest byte
+            // that is zero after xor with each (the usual has-zero-byte test; exact for the lowest).
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            let sepWord = UInt64(separator) &* ones
+            while i + 8 <= end {
+                let w = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let a = w ^ sepWord, b = w ^ (0x0A * ones), c = w ^ (0x22 * ones)
+                let hit = ((a &- ones) & ~a | (b &- ones) & ~b | (c &- ones) & ~c) & highs
+                if hit != 0 { i += hit.trailingZeroBitCount >> 3; break }
+                i += 8
+            }
+            while i < end {
+                let c = p[i]
+                if c == separator || c == 0x0A || c == UInt8(ascii: "\"") { break }
+                i += 1
+            }
+            if i < end && p[i] == UInt8(ascii: "\"") {
+                throw BlockFailure(line: line, message: "a quote inside an unquoted field",
+                                   hint: "quote the whole field and write the quote as \"\"")
+            }
+            var fieldEnd = i
+            if i < end && p[i] == 0x0A && fieldEnd > start && p[fieldEnd - 1] == 0x0D { fieldEnd -= 1 }
+            if i >= end && fieldEnd > start && p[fieldEnd - 1] == 0x0D { fieldEnd -= 1 }
+            _ = field(p + start, fieldEnd - start, false)
+            if i >= end { pos = end; return true }
+            if p[i] == separator { pos = i + 1; continue }
+            pos = i + 1
+            line += 1
+            return true
+        }
+    }
+}
+
+extension ColumnProfile {
+    /// A quoted CSV field: a quoted empty field is an empty string, not a null.
+    @inline(__always)
+    mutating func addQuoted(_ p: UnsafePointer<UInt8>, _ n: Int) {
+        if n == 0 {
+            count += 1
+            listed(valueHash(p, 0), p, 0)
+            kinds.string += 1
+        } else {
+            addText(p, n)
+        }
+    }
+}
+
+func blockSeed(_ index: Int) -> UInt64 {
+    var s = Profile.seed &+ UInt64(bitPattern: Int64(index))
+    return splitmix(&s)
+}
+
+func countNewlines(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
+    var count = 0
+    var pos = 0
+    while let nl = find(p, pos, n, 0x0A) {
+        count += 1
+        pos = nl + 1
+    }
+    return count
+}
+
+/// The offset of the first `byte` in p[from..<to].
+@inline(__always)
+func find(_ p: UnsafePointer<UInt8>, _ from: Int, _ to: Int, _ byte: UInt8) -> Int? {
+    guard from < to, let r = memchr(p + from, Int32(byte), to - from) else { return nil }
+    return UnsafeRawPointer(r) - UnsafeRawPointer(p)
+}
+
+/// The offset of the last `byte` in p[from..<to].
+@inline(__always)
+func findLast(_ p: UnsafePointer<UInt8>, _ from: Int, _ to: Int, _ byte: UInt8) -> Int? {
+    var i = to
+    while i > from {
+        i -= 1
+        if p[i] == byte { return i }
+    }
+    return nil
+}
+
+/// The offset of the first byte that is not valid UTF-8, or nil. Checks 8 bytes at a time for ASCII first.
+func firstInvalidUTF8(_ data: UnsafeRawBufferPointer) -> Int? {
+    guard let base = data.baseAddress else { return nil }
+    let n = data.count
+    var i = 0
+    while i + 8 <= n {
+        if base.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }
+        i += 8
+    }
+    let p = base.assumingMemoryBound(to: UInt8.self)
+    while i < n {
+        let c = p[i]
+        if c < 0x80 { i += 1; continue }
+        let len: Int
+        var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+        switch c {
+        case 0xC2...0xDF: len = 2
+        case 0xE0: len = 3; lo = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: len = 3
+        case 0xED: len = 3; hi = 0x9F
+        case 0xF0: len = 4; lo = 0x90
+        case 0xF1...0xF3: len = 4
+        case 0xF4: len = 4; hi = 0x8F
+        default: return i
+        }
+        guard i + len <= n, p[i + 1] >= lo, p[i + 1] <= hi else { return i }
+        for j in 2..<len where p[i + j] & 0xC0 != 0x80 { return i }
+        i += len
+    }
+    return nil
+}
