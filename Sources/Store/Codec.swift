@@ -114,29 +114,6 @@ public final class Compressor {
     }
 }
 
-/// A reusable heap buffer that only grows.
-struct GrowableBuffer {
-    private(set) var pointer: UnsafeMutableRawPointer?
-    private var capacity = 0
-    private var alignment = 16
-
-    init(alignment: Int = 16) { self.alignment = alignment }
-
-    /// At least `n` bytes; the first `keeping` bytes survive a move.
-    mutating func reserve(_ n: Int, keeping: Int = 0) -> UnsafeMutableRawPointer {
-        if capacity < n {
-            let grown = UnsafeMutableRawPointer.allocate(byteCount: max(n, capacity * 2), alignment: alignment)
-            if keeping > 0, let pointer { grown.copyMemory(from: pointer, byteCount: keeping) }
-            pointer?.deallocate()
-            capacity = max(n, capacity * 2)
-            pointer = grown
-        }
-        return pointer!
-    }
-
-    func free() { pointer?.deallocate() }
-}
-
 /// Per-thread decompressor.
 public final class Decompressor {
     private let dctx: OpaquePointer

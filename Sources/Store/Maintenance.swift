@@ -161,7 +161,7 @@ extension Store {
 
     /// Re-hashes every object in every pack, checks every manifest's references, and rebuilds each file
     /// listed by a manifest to check its whole-file hash.
-    public func fsck(progress: ProgressMeter? = nil, threads: Int = Ingester.defaultThreads) throws -> FsckReport {
+    public func fsck(progress: ProgressMeter? = nil, threads: Int = FileHasher.defaultThreads) throws -> FsckReport {
         var report = FsckReport()
         let lock = NSLock()
         var manifests: [(ObjectID, FileManifest)] = []

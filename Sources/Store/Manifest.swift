@@ -239,20 +239,6 @@ public struct DirManifest: Equatable, Sendable {
     }
 }
 
-/// Byte-order comparison of paths (Swift's `<` on String uses Unicode ordering, which is not stable
-/// across normalisations).
-public func pathLess(_ a: String, _ b: String) -> Bool {
-    let fast = a.utf8.withContiguousStorageIfAvailable { pa in
-        b.utf8.withContiguousStorageIfAvailable { pb -> Bool in
-            let n = min(pa.count, pb.count)
-            let c = n == 0 ? 0 : memcmp(pa.baseAddress!, pb.baseAddress!, n)
-            return c != 0 ? c < 0 : pa.count < pb.count
-        }
-    }
-    if let r = fast ?? nil { return r }
-    return a.utf8.lexicographicallyPrecedes(b.utf8)
-}
-
 func fnv1a(_ s: String) -> UInt64 {
     var h: UInt64 = 0xcbf29ce484222325
     for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }

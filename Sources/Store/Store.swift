@@ -57,22 +57,6 @@ public final class PackFile: @unchecked Sendable {
     }
 }
 
-/// A small pool of reusable per-thread objects (zstd contexts).
-final class Pool<T>: @unchecked Sendable {
-    private var items: [T] = []
-    private let lock = NSLock()
-    private let make: () -> T
-    init(_ make: @escaping () -> T) { self.make = make }
-    @discardableResult
-    func with<R>(_ body: (T) throws -> R) rethrows -> R {
-        lock.lock()
-        let item = items.popLast() ?? make()
-        lock.unlock()
-        defer { lock.lock(); items.append(item); lock.unlock() }
-        return try body(item)
-    }
-}
-
 /// The content-addressed cache in `.git/mlops`: packs of chunks and manifests, found through their indexes.
 ///
 /// Readers and writers in several processes may share it: a pack becomes visible only when its index is

@@ -48,7 +48,7 @@ extension Repo {
         }
         let pending = storeRoot + "/runs"
         if FS.isDirectory(pending) {
-            for e in try Ingester.walk(pending) {
+            for e in try FileWalk.files(under: pending) {
                 if let text = try? FS.readText(e.absPath) { roots.formUnion(Repo.objectIDs(in: text)) }
             }
         }

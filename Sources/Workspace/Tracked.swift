@@ -95,7 +95,7 @@ extension Repo {
 
     /// The current id of workspace data (stat cache first, hashing what changed), nil when absent.
     /// A directory's listing is included only when it differs from the pointer.
-    func currentState(of t: Tracked, hasher: Ingester) throws -> (id: ObjectID, manifest: DirManifest?)? {
+    func currentState(of t: Tracked, hasher: FileHasher) throws -> (id: ObjectID, manifest: DirManifest?)? {
         let abs = absolute(t.path)
         guard let st = FS.lstat(abs) else { return nil }
         switch t.pointer.kind {

@@ -122,7 +122,7 @@ import Testing
         let store = try Store.create(at: tmp.path + "/cache")
         write(randomBytes(10000, seed: 12), to: tmp.path + "/f")
         let cache = StatCache(path: tmp.path + "/sc")
-        let r1 = try Ingester(store: store, statCache: cache, hashOnly: true).file(at: tmp.path + "/f", key: "f")
+        let r1 = try FileHasher(statCache: cache, store: store).file(at: tmp.path + "/f", key: "f")
         try cache.save()
         usleep(20_000)
         let reloaded = StatCache(path: tmp.path + "/sc")
