@@ -32,19 +32,15 @@ public class FileHasher: @unchecked Sendable {
     static let batchSize = 4 << 20
 
     /// `store` is only asked whether a directory's listing is stored; nothing is written.
-    public init(statCache: StatCache?, store: Store? = nil, threads: Int = defaultThreads) {
+    /// `threads` defaults to the store's tuning (one per core without a store).
+    public init(statCache: StatCache?, store: Store? = nil, threads: Int? = nil) {
         self.statCache = statCache
         self.store = store
-        self.threads = max(1, threads)
+        self.threads = max(1, threads ?? store?.tuning.threads ?? Tuning().threads)
         work = WorkQueue(workers: self.threads)
     }
 
     deinit { work.stop() }
-
-    public static var defaultThreads: Int {
-        if let v = ProcessInfo.processInfo.environment["GIT_MLOPS_THREADS"], let n = Int(v), n > 0 { return n }
-        return ProcessInfo.processInfo.activeProcessorCount
-    }
 
     // MARK: What storing adds (overridden by `Ingester`)
 

@@ -12,7 +12,7 @@ public final class Ingester: FileHasher, @unchecked Sendable {
     let writer: PackWriter
     let compressors = Pool { Compressor() }
 
-    public init(store: Store, statCache: StatCache?, threads: Int = FileHasher.defaultThreads) {
+    public init(store: Store, statCache: StatCache?, threads: Int? = nil) {
         objects = store
         writer = store.writer()
         super.init(statCache: statCache, store: store, threads: threads)

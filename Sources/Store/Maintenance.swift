@@ -82,7 +82,7 @@ extension Store {
             for e in live { report.objectsKept += 1; report.bytesKept += Int64(e.recordSize) }
             let liveBytes = live.reduce(Int64(0)) { $0 + Int64($1.recordSize) }
             if live.isEmpty { drop.append(name) }
-            else if live.count == entries.count && liveBytes >= PackFormat.targetPackSize / 4 { keepWhole.append(name) }
+            else if live.count == entries.count && liveBytes >= tuning.packSize / 4 { keepWhole.append(name) }
             else { rewrite.append((name, live)) }
         }
         // Small packs that are all live are merged only when there are several of them.
@@ -91,7 +91,7 @@ extension Store {
             rewrite = []
         }
         if dryRun {
-            report.packsAfter = keepWhole.count + Int((rewrite.reduce(Int64(0)) { $0 + $1.1.reduce(0) { $0 + Int64($1.recordSize) } } + PackFormat.targetPackSize - 1) / PackFormat.targetPackSize)
+            report.packsAfter = keepWhole.count + Int((rewrite.reduce(Int64(0)) { $0 + $1.1.reduce(0) { $0 + Int64($1.recordSize) } } + tuning.packSize - 1) / tuning.packSize)
             return report
         }
         if !rewrite.isEmpty {
@@ -161,7 +161,8 @@ extension Store {
 
     /// Re-hashes every object in every pack, checks every manifest's references, and rebuilds each file
     /// listed by a manifest to check its whole-file hash.
-    public func fsck(progress: ProgressMeter? = nil, threads: Int = FileHasher.defaultThreads) throws -> FsckReport {
+    public func fsck(progress: ProgressMeter? = nil, threads: Int? = nil) throws -> FsckReport {
+        let threads = threads ?? tuning.threads
         var report = FsckReport()
         let lock = NSLock()
         var manifests: [(ObjectID, FileManifest)] = []

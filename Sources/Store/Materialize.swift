@@ -14,9 +14,9 @@ public final class Materializer: @unchecked Sendable {
     /// fsync each file before the rename. Off by default, like git: the cache holds a durable copy.
     public var durable = false
 
-    public init(store: Store, threads: Int = FileHasher.defaultThreads) {
+    public init(store: Store, threads: Int? = nil) {
         self.store = store
-        self.threads = max(1, threads)
+        self.threads = max(1, threads ?? store.tuning.threads)
     }
 
     /// A file to write: a name in a directory of a `WorkTree` (opened, and made when missing, on the

@@ -28,12 +28,6 @@ public enum PackFormat {
     public static let version: UInt32 = 1
     public static let headerSize = 16
     public static let recordHeaderSize = 44
-    /// A pack is sealed once it reaches this size; remotes hold the same packs. `GIT_MLOPS_PACK_SIZE`
-    /// (bytes) overrides it, e.g. to exercise many packs in tests.
-    public static let targetPackSize: Int64 = {
-        if let v = getenv("GIT_MLOPS_PACK_SIZE"), let n = Int64(String(cString: v)), n >= 4096 { return n }
-        return 64 << 20
-    }()
 
     /// Whether `name` is a pack name git-mlops makes: 32 lower-case hex digits (128 random bits).
     /// Anything else found on a remote is ignored, never adopted, deleted or joined to a path.

@@ -78,9 +78,6 @@ public final class PackWriter: @unchecked Sendable {
 
     init(store: Store) { self.store = store }
 
-    /// Full buffers bypass the page cache unless `GIT_MLOPS_DIRECT_IO=0`.
-    static let directIO = ProcessInfo.processInfo.environment["GIT_MLOPS_DIRECT_IO"] != "0"
-
     /// Names of the packs sealed so far.
     public var sealedPacks: [String] { lock.lock(); defer { lock.unlock() }; return sealedNames }
 
@@ -145,7 +142,7 @@ public final class PackWriter: @unchecked Sendable {
         pendingLock.lock(); pending[id] = ObjectLocation(pack: pack.file, entry: entry); pendingLock.unlock()
         bytesWritten += Int64(recordSize)
         objectsWritten += 1
-        if pack.size >= PackFormat.targetPackSize {
+        if pack.size >= store.tuning.packSize {
             sealCurrent()
         } else if pack.buffer.count >= OpenPack.bufferLimit {
             detached = detach(pack)
@@ -229,7 +226,7 @@ public final class PackWriter: @unchecked Sendable {
         } catch let e as SystemError where FileLock.isReadOnlyError(e.errno) {
             throw MLOpsError.readOnlyCache(store.root, e)
         }
-        let direct = PackWriter.directIO ? try? FileDescriptor.open(tmp, O_WRONLY | FileDescriptor.directFlag) : nil
+        let direct = store.tuning.directIO ? try? FileDescriptor.open(tmp, O_WRONLY | FileDescriptor.directFlag) : nil
         let p = OpenPack(name: name, tmpPath: tmp, fd: fd, direct: direct, buffer: takeBuffer())
         current = p
         return p

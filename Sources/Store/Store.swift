@@ -63,6 +63,8 @@ public final class PackFile: @unchecked Sendable {
 /// renamed into `packs/`, after the pack itself is durable.
 public final class Store: @unchecked Sendable {
     public let root: String
+    /// Pack size, direct I/O and threads, read once where the repository was opened.
+    public let tuning: Tuning
     public static let formatVersion = 1
 
     public var packsDir: String { root + "/packs" }
@@ -88,16 +90,17 @@ public final class Store: @unchecked Sendable {
 
     /// Creates the directories and the format file if missing.
     @discardableResult
-    public static func create(at root: String) throws -> Store {
+    public static func create(at root: String, tuning: Tuning = Tuning()) throws -> Store {
         try FS.mkdirs(root + "/packs")
         try FS.mkdirs(root + "/tmp")
         let format = root + "/format"
         if !FS.exists(format) { try FS.writeAtomic(format, "git-mlops store \(formatVersion)\n") }
-        return try Store(root: root)
+        return try Store(root: root, tuning: tuning)
     }
 
-    public init(root: String) throws {
+    public init(root: String, tuning: Tuning = Tuning()) throws {
         self.root = root
+        self.tuning = tuning
         let format = root + "/format"
         guard let text = try? FS.readText(format) else {
             throw MLOpsError("no git-mlops cache at \(root)", hint: "run `git mlops init` first")

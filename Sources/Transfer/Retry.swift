@@ -7,13 +7,8 @@ public struct RetryPolicy: Sendable {
     public var attempts: Int
     public var baseDelay: TimeInterval
 
-    /// `GIT_MLOPS_RETRIES` overrides the default number of attempts.
-    public static var defaultAttempts: Int {
-        if let v = ProcessInfo.processInfo.environment["GIT_MLOPS_RETRIES"], let n = Int(v), n >= 1 { return n }
-        return 5
-    }
-
-    public init(attempts: Int = RetryPolicy.defaultAttempts, baseDelay: TimeInterval = 0.5) {
+    /// `attempts` comes from the repository's `Tuning` (`GIT_MLOPS_RETRIES`).
+    public init(attempts: Int = Tuning.defaultRetries, baseDelay: TimeInterval = 0.5) {
         self.attempts = attempts
         self.baseDelay = baseDelay
     }

@@ -159,7 +159,7 @@ public final class Transfer: @unchecked Sendable {
         for loc in locations {
             if builder == nil { builder = try PackBuilder(directory: store.tmpDir) }
             try builder!.append(record: try loc.pack.readRecord(loc.entry), entry: loc.entry)
-            if builder!.size >= PackFormat.targetPackSize { try seal() }
+            if builder!.size >= store.tuning.packSize { try seal() }
         }
         try seal()
 

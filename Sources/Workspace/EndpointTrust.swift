@@ -23,7 +23,7 @@ extension Repo {
     static let trustKey = "mlops.trustedEndpoint"
 
     /// Throws, before anything is sent, when `spec`'s endpoint is not one the user trusts.
-    func checkEndpointTrust(_ spec: RemoteSpec, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    func checkEndpointTrust(_ spec: RemoteSpec) throws {
         guard spec.isS3, let endpoint = spec.endpoint, !endpoint.isEmpty else { return }
         if config.isLocal("remote.\(spec.name).endpoint") { return }
         guard let origin = RemoteSpec.origin(ofEndpoint: endpoint) else { return }  // checkSettings refuses it

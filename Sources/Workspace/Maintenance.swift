@@ -28,7 +28,7 @@ extension Repo {
         }
         if workspaceOnly { return roots }
         for wt in git.linkedWorktrees() where wt != root {
-            if let other = try? GitRepository(path: wt), let r = try? Repo(git: other) {
+            if let other = try? GitRepository(path: wt), let r = try? Repo(git: other, environment: environment) {
                 for t in (try? r.workspacePointers()) ?? [] { roots.insert(t.pointer.id) }
             }
         }

@@ -99,9 +99,10 @@ extension Repo {
     public func transfer(to spec: RemoteSpec) throws -> Transfer {
         try checkSettings(of: spec)
         try checkEndpointTrust(spec)
-        let backend = try spec.backend(base: root)
+        let backend = try spec.backend(base: root, environment: environment)
         let width = spec.isS3 ? 6 : 2
-        let remote = try RemoteStore(backend: backend, cacheDir: storeRoot + "/remotes/" + spec.name, parallelism: width)
+        let remote = try RemoteStore(backend: backend, cacheDir: storeRoot + "/remotes/" + spec.name,
+                                     retry: RetryPolicy(attempts: tuning.retries), parallelism: width)
         return Transfer(store: store, remote: remote)
     }
 
