@@ -16,7 +16,7 @@ let package = Package(
         // MARK: C shims
         /// libgit2, reached only through GitBridge.
         .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
-        /// libzstd, reached only through Store's codec.
+        /// libzstd, reached only through ObjectStore's codec (and Profiling's readers).
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         /// zlib, for reading `.gz` data in Profiling.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -27,8 +27,10 @@ let package = Package(
         // MARK: Core
         /// Errors, hashing, atomic file I/O, locks, processes and terminal output shared by every layer.
         .target(name: "MLOpsBasics", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        /// The content-addressed cache: chunker, codec, packs, indexes, manifests, stat cache, gc, fsck. Knows nothing of git.
-        .target(name: "Store", dependencies: ["MLOpsBasics", "CZstd", "CKernels"]),
+        /// The object database: ids and their bytes in packs (codec, pack and index formats, multi-pack index, writer, repack, verification). Knows nothing of files.
+        .target(name: "ObjectStore", dependencies: ["MLOpsBasics", "CZstd", "CKernels"]),
+        /// The cache as files and directories: chunker, manifests, ingest, hashing, materialize, stat cache, closure, fsck. Knows nothing of git.
+        .target(name: "Store", dependencies: ["MLOpsBasics", "ObjectStore", "CKernels"]),
         /// The only code that touches libgit2: repository discovery, config, refs, trees, blobs, notes.
         .target(name: "GitBridge", dependencies: ["MLOpsBasics", "CLibGit2"]),
 
@@ -39,11 +41,11 @@ let package = Package(
         /// AWS Signature Version 4 and a small S3 object client on Foundation's URLSession.
         .target(name: "S3", dependencies: ["MLOpsBasics", .product(name: "Crypto", package: "swift-crypto")]),
         /// Moves packs between a local store and a remote (directory or S3): what is missing, range reads, retries.
-        .target(name: "Transfer", dependencies: ["MLOpsBasics", "Store", "S3"]),
+        .target(name: "Transfer", dependencies: ["MLOpsBasics", "ObjectStore", "Store", "S3"]),
 
         // MARK: Features
         /// A repository under git-mlops: config, pointers, add, status, checkout, diff, gc, fsck, push, fetch, hooks.
-        .target(name: "Workspace", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Transfer"]),
+        .target(name: "Workspace", dependencies: ["MLOpsBasics", "ObjectStore", "Store", "GitBridge", "Transfer"]),
         /// Pipelines (mlops.yaml), run records in git notes, log, lineage, params and metrics, reproduce.
         .target(name: "Lineage", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Yams"]),
 
@@ -53,7 +55,7 @@ let package = Package(
         // MARK: Interface
         /// One thin ArgumentParser command per file.
         .target(name: "Commands", dependencies: [
-            "MLOpsBasics", "Workspace", "Lineage", "Report", "Profiling",
+            "MLOpsBasics", "Transfer", "Workspace", "Lineage", "Report", "Profiling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         /// The `git-mlops` executable: the entry point only.
@@ -63,16 +65,17 @@ let package = Package(
         /// Helpers shared by the test targets (temporary directories, deterministic data).
         .target(name: "TestSupport", dependencies: ["MLOpsBasics"], path: "Tests/TestSupport"),
         .testTarget(name: "MLOpsBasicsTests", dependencies: ["MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "MLOpsBasics", "TestSupport"]),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "MLOpsBasics", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "ObjectStore", "MLOpsBasics", "CKernels", "TestSupport"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics", "TestSupport"]),
+        .testTarget(name: "TransferTests", dependencies: ["Transfer", "ObjectStore", "Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
+        .testTarget(name: "LineageTests", dependencies: ["Lineage", "GitBridge", "MLOpsBasics"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Lineage", "MLOpsBasics"]),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "MLOpsBasics", "TestSupport", "CZlib", "CZstd"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
         /// (Store only to forge the objects an attacker's repository holds.)
-        .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "Store", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "ObjectStore", "Store", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

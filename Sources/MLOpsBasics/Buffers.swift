@@ -29,3 +29,19 @@ public final class ReadBuffer {
     public func reserve(_ n: Int, keeping: Int = 0) -> UnsafeMutableRawPointer { buffer.reserve(max(n, 1), keeping: keeping) }
     deinit { buffer.free() }
 }
+
+extension Array where Element == UInt8 {
+    /// Appends `v` little-endian, as every git-mlops binary format stores integers.
+    @inlinable
+    public mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
+        Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) }
+    }
+}
+
+extension UnsafeRawPointer {
+    /// A little-endian integer at `offset`, wherever it is aligned.
+    @inlinable
+    public func loadLE<T: FixedWidthInteger>(_ t: T.Type, at offset: Int) -> T {
+        T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+}

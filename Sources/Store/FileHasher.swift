@@ -1,5 +1,6 @@
 import Foundation
 import MLOpsBasics
+import ObjectStore
 
 /// The id, size and mode of one file as stored (or as it would be stored).
 public struct FileRecord: Equatable, Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import MLOpsBasics
+import ObjectStore
 
 /// Turns workspace files and directories into stored objects (and ids): `FileHasher`'s walk and
 /// schedule, keeping what it reads.

@@ -1,5 +1,6 @@
 import Foundation
 import MLOpsBasics
+import ObjectStore
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,7 @@
 import Foundation
 import GitBridge
 import MLOpsBasics
+import ObjectStore
 import Store
 
 /// A git repository under git-mlops: the git side, the cache, the settings and the workspace paths.

@@ -1,6 +1,7 @@
 import Synchronization
 import Foundation
 import MLOpsBasics
+import ObjectStore
 @testable import Store
 import Testing
 

@@ -10,7 +10,7 @@ import MLOpsBasics
 /// index (which makes it visible). `finish()` waits for every seal, so data is durable before any
 /// pointer names it.
 public final class PackWriter: @unchecked Sendable {
-    private unowned let store: Store
+    private unowned let store: ObjectDatabase
     private let lock = NSLock()
     private var current: OpenPack?
     private let pendingLock = NSLock()
@@ -76,7 +76,7 @@ public final class PackWriter: @unchecked Sendable {
     /// Direct I/O wants whole blocks at block offsets; 4 KiB suits every device's logical block.
     static let directBlock = 4096
 
-    init(store: Store) { self.store = store }
+    init(store: ObjectDatabase) { self.store = store }
 
     /// Names of the packs sealed so far.
     public var sealedPacks: [String] { lock.lock(); defer { lock.unlock() }; return sealedNames }
@@ -268,7 +268,7 @@ public final class PackWriter: @unchecked Sendable {
         }
     }
 
-    static func seal(_ fd: FileDescriptor, name: String, tmpPath: String, entries: [IndexEntry], size: Int64, store: Store) throws {
+    static func seal(_ fd: FileDescriptor, name: String, tmpPath: String, entries: [IndexEntry], size: Int64, store: ObjectDatabase) throws {
         try fd.sync()
         let idxTmp = "\(store.tmpDir)/\(name).idx"
         let idx = try FileDescriptor.open(idxTmp, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o444)

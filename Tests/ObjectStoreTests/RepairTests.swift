@@ -1,12 +1,13 @@
 import Foundation
 import MLOpsBasics
-@testable import Store
+@testable import ObjectStore
+import TestSupport
 import Testing
 
 @Suite struct RepairTests {
     /// A store with one pack of `n` random chunks, in write order.
-    func storeWithChunks(_ n: Int, in tmp: TempDir) throws -> (Store, [ObjectID], String) {
-        let store = try Store.create(at: tmp.path + "/cache")
+    func storeWithChunks(_ n: Int, in tmp: TempDir) throws -> (ObjectDatabase, [ObjectID], String) {
+        let store = try ObjectDatabase(creating: tmp.path + "/cache")
         let w = store.writer()
         var ids: [ObjectID] = []
         for i in 0..<n {
@@ -51,7 +52,7 @@ import Testing
         let r = try store.dropDamagedPacks([name])
         #expect(r.salvaged == 6 && r.lost.isEmpty, "\(r)")
         #expect(ids.filter { store.contains($0) }.count == 6)
-        #expect(try store.fsck().problems.isEmpty)
+        #expect(try store.verifyObjects().report.problems.isEmpty)
         withExtendedLifetime(tmp) {}
     }
 }
