@@ -80,7 +80,8 @@ open class ObjectDatabase: @unchecked Sendable {
     private var packs: [String: PackFile] = [:]
     private var loose: [PackIndex] = []
     private var midx: MultiIndex?
-    private var writers: [ObjectIdentifier: PackWriter] = [:]
+    /// What this process's unfinished write sessions appended (see `PendingObjects`).
+    let pending = PendingObjects()
     /// mtime of `packs/` when it was last scanned: a lookup that misses rescans when it has changed,
     /// so packs added by another process (or another database on the same cache) are found.
     private var scannedAt: Int64 = 0
@@ -181,16 +182,15 @@ open class ObjectDatabase: @unchecked Sendable {
 
     private func locateLoaded(_ id: ObjectID, toRead: Bool) -> ObjectLocation? {
         lock.lock()
-        let m = midx, l = loose, w = writers.isEmpty ? [] : Array(writers.values)
+        let m = midx, l = loose
         lock.unlock()
         if let (e, name) = m?.find(id) { return ObjectLocation(pack: packFile(name), entry: e) }
         for idx in l.reversed() {
             if let e = idx.find(id) { return ObjectLocation(pack: packFile(idx.name), entry: e) }
         }
-        for writer in w {
-            if let loc = toRead ? writer.pendingLocation(id) : writer.pendingEntry(id) { return loc }
-        }
-        return nil
+        guard let (loc, makeReadable) = pending.find(id) else { return nil }
+        if toRead { makeReadable(loc) }
+        return loc
     }
 
     /// A quick check that the record at `loc` can be read, short of re-reading its data: its pack is as
@@ -308,15 +308,12 @@ open class ObjectDatabase: @unchecked Sendable {
     // MARK: Writing
 
     /// Starts a write session; objects become visible to other processes as its packs are sealed.
-    public func writer() -> PackWriter {
-        let w = PackWriter(store: self)
-        lock.lock(); writers[ObjectIdentifier(w)] = w; lock.unlock()
-        return w
-    }
+    public func writer() -> PackWriter { PackWriter(store: self) }
 
-    func writerFinished(_ w: PackWriter) {
-        lock.lock(); writers[ObjectIdentifier(w)] = nil; lock.unlock()
+    /// A session's packs are sealed (or it was abandoned): they are read from `packs/` from now on.
+    func sessionEnded(_ session: Int) {
         try? reload()
+        pending.close(session)
         try? maintainMultiIndex()
     }
 

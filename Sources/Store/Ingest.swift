@@ -44,20 +44,21 @@ public final class Ingester: FileHasher, @unchecked Sendable {
     override func listingID(_ manifest: DirManifest) throws -> ObjectID { try storeManifest(manifest) }
 
     /// Stores a buffer as one file whose id is known: a single chunk (its id is the file's id) or
-    /// chunks and a manifest.
+    /// chunks and a manifest. A file already stored is not even cut; otherwise each object is looked
+    /// up once (by `put`, or here for the file's own id).
     override func keepSmall(_ buf: UnsafeRawBufferPointer, id fileID: ObjectID) throws {
         guard !objects.contains(fileID) else { return }
         let cuts = chunker.split(buf)
         try compressors.with { c in
             if cuts.count <= 1 {
-                try writer.put(id: fileID, kind: .chunk, raw: buf, compressor: c)
+                try writer.putNew(id: fileID, kind: .chunk, raw: buf, compressor: c)
                 return
             }
             let pieces = Chunker.pieces(of: buf.baseAddress!, cuts: cuts)
             let ids = BatchHash.ids(pieces)
             for (k, piece) in pieces.enumerated() { try writer.put(id: ids[k], kind: .chunk, raw: piece, compressor: c) }
             let chunks = zip(ids, cuts).map { FileManifest.Chunk(id: $0, size: $1) }
-            try writer.put(id: fileID, kind: .fileManifest, bytes: FileManifest(size: Int64(buf.count), chunks: chunks).encode(), compressor: c)
+            try writer.putNew(id: fileID, kind: .fileManifest, bytes: FileManifest(size: Int64(buf.count), chunks: chunks).encode(), compressor: c)
         }
     }
 
@@ -139,9 +140,10 @@ public final class Ingester: FileHasher, @unchecked Sendable {
             // A one-chunk file is stored as that chunk; its id is already the file's id.
             return fileID
         }
+        // Looked up here, before the manifest is encoded, not again by the writer.
         if !objects.contains(fileID) {
             try compressors.with { c in
-                try writer.put(id: fileID, kind: .fileManifest, bytes: FileManifest(size: size, chunks: chunks).encode(), compressor: c)
+                try writer.putNew(id: fileID, kind: .fileManifest, bytes: FileManifest(size: size, chunks: chunks).encode(), compressor: c)
             }
         }
         return fileID
@@ -154,7 +156,7 @@ public final class Ingester: FileHasher, @unchecked Sendable {
         if !objects.contains(enc.id) {
             try compressors.with { c in
                 for p in enc.pieces { try writer.put(id: p.id, kind: .dirPiece, bytes: p.bytes, compressor: c) }
-                try writer.put(id: enc.id, kind: .dirManifest, bytes: enc.top, compressor: c)
+                try writer.putNew(id: enc.id, kind: .dirManifest, bytes: enc.top, compressor: c)
             }
         }
         return enc.id
