@@ -69,8 +69,8 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "ObjectStore", "MLOpsBasics", "CKernels", "TestSupport"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "ObjectStore", "Store", "MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "LineageTests", dependencies: ["Lineage", "GitBridge", "MLOpsBasics"]),
+        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "GitBridge", "MLOpsBasics", "TestSupport"]),
+        .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "GitBridge", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Lineage", "MLOpsBasics"]),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "MLOpsBasics", "TestSupport", "CZlib", "CZstd"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.

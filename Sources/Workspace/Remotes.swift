@@ -121,8 +121,10 @@ extension Repo {
     // MARK: What to send or get
 
     /// Object ids named by pointers at the given revisions (all reachable commits with `allCommits`),
-    /// plus the workspace's pointers when no revision is given, plus ids in run records of those commits.
-    func roots(revs: [String], allCommits: Bool, paths: [String] = [], cwd: String = FS.currentDirectory) throws -> [ObjectID] {
+    /// plus the workspace's pointers when no revision is given, plus what the providers name for those
+    /// commits (ids in their run records).
+    func roots(revs: [String], allCommits: Bool, paths: [String] = [], cwd: String = FS.currentDirectory,
+               keeping providers: [any RootsProvider]) throws -> [ObjectID] {
         var ids = Set<ObjectID>()
         var commits: [GitOID] = []
         if allCommits {
@@ -147,9 +149,7 @@ extension Repo {
                 }
             }
             if paths.isEmpty {
-                for c in commits {
-                    if let note = git.note(ref: Repo.notesRef, on: c) { ids.formUnion(Repo.objectIDs(in: note)) }
-                }
+                for p in providers { ids.formUnion(try p.roots(in: self, onCommits: commits)) }
             }
         }
         return ids.sorted()
@@ -164,13 +164,14 @@ extension Repo {
         public var notes: String?
     }
 
-    /// Uploads what the remote lacks for the selected revisions, then pushes run records to the git remote.
-    public func push(remote name: String?, revs: [String], allCommits: Bool, notes: Bool = true,
+    /// Uploads what the remote lacks for the selected revisions (and what `providers` name for them),
+    /// then pushes run records to the git remote.
+    public func push(remote name: String?, revs: [String], allCommits: Bool, notes: Bool = true, keeping providers: [any RootsProvider],
                      progress: Bool = Terminal.stdoutIsTTY) throws -> PushResult {
         let spec = try remote(name)
         let lock = try lockStore()
         defer { lock.release() }
-        let roots = try self.roots(revs: revs, allCommits: allCommits)
+        let roots = try self.roots(revs: revs, allCommits: allCommits, keeping: providers)
         let transfer = try self.transfer(to: spec)
         if progress { transfer.progress = ProgressMeter("Pushing to \(spec.name)") }
         let (objects, missing) = store.closure(of: roots)
@@ -188,15 +189,16 @@ extension Repo {
     }
 
     /// Fetches run records from the git remote (merging them), then the data the selected revisions or
-    /// paths need from the data remote.
+    /// paths need from the data remote (with what `providers` name for those revisions).
     public func fetch(remote name: String?, revs: [String], paths: [String] = [], notes: Bool = true,
+                      keeping providers: [any RootsProvider],
                       cwd: String = FS.currentDirectory, progress: Bool = Terminal.stdoutIsTTY,
                       allowMissing: Bool = false) throws -> FetchResult {
         let spec = try remote(name)
         let noteResult = notes ? try NotesSync(repo: self).fetch() : nil
         let lock = try lockStore()
         defer { lock.release() }
-        let roots = try self.roots(revs: revs, allCommits: false, paths: paths, cwd: cwd)
+        let roots = try self.roots(revs: revs, allCommits: false, paths: paths, cwd: cwd, keeping: providers)
         let transfer = try self.transfer(to: spec)
         if progress { transfer.progress = ProgressMeter("Fetching from \(spec.name)") }
         let report = try transfer.fetch(roots: roots)
@@ -209,9 +211,9 @@ extension Repo {
     }
 
     /// Fetch, then checkout, for the given paths (all when none).
-    public func pull(remote name: String?, paths: [String], force: Bool, cwd: String = FS.currentDirectory,
-                     progress: Bool = Terminal.stdoutIsTTY) throws -> (FetchResult, CheckoutReport) {
-        let f = try fetch(remote: name, revs: [], paths: paths, cwd: cwd, progress: progress, allowMissing: true)
+    public func pull(remote name: String?, paths: [String], force: Bool, keeping providers: [any RootsProvider],
+                     cwd: String = FS.currentDirectory, progress: Bool = Terminal.stdoutIsTTY) throws -> (FetchResult, CheckoutReport) {
+        let f = try fetch(remote: name, revs: [], paths: paths, keeping: providers, cwd: cwd, progress: progress, allowMissing: true)
         // What is missing on the remote does not hold back the rest: check out what can be, then say what could not.
         let c = try checkout(paths, force: force, cwd: cwd, progress: progress, skipMissing: true)
         if !c.missing.isEmpty || !f.report.missing.isEmpty {
@@ -225,11 +227,11 @@ extension Repo {
     }
 
     /// Deletes from a remote what no branch, tag or run record needs (two-phase, `grace` seconds apart).
-    public func gcRemote(_ name: String, grace: TimeInterval, dryRun: Bool) throws -> Transfer.RemoteGCReport {
+    public func gcRemote(_ name: String, grace: TimeInterval, dryRun: Bool, keeping providers: [any RootsProvider]) throws -> Transfer.RemoteGCReport {
         let spec = try remote(name)
         let lock = try lockStore()
         defer { lock.release() }
-        let roots = Array(try liveRoots(workspaceOnly: false))
+        let roots = Array(try liveRoots(workspaceOnly: false, keeping: providers))
         return try transfer(to: spec).collectGarbage(roots: roots, grace: grace, dryRun: dryRun)
     }
 
@@ -267,6 +269,11 @@ extension Repo {
         let report = try transfer.push(closure.objects.union(closure.missing).union(ids))
         return PushResult(remote: spec.name, report: report, notes: nil)
     }
+}
+
+extension Repo {
+    /// The notes ref that push and fetch move with the data (Lineage keeps run records there).
+    public static let notesRef = "refs/notes/mlops"
 }
 
 /// Moves `refs/notes/mlops` to and from the git remote with the git binary, never with a forced

@@ -110,18 +110,6 @@ extension Repo {
             return (r.id, r.manifest)
         }
     }
-
-    /// Every object id mentioned in a text (`sha256:<hex>`): roots kept by gc from notes and run records.
-    static func objectIDs(in text: String) -> [ObjectID] {
-        var out: [ObjectID] = []
-        var rest = Substring(text)
-        while let r = rest.range(of: "sha256:") {
-            let after = rest[r.upperBound...]
-            if let id = ObjectID(hex: after.prefix(64)) { out.append(id) }
-            rest = after
-        }
-        return out
-    }
 }
 
 extension Tracked {
