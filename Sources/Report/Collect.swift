@@ -308,14 +308,7 @@ public final class ReportCollector {
     func cached(_ id: ObjectID, size: Int64) throws -> [UInt8] {
         guard size <= ReportCollector.maxPlotBytes else { throw tooLarge(size) }
         guard repo.store.contains(id) else { throw notCached() }
-        let lock = try repo.lockStore()
-        defer { lock.release() }
-        let tmp = NSTemporaryDirectory() + "/git-mlops-plot-" + UUID().uuidString
-        defer { try? FS.remove(tmp) }
-        let fd = try FileDescriptor.open(tmp, O_RDWR | O_CREAT | O_EXCL, mode: 0o600)
-        defer { fd.close() }
-        try Materializer(store: repo.store).stream(id, size: size, to: fd)
-        return try FS.readFile(tmp)
+        return try repo.cachedBytes(of: id, size: size)
     }
 
     /// A workspace file, never through a symlink.
