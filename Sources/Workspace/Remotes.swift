@@ -284,9 +284,9 @@ struct NotesSync {
 
     /// The git remote of the current branch's upstream, else `origin`, else the only one; nil if none.
     var gitRemote: String? {
-        let remotes = (try? ProcessRunner.capture(["git", "remote"], cwd: repo.root))?.stdout.split(separator: "\n").map(String.init) ?? []
+        let remotes = (try? repo.gitCommand.output(["remote"]))?.stdout.split(separator: "\n").map(String.init) ?? []
         if let b = repo.git.currentBranch,
-           let r = try? ProcessRunner.capture(["git", "config", "branch.\(b).remote"], cwd: repo.root), r.status == 0 {
+           let r = try? repo.gitCommand.output(["config", "branch.\(b).remote"]), r.status == 0 {
             let name = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             if remotes.contains(name) { return name }
         }
@@ -294,22 +294,19 @@ struct NotesSync {
         return remotes.count == 1 ? remotes[0] : nil
     }
 
-    private func git(_ args: [String]) throws -> ProcessRunner.Output {
-        try ProcessRunner.capture(["git"] + args, cwd: repo.root, env: ProcessInfo.processInfo.environment.merging(["GIT_MLOPS_NOTES_SYNC": "1"]) { $1 })
+    /// Git with `GIT_MLOPS_NOTES_SYNC` set, so the pre-push hook lets this push through.
+    private var git: GitCommand {
+        GitCommand(in: repo.root, environment: ProcessInfo.processInfo.environment.merging(["GIT_MLOPS_NOTES_SYNC": "1"]) { $1 })
     }
 
     func push() throws -> String? {
         guard repo.git.referenceTarget(Repo.notesRef) != nil else { return nil }
         guard let remote = gitRemote else { return "no git remote: run records stay local" }
         let refspec = "\(Repo.notesRef):\(Repo.notesRef)"
-        var r = try git(["push", "--quiet", "--no-verify", remote, refspec])
-        if r.status != 0 {
+        let push = ["push", "--quiet", "--no-verify", remote, refspec]
+        if try git.output(push).status != 0 {
             _ = try fetch()
-            r = try git(["push", "--quiet", "--no-verify", remote, refspec])
-        }
-        guard r.status == 0 else {
-            throw MLOpsError("pushing \(Repo.notesRef) to \(remote) failed: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
-                             hint: "the data was uploaded; fix the git remote and run `git mlops push` again")
+            try git.run(push, hint: "the data was uploaded; fix the git remote and run `git mlops push` again")
         }
         return "run records pushed to \(remote)"
     }
@@ -317,23 +314,19 @@ struct NotesSync {
     /// Fetches the remote's notes into FETCH_HEAD and merges them into ours.
     func fetch() throws -> String? {
         guard let remote = gitRemote else { return nil }
-        let f = try git(["fetch", "--quiet", remote, Repo.notesRef])
+        let fetch = ["fetch", "--quiet", remote, Repo.notesRef]
+        let f = try git.output(fetch)
         guard f.status == 0 else {
             if f.stderr.contains("couldn't find remote ref") { return nil }
-            throw MLOpsError("fetching \(Repo.notesRef) from \(remote) failed: \(f.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
-                             hint: "check the git remote and run the command again")
+            throw GitCommand.failure(fetch, f, hint: "check the git remote and run the command again")
         }
-        let theirs = try git(["rev-parse", "FETCH_HEAD"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let theirs = try git.run(["rev-parse", "FETCH_HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
         if repo.git.referenceTarget(Repo.notesRef) == nil {
-            let u = try git(["update-ref", Repo.notesRef, theirs])
-            guard u.status == 0 else { throw MLOpsError("cannot create \(Repo.notesRef): \(u.stderr)", hint: "run `git fsck`") }
+            try git.run(["update-ref", Repo.notesRef, theirs], hint: "run `git fsck`")
             return "run records fetched from \(remote)"
         }
-        let m = try git(["notes", "--ref=mlops", "merge", "--quiet", "-s", "cat_sort_uniq", theirs])
-        guard m.status == 0 else {
-            throw MLOpsError("merging run records from \(remote) failed: \(m.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
-                             hint: "run `git notes --ref=mlops merge --abort`, then fetch again")
-        }
+        try git.run(["notes", "--ref=mlops", "merge", "--quiet", "-s", "cat_sort_uniq", theirs],
+                    hint: "run `git notes --ref=mlops merge --abort`, then fetch again")
         return "run records merged from \(remote)"
     }
 }

@@ -24,6 +24,9 @@ public final class Repo: @unchecked Sendable {
 
     public static let configFileName = ".gitmlops"
 
+    /// The git binary in this working tree, for what libgit2 does not do as git does.
+    public var gitCommand: GitCommand { GitCommand(in: root) }
+
     /// Opens the repository that contains `cwd`; it must have been set up with `git mlops init`.
     public static func open(from cwd: String = FS.currentDirectory) throws -> Repo {
         let git = try GitRepository.discover(from: cwd)
