@@ -62,8 +62,8 @@ let package = Package(
         .executableTarget(name: "git-mlops", dependencies: ["Commands"]),
 
         // MARK: Tests
-        /// Helpers shared by the test targets (temporary directories, deterministic data).
-        .target(name: "TestSupport", dependencies: ["MLOpsBasics"], path: "Tests/TestSupport"),
+        /// Helpers shared by the test targets (temporary directories, deterministic data, a remote in memory).
+        .target(name: "TestSupport", dependencies: ["MLOpsBasics", "Transfer"], path: "Tests/TestSupport"),
         .testTarget(name: "MLOpsBasicsTests", dependencies: ["MLOpsBasics", "TestSupport"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ObjectStore", "MLOpsBasics", "CKernels", "TestSupport"]),
