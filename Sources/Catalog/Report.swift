@@ -167,7 +167,7 @@ extension ModelEntry {
 // MARK: show NAME@VERSION
 
 /// Something more that `show` tells about a version. The validation work adds its results at the
-/// version's commit through this (`ModelRegistry.versionFacts`).
+/// version's commit through this (pass it to `ModelRegistry.report(_:_:facts:)`).
 public protocol VersionFactsProvider {
     /// A key for `--json` and lines for the text form; nil when there is nothing to say.
     func facts(model: String, version: ModelVersion, registry: ModelRegistry) throws -> (key: String, json: JSON, text: [String])?
