@@ -251,7 +251,11 @@ public struct VersionReport {
             lines.append("run:        \(r.stage) run \(r.shortID) \(on), \(RunRecord.formatTime(r.started))\(r.user.map { " by \($0)" } ?? "")\(r.host.map { "@\($0)" } ?? "")")
             lines.append("  cmd:      \(r.cmd)")
             if !r.params.isEmpty { lines.append("  params:   \(inline(r.params))") }
-            if !r.metrics.isEmpty { lines.append("  metrics:  " + r.metrics.keys.sorted().map { "\($0): \(inline([$0: r.metrics[$0]!]).replacingOccurrences(of: $0 + ".", with: ""))" }.joined(separator: "; ")) }
+            if !r.metrics.isEmpty {
+                lines.append("  metrics:  " + r.metrics.keys.sorted().map { f in
+                    "\(f): " + Values.flatten(r.metrics[f]!).map { "\($0.key)=\(Values.display($0.value))" }.joined(separator: " ")
+                }.joined(separator: "; "))
+            }
             for i in r.inputs { lines.append("  data:     \(i.path) (\(i.shortID)\(i.size.map { ", " + formatBytes($0) } ?? ""))") }
         } else {
             lines.append("run:        no recorded run made these weights")
