@@ -42,12 +42,14 @@ let package = Package(
         /// Pipelines (mlops.yaml), run records in git notes, log, lineage, params and metrics, reproduce.
         .target(name: "Lineage", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Yams"]),
         /// The model catalog in GTO-format git tags: versions, stages, promotion gates, signatures, audit trail.
-        .target(name: "Catalog", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Lineage"]),
+        .target(name: "Catalog", dependencies: ["MLOpsBasics", "GitBridge", "Workspace", "Lineage"]),
+        /// The static HTML report: runs, metric trends, diffs, lineage graphs and plots as plain HTML and inline SVG.
+        .target(name: "Report", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Lineage"]),
 
         // MARK: Interface
         /// One thin ArgumentParser command per file.
         .target(name: "Commands", dependencies: [
-            "MLOpsBasics", "Workspace", "Lineage", "Catalog",
+            "MLOpsBasics", "Workspace", "Lineage", "Catalog", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         /// The `git-mlops` executable: the entry point only.
@@ -56,14 +58,17 @@ let package = Package(
         // MARK: Tests
         /// Helpers shared by the test targets (temporary directories, deterministic data).
         .target(name: "TestSupport", dependencies: ["MLOpsBasics"], path: "Tests/TestSupport"),
+        .testTarget(name: "MLOpsBasicsTests", dependencies: ["MLOpsBasics", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics"]),
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "MLOpsBasics", "TestSupport"]),
+        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "GitBridge", "Lineage", "MLOpsBasics"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Lineage", "MLOpsBasics"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
-        .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "TestSupport"]),
+        /// (Store only to forge the objects an attacker's repository holds.)
+        .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "Store", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

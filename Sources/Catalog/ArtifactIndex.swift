@@ -1,7 +1,6 @@
 import GitBridge
 import Lineage
 import MLOpsBasics
-import Store
 
 /// Where a model's files are and what it is, as GTO reads it: `artifacts.yaml` at the repository
 /// root (GTO 1.10; `NAME: {type, path}`), or an `artifacts:` section of the root `dvc.yaml` (DVC's
@@ -77,7 +76,7 @@ public struct ArtifactIndex: Sendable {
                 throw MLOpsError.malformed(path, "artifact '\(name)' is not a mapping", fix: "write `type:` and `path:` below `\(name):`")
             }
             let p = o["path"]?.string.map(normalize)
-            if let p, p.isEmpty || !isSafeRelativePath(p) || o["path"]?.string?.hasPrefix("/") == true {
+            if let p, RepoPath.problem(p) != nil || o["path"]?.string?.hasPrefix("/") == true {
                 invalid[name] = MLOpsError.malformed(path, "artifact '\(name)' has path '\(o["path"]?.string ?? "")' outside the repository",
                                                      fix: "give a path relative to the repository root, without '..'")
                 continue

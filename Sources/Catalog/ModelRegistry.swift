@@ -2,7 +2,6 @@ import Foundation
 import GitBridge
 import Lineage
 import MLOpsBasics
-import Store
 import Workspace
 
 /// `NAME`, `NAME@vX.Y.Z` (or `NAME@latest`), `NAME#STAGE`: how commands name a model or a version.
@@ -193,7 +192,7 @@ public final class ModelRegistry {
     private func declare(_ name: String, path userPath: String, type: String, at commit: GitOID, explicitRev: String?) throws -> GitOID? {
         var path = ArtifactIndex.normalize(userPath)
         if path.hasSuffix(Pointer.suffix) { path = Pointer.dataPath(forPointer: path) }
-        guard isSafeRelativePath(path), !path.isEmpty, !userPath.hasPrefix("/") else {
+        guard RepoPath.problem(path) == nil, !userPath.hasPrefix("/") else {
             throw MLOpsError("'\(userPath)' is not a path inside the repository", hint: "give the weights' path relative to the repository root")
         }
         guard CatalogTagName.isValidName(Array(type.utf8)) else {

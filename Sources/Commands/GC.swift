@@ -31,13 +31,16 @@ struct GC: ParsableCommand {
             let r = try Repo.open().gcRemote(remote, grace: grace, dryRun: dryRun)
             if output.json {
                 printJSON(["dry_run": .bool(dryRun), "objects_removed": JSON(r.objectsRemoved), "bytes_removed": JSON(r.bytesRemoved),
+                           "objects_retired": JSON(r.objectsRetired), "bytes_retired": JSON(r.bytesRetired),
                            "packs_before": JSON(r.packsBefore), "packs_kept": JSON(r.packsKept), "packs_rewritten": JSON(r.packsRewritten),
                            "packs_retired": JSON(r.packsRetired), "packs_deleted": JSON(r.packsDeleted),
                            "orphans_deleted": JSON(r.orphansDeleted), "objects_rescued": JSON(r.objectsRescued)])
                 return
             }
-            let verb = dryRun ? "would remove" : "removed"
-            print("\(remote): \(verb) \(r.objectsRemoved) objects (\(formatBytes(r.bytesRemoved))); \(r.packsRetired) packs retired, \(r.packsDeleted) retired packs and \(r.orphansDeleted) incomplete uploads deleted, \(r.packsKept) packs kept")
+            let (retire, remove) = dryRun ? ("would retire", "would delete") : ("retired", "deleted")
+            print("\(remote): \(retire) \(r.objectsRetired) unused objects (\(formatBytes(r.bytesRetired))) in \(r.packsRetired) packs, "
+                  + "\(remove) \(r.objectsRemoved) (\(formatBytes(r.bytesRemoved))) for good in \(r.packsDeleted) retired packs and \(r.orphansDeleted) incomplete uploads, "
+                  + "rescued \(r.objectsRescued); \(r.packsKept) packs kept")
             return
         }
         let r = try Repo.open().gc(GCOptions(workspaceOnly: workspace, dryRun: dryRun))

@@ -4,7 +4,8 @@ import ArgumentParser
 var remoteCommands: [ParsableCommand.Type] { [Remote.self, Push.self, Fetch.self, Pull.self, HooksCommand.self, HookCommand.self] }
 /// Commands of the lineage layer (stage, run, log, lineage, params, metrics, reproduce).
 var lineageCommands: [ParsableCommand.Type] {
-    [StageCommand.self, Run.self, Log.self, LineageCommand.self, ParamsCommand.self, MetricsCommand.self, Reproduce.self, ModelCommand.self, AuditCommand.self]
+    [StageCommand.self, Run.self, Log.self, LineageCommand.self, ParamsCommand.self, MetricsCommand.self, Reproduce.self]
+        + [ReportCommand.self] + [ModelCommand.self, AuditCommand.self]
 }
 
 /// What `git mlops hook NAME ARGS...` runs, by hook name.

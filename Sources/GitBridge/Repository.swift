@@ -83,7 +83,19 @@ public final class GitRepository: @unchecked Sendable {
     public init(path: String) throws {
         _ = LibGit2.initialized
         var repo: OpaquePointer?
-        try check(git_repository_open(&repo, path), "git_repository_open")
+        let code = git_repository_open(&repo, path)
+        if code < 0 {
+            let error = GitError.last("git_repository_open", code)
+            // libgit2 1.5 reports another user's repository as "config value 'safe.directory' was not found".
+            if code == GIT_EOWNER.rawValue || error.message.contains("safe.directory") {
+                var top = path
+                while top.count > 1 && top.hasSuffix("/") { top.removeLast() }
+                if basename(top) == ".git" { top = dirname(top) }
+                throw MLOpsError("detected dubious ownership in repository at '\(top)': it is owned by someone else",
+                                 hint: "if you trust it, mark it safe with `git config --global --add safe.directory \(top)`", exitCode: 128)
+            }
+            throw error
+        }
         handle = repo!
         guard let wd = git_repository_workdir(handle) else {
             git_repository_free(handle)

@@ -28,6 +28,8 @@ public struct StageSpec: Equatable, Sendable {
     public var params: [String]
     public var outs: [String]
     public var metrics: [String]
+    /// Files of points the stage writes, and how to draw them (`plots`; see docs/lineage.md).
+    public var plots: [PlotSpec] = []
 
     public init(name: String, cmd: String, wdir: String? = nil, deps: [String] = [], params: [String] = [],
                 outs: [String] = [], metrics: [String] = []) {
@@ -49,6 +51,8 @@ public struct Stage: Equatable, Sendable {
     /// Metrics files (JSON or YAML), kept in git; their values go into run records.
     public var metrics: [String]
     public var spec: StageSpec
+    /// Plots, with repository-relative paths.
+    public var plots: [PlotSpec] = []
 
     /// Everything the stage writes.
     public var writes: [String] { outs + metrics }
@@ -166,13 +170,15 @@ public struct Pipeline: Equatable, Sendable {
                 case "outs": spec.outs = list
                 default: spec.metrics = list
                 }
+            case PlotSpec.key:
+                spec.plots = try PlotSpec.parseList(v, stage: name, path: path)
             case "params":
                 spec.params = try paramList(v) ?? {
                     throw bad("`params` must be a list of keys (`train.lr`, `FILE:key`, or `FILE: [keys]`)", "write `params: [train.lr]`")
                 }()
             default:
                 throw MLOpsError.malformed(path, "line \(kn.mark?.line ?? line): stage '\(name)' has unknown key '\(k)'",
-                                           fix: "known keys: \(stageKeys.joined(separator: ", "))")
+                                           fix: "known keys: \((stageKeys + [PlotSpec.key]).joined(separator: ", "))")
             }
         }
         guard sawCmd, !spec.cmd.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -249,6 +255,8 @@ public struct Pipeline: Equatable, Sendable {
             }
             guard !n.isEmpty else { throw bad("\(what) '\(p)' is the repository root", "name a file or directory inside it") }
             if n == ".git" || n.hasPrefix(".git/") { throw bad("\(what) '\(p)' is inside .git", "name a path of the working tree") }
+            // The same check as every path git-mlops writes: `.git` in any spelling, temporaries' names.
+            if let why = RepoPath.problem(n) { throw bad("\(what) '\(displayPath(p))' has \(why)", "name a path of the working tree") }
             return n
         }
         let deps = try spec.deps.map { try inside($0, "dep") }
@@ -272,7 +280,9 @@ public struct Pipeline: Equatable, Sendable {
             let f = try inside(file, "params file")
             return ParamRef(file: f, key: key)
         }
-        return Stage(name: spec.name, cmd: spec.cmd, wdir: wdir, deps: deps, params: params, outs: outs, metrics: metrics, spec: spec)
+        var stage = Stage(name: spec.name, cmd: spec.cmd, wdir: wdir, deps: deps, params: params, outs: outs, metrics: metrics, spec: spec)
+        stage.plots = try spec.plots.map { var p = $0; p.path = try inside(p.path, "plots file"); return p }
+        return stage
     }
 
     // MARK: Graph
@@ -372,6 +382,103 @@ public struct Pipeline: Equatable, Sendable {
                 out.insert(s.name)
                 todo.append(s.name)
             }
+        }
+        return out
+    }
+}
+
+// MARK: Plots
+
+/// A `plots` entry of a stage: a CSV, TSV, JSON or YAML file of points the stage writes, drawn by
+/// `git mlops report` as DVC draws it (`template`, `x`, `y`, ... as in DVC's `dvc.yaml`):
+///
+///     plots:
+///       - loss.csv                          # a line of the last column against the row number
+///       - eval/roc.json: {x: fpr, y: tpr, template: scatter, title: ROC}
+///       - eval/classes.csv: {template: confusion, x: actual, y: predicted}
+public struct PlotSpec: Equatable, Sendable {
+    public enum Template: String, Sendable, CaseIterable {
+        case linear, simple, smooth, scatter, confusion
+        case confusionNormalized = "confusion_normalized"
+
+        public var isConfusion: Bool { self == .confusion || self == .confusionNormalized }
+    }
+
+    static let key = "plots"
+    static let keys = ["template", "x", "y", "title", "x_label", "y_label"]
+
+    /// Relative to the stage's `wdir` as written; repository-relative in a resolved `Stage`.
+    public var path: String
+    public var template: Template
+    /// The field of the x axis; nil: the row number (`step`), or `actual` for a confusion matrix.
+    public var x: String?
+    /// Fields drawn against x; empty: the last column, or `predicted` for a confusion matrix.
+    public var y: [String]
+    public var title: String?
+    public var xLabel: String?
+    public var yLabel: String?
+
+    public init(path: String, template: Template = .linear, x: String? = nil, y: [String] = [],
+                title: String? = nil, xLabel: String? = nil, yLabel: String? = nil) {
+        self.path = path; self.template = template; self.x = x; self.y = y
+        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
+    }
+
+    /// `[path, {path: {template: ..., x: ..., y: ...}}]`, paths unique.
+    static func parseList(_ n: Node, stage: String, path: String) throws -> [PlotSpec] {
+        func bad(_ what: String, _ fix: String) -> MLOpsError { .malformed(path, "stage '\(stage)': \(what)", fix: fix) }
+        let form = "write `plots: [loss.csv]` or `- FILE: {x: epoch, y: loss, template: linear}`"
+        func scalar(_ n: Node) -> String? {
+            guard case .scalar(let s) = n, n.tagName != .null else { return nil }
+            return s.string
+        }
+        if case .scalar = n, n.tagName == .null { return [] }
+        guard let items = scalar(n).map({ [Node(stringLiteral: $0)] }) ?? n.sequence.map(Array.init) else {
+            throw bad("`plots` must be a list of files", form)
+        }
+        var out: [PlotSpec] = []
+        for item in items {
+            if let file = scalar(item) {
+                out.append(PlotSpec(path: file))
+                continue
+            }
+            guard let m = item.mapping, m.count == 1, let entry = m.first, let file = scalar(entry.key) else {
+                throw bad("each `plots` entry must be a file, or one `FILE:` with its properties", form)
+            }
+            let props = entry.value
+            var spec = PlotSpec(path: file)
+            if case .scalar = props, props.tagName == .null { out.append(spec); continue }
+            guard let pm = props.mapping else { throw bad("the properties of plot '\(file)' must be a mapping", form) }
+            for (kn, v) in pm {
+                let k = kn.string ?? "?"
+                if k == "y", let list = v.sequence, !list.isEmpty, list.allSatisfy({ scalar($0) != nil }) {
+                    spec.y = list.map { scalar($0)! }
+                    continue
+                }
+                guard let value = scalar(v) else {
+                    throw bad("plot '\(file)': `\(k)` must be text", "write `\(k): VALUE`")
+                }
+                switch k {
+                case "template":
+                    guard let t = Template(rawValue: value) else {
+                        throw bad("plot '\(file)': unknown template '\(value)'",
+                                  "use one of \(Template.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    spec.template = t
+                case "x": spec.x = value
+                case "y": spec.y = [value]
+                case "title": spec.title = value
+                case "x_label": spec.xLabel = value
+                case "y_label": spec.yLabel = value
+                default:
+                    throw bad("plot '\(file)' has unknown property '\(k)'", "known properties: \(keys.joined(separator: ", "))")
+                }
+            }
+            out.append(spec)
+        }
+        var seen = Set<String>()
+        for p in out where !seen.insert(p.path).inserted {
+            throw bad("plot '\(p.path)' is listed twice", "keep one entry per file")
         }
         return out
     }

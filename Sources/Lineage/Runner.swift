@@ -213,9 +213,11 @@ public final class Runner {
                                  hint: "run `git rm -r --cached \(o)` so that git-mlops can store it")
             }
         }
+        let tree = repo.workTree()
         for w in stage.writes {
-            try repo.ensureSafeParents(of: w, create: true)
-            try FS.removeTree(repo.absolute(w))
+            let p = try RepoPath(w)
+            _ = try tree.directory(p.parent, create: true)
+            try tree.remove(p)
         }
         let started = Date()
         let envText = environment.describe(stage.cmd)
@@ -301,10 +303,13 @@ public final class Runner {
             let lock = try repo.lockStore()
             defer { lock.release() }
             let m = Materializer(store: repo.store)
+            let tree = repo.workTree()
             for f in files {
                 guard let id = f.oid else { continue }
-                try FS.removeTree(repo.absolute(f.path))
-                _ = try m.write(.init(id: id, size: f.size ?? 0, executable: false, dest: repo.absolute(f.path)))
+                let p = try RepoPath(f.path)
+                try tree.remove(p)
+                _ = try m.write(.init(id: id, size: f.size ?? 0, executable: false, tree: tree, directory: p.parent, name: p.name,
+                                      origin: "run \(r.shortID) in \(Journal.ref)"))
             }
         }
     }

@@ -118,15 +118,14 @@ public enum FS {
         if unlink(path) != 0 && errno != ENOENT { throw SystemError("unlink", path, errno: errno) }
     }
 
-    /// Removes a file or a whole tree; missing is fine.
+    /// Removes a file or a whole tree; missing is fine. Symlinks inside are removed, never followed
+    /// (see `Directory.remove`).
     public static func removeTree(_ path: String) throws {
-        guard let st = lstat(path) else { return }
-        if st.isDirectory {
-            for e in try listDirectory(path) { try removeTree(path + "/" + e.name) }
-            if rmdir(path) != 0 && errno != ENOENT { throw SystemError("rmdir", path, errno: errno) }
-        } else {
-            try remove(path)
-        }
+        var p = path
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        guard lstat(p) != nil else { return }
+        let parent = dirname(p)
+        try Directory.open(parent.isEmpty ? "." : parent).remove(basename(p))
     }
 
     public static func syncDirectory(_ path: String) {
@@ -145,6 +144,11 @@ public enum FS {
     public static func listDirectory(_ path: String) throws -> [DirEntry] {
         guard let dir = opendir(path) else { throw SystemError("opendir", path, errno: errno) }
         defer { closedir(dir) }
+        return readEntries(dir) { lstat(path + "/" + $0) }
+    }
+
+    /// The entries of an open directory stream; `lstat` answers for names whose `d_type` is unknown.
+    static func readEntries(_ dir: OpaquePointer, lstat: (String) -> FileStat?) -> [DirEntry] {
         var out: [DirEntry] = []
         while let ent = readdir(dir) {
             let name = withUnsafePointer(to: &ent.pointee.d_name) {
@@ -157,7 +161,7 @@ public enum FS {
             case Int32(DT_DIR): kind = .directory
             case Int32(DT_LNK): kind = .symlink
             case Int32(DT_UNKNOWN):
-                let st = lstat(path + "/" + name)
+                let st = lstat(name)
                 kind = st.map { $0.isDirectory ? .directory : $0.isRegular ? .file : $0.isSymlink ? .symlink : .other } ?? .other
             default: kind = .other
             }
@@ -355,17 +359,40 @@ extension FileStat {
 public final class FileLock: @unchecked Sendable {
     private let fd: Int32
     public let path: String
+    /// The lock file could not be opened for writing (a read-only cache): the lock was taken on a
+    /// read-only descriptor, or not at all when the file does not exist and cannot be created.
+    public let readOnly: Bool
+
+    /// Whether an errno means "this file system or directory cannot be written".
+    public static func isReadOnlyError(_ e: Int32) -> Bool { e == EROFS || e == EACCES || e == EPERM }
 
     /// Waits for the lock. `shared` lets many holders in at once; exclusive waits for all of them.
-    public init(path: String, shared: Bool = false, wait: Bool = true) throws {
+    /// With `allowReadOnly`, a lock file that cannot be opened for writing is locked through a
+    /// read-only descriptor (`flock` does not care), or skipped when it cannot be created.
+    public init(path: String, shared: Bool = false, wait: Bool = true, allowReadOnly: Bool = false) throws {
         self.path = path
-        fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SystemError("open", path, errno: errno) }
+        var f = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        var ro = false
+        if f < 0 && allowReadOnly && FileLock.isReadOnlyError(errno) {
+            ro = true
+            f = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            if f < 0 && errno == ENOENT {
+                fd = -1
+                readOnly = true
+                held = false
+                return
+            }
+        }
+        fd = f
+        readOnly = ro
+        guard fd >= 0 else { let e = errno; held = false; throw SystemError("open", path, errno: e) }
         var op = shared ? LOCK_SH : LOCK_EX
         if !wait { op |= LOCK_NB }
         while flock(fd, op) != 0 {
             if errno == EINTR { continue }
             let e = errno
+            // deinit runs after a throw from a fully initialised class: it must not close fd again.
+            held = false
             Glibc.close(fd)
             if e == EWOULDBLOCK {
                 throw MLOpsError("\(path) is locked by another git-mlops process", hint: "wait for it to finish and try again")

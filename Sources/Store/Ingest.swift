@@ -274,8 +274,9 @@ public final class Ingester: @unchecked Sendable {
     }
 
     /// Every regular file under `root` (symlinks to files followed; `.git` and checkout temporaries
-    /// skipped), sorted by path.
-    public static func walk(_ root: String, sorted: Bool = true) throws -> [WalkEntry] {
+    /// skipped), sorted by path. Whatever else it passes over (symlinks to directories, FIFOs, devices,
+    /// sockets, names that cannot be checked out) goes to `skipped`, with why.
+    public static func walk(_ root: String, sorted: Bool = true, skipped: ((_ relPath: String, _ why: String) -> Void)? = nil) throws -> [WalkEntry] {
         var out: [WalkEntry] = []
         var stack: [String] = [""]
         while let rel = stack.popLast() {
@@ -284,6 +285,10 @@ public final class Ingester: @unchecked Sendable {
                 if e.name == ".git" { continue }
                 if e.name.hasPrefix(".") && e.name.hasSuffix(Materializer.tempSuffix) { continue }
                 let r = rel.isEmpty ? e.name : rel + "/" + e.name
+                if let why = RepoPath.nameProblem(e.name) {
+                    skipped?(r, "a name that cannot be checked out: \(why)")
+                    continue
+                }
                 let abs = root + "/" + r
                 switch e.kind {
                 case .directory: stack.append(r)
@@ -291,13 +296,30 @@ public final class Ingester: @unchecked Sendable {
                     if let st = FS.lstat(abs) { out.append(WalkEntry(relPath: r, absPath: abs, stat: st)) }
                 case .symlink:
                     if let st = FS.stat(abs), st.isRegular { out.append(WalkEntry(relPath: r, absPath: abs, stat: st)) }
-                case .other: continue
+                    else if let skipped { skipped(r, FS.stat(abs).map { "a symlink to \(kindName($0))" } ?? "a broken symlink") }
+                case .other:
+                    if let skipped { skipped(r, FS.lstat(abs).map(kindName) ?? "gone") }
                 }
             }
         }
         if sorted { out.sort { pathLess($0.relPath, $1.relPath) } }
         return out
     }
+
+    private static func kindName(_ st: FileStat) -> String {
+        switch st.mode & UInt32(S_IFMT) {
+        case UInt32(S_IFDIR): return "a directory"
+        case UInt32(S_IFIFO): return "a FIFO"
+        case UInt32(S_IFCHR), UInt32(S_IFBLK): return "a device"
+        case UInt32(S_IFSOCK): return "a socket"
+        case UInt32(S_IFREG): return "a regular file"
+        default: return "not a regular file"
+        }
+    }
+
+    /// What walks of the directories ingested so far passed over: `(path, why)`, the path with the
+    /// target's key prefix (or its path on disk).
+    public private(set) var skipped: [(path: String, why: String)] = []
 
     /// Order-independent fingerprint of the stat of every file of a walk (two 64-bit sums of mixed
     /// hashes), with the count, total size and newest mtime/ctime.
@@ -357,13 +379,14 @@ public final class Ingester: @unchecked Sendable {
     /// workers meanwhile, so both cores stay busy from the first file to the last. Directories are walked
     /// on the workers while this thread starts on the files named directly.
     public func ingest(_ targets: [Target]) throws -> [Result] {
-        struct Walk { var files: [WalkEntry]; var fp: (UInt64, UInt64); var size: Int64; var newest: Int64 }
+        struct Walk { var files: [WalkEntry]; var fp: (UInt64, UInt64); var size: Int64; var newest: Int64; var skipped: [(String, String)] }
         let walks: [Pending<Walk>?] = targets.map { t in
-            guard case .directory(let root, _) = t else { return nil }
+            guard case .directory(let root, let prefix) = t else { return nil }
             return Pending(on: work) {
-                let files = try Ingester.walk(root)
+                var skipped: [(String, String)] = []
+                let files = try Ingester.walk(root) { skipped.append(((prefix ?? root) + "/" + $0, $1)) }
                 let (fp, size, newest) = Ingester.fingerprint(files)
-                return Walk(files: files, fp: fp, size: size, newest: newest)
+                return Walk(files: files, fp: fp, size: size, newest: newest, skipped: skipped)
             }
         }
         let jobs = FileJobs(self)
@@ -380,6 +403,7 @@ public final class Ingester: @unchecked Sendable {
         for (n, t) in targets.enumerated() {
             guard case .directory(_, let prefix) = t, let w = try walks[n]?.wait() else { walked.append(nil); continue }
             walked.append(w)
+            skipped += w.skipped.map { (path: $0.0, why: $0.1) }
             starts[n] = jobs.add(w.files.map { f in (f.absPath, prefix.map { $0 + "/" + f.relPath }, f.stat) })
         }
         try jobs.runLarge()

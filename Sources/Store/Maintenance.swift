@@ -10,7 +10,7 @@ extension Store {
         }
         let t = try DirManifest.decodeTop(top, id: id)
         var entries: [DirEntry] = []
-        entries.reserveCapacity(t.files)
+        entries.reserveCapacity(min(t.files, 1 << 16))  // a count from outside: never trust it for memory
         for p in t.pieces {
             let (pk, bytes) = try read(p.id)
             guard pk == .dirPiece else { throw CorruptObjectError(id: p.id, pack: "-", reason: "not a directory piece") }
@@ -59,8 +59,11 @@ extension Store {
 
     /// Keeps exactly the objects in `keep`, rewriting packs that hold some garbage and merging small packs.
     /// The caller holds the store lock exclusively. New packs are durable before any old one is removed.
+    /// Leftovers in `tmp/` go first and the multi-pack index is rewritten last, so gc frees space on a
+    /// full disk instead of failing there.
     public func repack(keep: Set<ObjectID>, dryRun: Bool) throws -> GCReport {
         var report = GCReport()
+        if !dryRun { try cleanTemporaryFiles() }
         let names = packNames
         report.packsBefore = names.count
         var rewrite: [(String, [IndexEntry])] = []
@@ -111,15 +114,17 @@ extension Store {
             }
         }
         let gone = Set(drop + rewrite.map(\.0))
-        // Point the multi-pack index away from the old packs before removing them.
-        try writeMultiIndex(packs: packNames.filter { !gone.contains($0) })
+        // No multi-pack index may name a removed pack: drop it first (the per-pack indexes cover every
+        // pack meanwhile, and removing it needs no space), then write it anew for what is left.
+        if !gone.isEmpty { try dropMultiIndex() }
         for name in gone {
             try FS.remove("\(packsDir)/\(name).idx")
             try FS.remove("\(packsDir)/\(name).pack")
         }
         FS.syncDirectory(packsDir)
-        try cleanTemporaryFiles()
+        forgetPacks(gone)
         try reload()
+        try writeMultiIndex(packs: packNames)
         report.packsAfter = packNames.count
         return report
     }
@@ -173,13 +178,19 @@ extension Store {
                 var localManifests: [(ObjectID, FileManifest)] = []
                 var localBad: [ObjectID] = []
                 var localDirs: [(ObjectID, [ObjectID])] = []
-                let entries: [IndexEntry]
-                do { entries = try indexEntries(pack: name, verify: true) } catch {
+                let index: PackIndex
+                do { index = try PackIndex(path: "\(packsDir)/\(name).idx", name: name, verifyChecksum: true) } catch {
                     local.problems.append(Problem(kind: .badIndex, id: nil, pack: name, detail: "\(error)"))
                     lock.lock(); report.problems += local.problems; lock.unlock()
                     continue
                 }
+                let entries = index.entries
                 let pack = packFile(name)
+                let size = FS.stat("\(packsDir)/\(name).pack")?.size
+                if size != index.packSize {
+                    let what = size.map { "is \($0) bytes" } ?? "is missing"
+                    local.problems.append(Problem(kind: .corrupt, id: nil, pack: name, detail: "the pack \(what), its index says \(index.packSize)"))
+                }
                 for e in entries.sorted(by: { $0.offset < $1.offset }) {
                     local.objects += 1
                     local.bytes += Int64(e.recordSize)
@@ -233,5 +244,86 @@ extension Store {
         }
         report.problems.sort { ($0.id?.hex ?? "", $0.detail) < ($1.id?.hex ?? "", $1.detail) }
         return report
+    }
+
+    // MARK: repair
+
+    public struct SalvageReport: Sendable {
+        /// Packs removed from the store.
+        public var dropped: [String] = []
+        /// Objects of those packs that verified and were copied into new packs.
+        public var salvaged = 0
+        /// Objects of those packs that could not be read or did not verify, and are now absent.
+        public var lost: Set<ObjectID> = []
+    }
+
+    /// Removes damaged packs (corrupt objects, a bad index, a wrong size) from the store, after copying
+    /// every object of theirs that still verifies into new packs (durable first). A pack whose index
+    /// cannot be read is scanned record by record: records carry their own id and sizes. The caller
+    /// holds the store lock exclusively.
+    public func dropDamagedPacks(_ names: Set<String>) throws -> SalvageReport {
+        var report = SalvageReport()
+        guard !names.isEmpty else { return report }
+        var sound = Set<ObjectID>()
+        for name in packNames where !names.contains(name) {
+            for e in (try? indexEntries(pack: name)) ?? [] { sound.insert(e.id) }
+        }
+        var seen = Set<ObjectID>(), kept = Set<ObjectID>()
+        let writer = self.writer()
+        do {
+            for name in names.sorted() {
+                let pack = packFile(name)
+                let entries = (try? indexEntries(pack: name, verify: true)) ?? scanRecords(pack)
+                for e in entries.sorted(by: { $0.offset < $1.offset }) where !sound.contains(e.id) && !kept.contains(e.id) {
+                    seen.insert(e.id)
+                    guard let record = try? pack.readRecord(e), (try? decode(record: record, entry: e, pack: name)) != nil else { continue }
+                    try record.withUnsafeBytes { r in
+                        _ = try writer.putStored(id: e.id, kind: e.kind, codec: e.codec, rawSize: e.rawSize,
+                                                 stored: UnsafeRawBufferPointer(rebasing: r[PackFormat.recordHeaderSize...]))
+                    }
+                    kept.insert(e.id)
+                }
+            }
+            try writer.finish()
+        } catch {
+            writer.abandon()
+            throw error
+        }
+        report.salvaged = kept.count
+        report.lost = seen.subtracting(kept)
+        // No multi-pack index may name a removed pack: drop it, remove the packs, write it anew.
+        let hadMultiIndex = FS.exists(midxPath)
+        try dropMultiIndex()
+        for name in names.sorted() {
+            try FS.remove("\(packsDir)/\(name).idx")
+            try FS.remove("\(packsDir)/\(name).pack")
+            report.dropped.append(name)
+        }
+        FS.syncDirectory(packsDir)
+        forgetPacks(names)
+        try reload()
+        if hadMultiIndex { try writeMultiIndex(packs: packNames) }
+        return report
+    }
+
+    /// Largest decoded size a record found without an index may claim (decoding allocates it): far more
+    /// than a chunk (256 KiB) or the manifest of a 100 GB file.
+    static let largestScannedObject = 256 << 20
+
+    /// Index rows rebuilt from a pack's record headers, up to the first one that does not parse.
+    func scanRecords(_ pack: PackFile) -> [IndexEntry] {
+        guard let fd = try? pack.descriptor(), let size = fd.stat()?.size,
+              (try? fd.pread(count: PackFormat.headerSize, offset: 0)) == PackFormat.header() else { return [] }
+        var out: [IndexEntry] = []
+        var off = Int64(PackFormat.headerSize)
+        while off + Int64(PackFormat.recordHeaderSize) <= size {
+            guard let bytes = try? fd.pread(count: PackFormat.recordHeaderSize, offset: off),
+                  let h = bytes.withUnsafeBytes({ PackFormat.parseRecordHeader($0) }),
+                  Int64(h.storedSize) <= size - off - Int64(PackFormat.recordHeaderSize),
+                  h.rawSize <= Store.largestScannedObject else { break }
+            out.append(IndexEntry(id: h.id, offset: off, storedSize: h.storedSize, rawSize: h.rawSize, kind: h.kind, codec: h.codec))
+            off += Int64(PackFormat.recordHeaderSize + h.storedSize)
+        }
+        return out
     }
 }

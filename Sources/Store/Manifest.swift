@@ -24,6 +24,9 @@ public struct FileManifest: Equatable, Sendable {
     }
 
     public static let header = "mlops-file 1"
+    /// The chunker's maximum (format v1): a larger chunk cannot come from git-mlops, and readers size
+    /// buffers by chunk sizes.
+    public static let maxChunkSize = ChunkerParameters.v1.maxSize
 
     public func encode() -> [UInt8] {
         var s = "\(FileManifest.header)\nsize \(size)\n"
@@ -61,8 +64,9 @@ public struct FileManifest: Equatable, Sendable {
         for l in lines[2...] {
             let parts = l.split(separator: " ")
             guard parts.count == 2, let cid = ObjectID(hex: parts[0]), let n = Int(parts[1]), n > 0 else { throw bad("bad chunk line") }
+            guard n <= maxChunkSize else { throw bad("a chunk of \(n) bytes, more than the \(maxChunkSize) the format allows") }
             chunks.append(Chunk(id: cid, size: n))
-            total += Int64(n)
+            total += Int64(n)  // at most lines x 256 KiB: no overflow
         }
         guard total == size else { throw bad("chunk sizes add up to \(total), not \(size)") }
         return FileManifest(size: size, chunks: chunks)
@@ -105,7 +109,33 @@ public struct DirManifest: Equatable, Sendable {
 
     public init(sortedEntries: [DirEntry]) { entries = sortedEntries }
 
-    public var totalSize: Int64 { entries.reduce(0) { $0 + $1.size } }
+    /// Saturates instead of trapping: a listing from outside may claim sizes that overflow.
+    public var totalSize: Int64 {
+        entries.reduce(0) { t, e in
+            let (sum, over) = t.addingReportingOverflow(e.size)
+            return over ? .max : sum
+        }
+    }
+
+    /// Why these entries cannot be one tree on disk, or nil: a path out of byte order or repeated, or a
+    /// file that is also a directory of another entry (`a` and `a/b`). Each path was checked on decoding.
+    public func structureProblem() -> String? {
+        var files = Set<[UInt8]>()
+        files.reserveCapacity(entries.count)
+        var previous: String?
+        for e in entries {
+            if let p = previous, !pathLess(p, e.path) {
+                return p.utf8.elementsEqual(e.path.utf8) ? "'\(displayPath(e.path))' is listed twice" : "'\(displayPath(e.path))' is out of order"
+            }
+            previous = e.path
+            let bytes = Array(e.path.utf8)
+            for (i, b) in bytes.enumerated() where b == UInt8(ascii: "/") && files.contains(Array(bytes[..<i])) {
+                return "'\(displayPath(String(decoding: bytes[..<i], as: UTF8.self)))' is both a file and the directory of '\(displayPath(e.path))'"
+            }
+            files.insert(bytes)
+        }
+        return nil
+    }
 
     public static let header = "mlops-dir 1"
     static let pieceMask: UInt64 = 0xff
@@ -157,12 +187,16 @@ public struct DirManifest: Equatable, Sendable {
         guard lines.count >= 3, lines[0] == header, lines[1].hasPrefix("files "), lines[2].hasPrefix("size "),
               let files = Int(lines[1].dropFirst(6)), let size = Int64(lines[2].dropFirst(5)) else { throw bad("bad header") }
         var pieces: [(ObjectID, Int, String)] = []
+        var sum = 0
         for l in lines[3...] {
             let parts = l.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3, let pid = ObjectID(hex: parts[0]), let n = Int(parts[1]), n > 0 else { throw bad("bad piece line") }
+            let (next, over) = sum.addingReportingOverflow(n)
+            guard !over else { throw bad("piece counts overflow") }
+            sum = next
             pieces.append((pid, n, unescapePath(String(parts[2]))))
         }
-        guard pieces.reduce(0, { $0 + $1.1 }) == files else { throw bad("piece counts do not add up") }
+        guard sum == files else { throw bad("piece counts do not add up") }
         return Top(files: files, size: size, pieces: pieces)
     }
 
@@ -194,9 +228,9 @@ public struct DirManifest: Equatable, Sendable {
                 }
                 guard k > 72, k < line.count - 1 else { throw bad }
                 let path = unescapePath(String(decoding: line[(k + 1)...], as: UTF8.self))
-                guard isSafeRelativePath(path) else {
-                    throw MLOpsError("directory manifest piece \(id.short) names an unsafe path '\(path)'",
-                                     hint: "the manifest was tampered with; run `git mlops fsck`")
+                if let why = RepoPath.problem(path) {
+                    throw MLOpsError("directory manifest piece \(id.short) names an \(UnsafePathError(path: path, reason: why))",
+                                     hint: "it was not made by git-mlops; do not check it out")
                 }
                 out.append(DirEntry(path: path, id: fid, size: size, executable: mode == "100755"))
             }
@@ -233,26 +267,6 @@ func escapePath(_ p: String) -> String {
 func unescapePath(_ p: String) -> String {
     guard p.utf8.contains(UInt8(ascii: "%")) else { return p }
     return p.replacingAll("%0A", "\n").replacingAll("%0D", "\r").replacingAll("%25", "%")
-}
-
-/// A relative path that stays inside its root: not empty, not absolute, no `.`/`..`/empty components.
-public func isSafeRelativePath(_ p: String) -> Bool {
-    let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
-    guard let first = p.utf8.first, first != slash else { return false }
-    var length = 0, dots = 0
-    // A component is bad when empty, `.` or `..`: checked at each slash and at the end.
-    func bad() -> Bool { length == 0 || (length == dots && length <= 2) }
-    for b in p.utf8 {
-        if b == 0 { return false }
-        if b == slash {
-            if bad() { return false }
-            length = 0; dots = 0
-        } else {
-            length += 1
-            if b == dot { dots += 1 }
-        }
-    }
-    return !bad()
 }
 
 extension String {

@@ -19,34 +19,55 @@ public final class Materializer: @unchecked Sendable {
         self.threads = max(1, threads)
     }
 
-    /// A file to write.
+    /// A file to write: a name in a directory of a `WorkTree` (opened, and made when missing, on the
+    /// writing thread).
     public struct Job: Sendable {
         public var id: ObjectID
         public var size: Int64
         public var executable: Bool
-        public var dest: String
-        /// Write straight to `dest`: it is inside a staging directory that is renamed into place whole.
+        public var tree: WorkTree
+        /// The directory in `tree` (its root when nil) and the file's name there.
+        public var directory: RepoPath?
+        public var name: String
+        /// Write straight to `name`, which must not exist: it is inside a staging directory that is
+        /// renamed into place whole.
         public var direct: Bool
-        public init(id: ObjectID, size: Int64, executable: Bool, dest: String, direct: Bool = false) {
-            self.id = id; self.size = size; self.executable = executable; self.dest = dest; self.direct = direct
+        /// What named this file (a pointer, a directory listing), for errors that blame it.
+        public var origin: String?
+
+        public init(id: ObjectID, size: Int64, executable: Bool, tree: WorkTree, directory: RepoPath?, name: String,
+                    direct: Bool = false, origin: String? = nil) {
+            self.id = id; self.size = size; self.executable = executable
+            self.tree = tree; self.directory = directory; self.name = name; self.direct = direct; self.origin = origin
         }
+
+        /// A file at an absolute path whose directory the caller trusts (scratch space, tests).
+        public init(id: ObjectID, size: Int64, executable: Bool, dest: String) {
+            self.init(id: id, size: size, executable: executable, tree: WorkTree(path: dirname(dest)), directory: nil, name: basename(dest))
+        }
+
+        public var dest: String { (directory.map { tree.display($0) } ?? tree.path) + "/" + name }
     }
 
     /// Writes all jobs: large files on up to one thread per core, largest first (each spreads its chunks
     /// over the cores; the whole-file hash is the one sequential step, and two large files hash side by
     /// side instead of one after the other), small files meanwhile on the others. Returns the stat of
-    /// each written file, by destination.
-    public func write(_ jobs: [Job]) throws -> [String: FileStat] {
-        final class Results: @unchecked Sendable { var stats: [String: FileStat] = [:] }
-        let out = Results()
+    /// each written file, in the order of `jobs`.
+    public func write(_ jobs: [Job]) throws -> [FileStat] {
+        final class Results: @unchecked Sendable {
+            var stats: [FileStat?]
+            init(_ n: Int) { stats = [FileStat?](repeating: nil, count: n) }
+        }
+        let out = Results(jobs.count)
         let lock = NSLock()
         let errors = ChunkResults()
-        let large = jobs.filter { $0.size > Int64(Ingester.smallFileLimit) }.sorted { $0.size > $1.size }
-        let small = jobs.filter { $0.size <= Int64(Ingester.smallFileLimit) }
-        let writeOne = { [self] (j: Job) in
+        let indices = Array(jobs.indices)
+        let large = indices.filter { jobs[$0].size > Int64(Ingester.smallFileLimit) }.sorted { jobs[$0].size > jobs[$1].size }
+        let small = indices.filter { jobs[$0].size <= Int64(Ingester.smallFileLimit) }
+        let writeOne = { [self] (k: Int) in
             do {
-                let st = try write(j)
-                lock.lock(); out.stats[j.dest] = st; lock.unlock()
+                let st = try write(jobs[k])
+                lock.lock(); out.stats[k] = st; lock.unlock()
             } catch { errors.fail(error) }
         }
         let largeDone = DispatchGroup()
@@ -72,43 +93,51 @@ public final class Materializer: @unchecked Sendable {
         }
         largeDone.wait()
         if let e = errors.error { throw e }
-        return out.stats
+        return out.stats.map { $0! }
     }
 
-    /// Writes one file and returns its stat after the rename.
+    /// Writes one file and returns its stat after the rename. The file is created (O_EXCL|O_NOFOLLOW) in
+    /// a directory held open, under a temporary name git-mlops owns, and renamed over its name there.
     public func write(_ job: Job) throws -> FileStat {
-        if job.direct {
-            let fd = try FileDescriptor.open(job.dest, O_WRONLY | O_CREAT | O_TRUNC, mode: job.executable ? 0o777 : 0o666)
-            defer { fd.close() }
-            try stream(job.id, size: job.size, to: fd)
-            if durable { try fd.sync() }
-            guard let st = fd.stat() else { throw SystemError("fstat", job.dest, errno: errno) }
-            return st
+        guard let dir = try job.tree.directory(job.directory, create: true) else {
+            throw SystemError("mkdir", job.dest, errno: ENOENT)
         }
-        let tmp = Materializer.tempPath(for: job.dest)
-        let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: job.executable ? 0o777 : 0o666)
+        let mode: mode_t = job.executable ? 0o777 : 0o666
         do {
-            try stream(job.id, size: job.size, to: fd)
-            if durable { try fd.sync() }
-            fd.close()
-            try FS.rename(tmp, job.dest)
-        } catch {
-            fd.close()
-            try? FS.remove(tmp)
-            throw error
+            if job.direct {
+                let fd = try dir.create(job.name, mode: mode)
+                defer { fd.close() }
+                try stream(job.id, size: job.size, to: fd)
+                if durable { try fd.sync() }
+                guard let st = fd.stat() else { throw SystemError("fstat", job.dest, errno: errno) }
+                return st
+            }
+            let tmp = Materializer.tempName(for: job.name)
+            let fd = try dir.createTemporary(tmp, mode: mode)
+            do {
+                try stream(job.id, size: job.size, to: fd)
+                if durable { try fd.sync() }
+                fd.close()
+                try dir.rename(tmp, to: job.name)
+            } catch {
+                fd.close()
+                try? dir.remove(tmp)
+                throw error
+            }
+            guard let st = dir.lstat(job.name) else { throw SystemError("stat", job.dest, errno: errno) }
+            return st
+        } catch let e as WrongSizeError {
+            guard let origin = job.origin else { throw e }
+            throw MLOpsError("\(origin): says \(displayPath(job.dest)) has \(job.size) bytes, but its data (sha256:\(e.id.hex)) has \(e.actual)",
+                             hint: "the pointer is wrong, not the cache; restore it with `git checkout`, or re-create it with `git mlops add`")
         }
-        guard let st = FS.lstat(job.dest) else { throw SystemError("stat", job.dest, errno: errno) }
-        return st
     }
 
     /// The temporary name a file is written under before its rename: `.NAME.mlops-tmp` beside it.
     /// Same directory, so the rename is cheap and atomic (a rename across directories takes the file
     /// system's global rename lock); a fixed name, so a checkout run again after a crash reuses it.
-    /// Walks skip such names, and `git mlops init` lists them in `.git/info/exclude`.
-    public static func tempPath(for dest: String) -> String {
-        let dir = dirname(dest)
-        return (dir.isEmpty ? "" : dir + "/") + "." + basename(dest) + tempSuffix
-    }
+    /// Walks skip such names, `RepoPath` refuses them, and `git mlops init` lists them in `.git/info/exclude`.
+    public static func tempName(for name: String) -> String { "." + name + tempSuffix }
 
     public static let tempSuffix = ".mlops-tmp"
 
@@ -119,16 +148,16 @@ public final class Materializer: @unchecked Sendable {
         case .chunk:
             // One-chunk file: decoding checks the chunk's hash, which is the file's id.
             try store.withVerifiedBytes(loc) { bytes in
-                guard bytes.count == size else { throw CorruptObjectError(id: id, pack: loc.pack.name, reason: "size \(bytes.count), expected \(size)") }
+                guard bytes.count == size else { throw WrongSizeError(id: id, expected: size, actual: Int64(bytes.count)) }
                 try fd.write(bytes)
             }
             progress?.add(bytes: size, items: 1)
         case .fileManifest:
             let manifest = try FileManifest.decode(try store.read(loc), id: id)
-            guard manifest.size == size else { throw CorruptObjectError(id: id, pack: loc.pack.name, reason: "manifest size \(manifest.size), expected \(size)") }
+            guard manifest.size == size else { throw WrongSizeError(id: id, expected: size, actual: manifest.size) }
             try streamChunks(manifest, fileID: id, to: fd)
         default:
-            throw MLOpsError("object \(id.hex) is a \(loc.entry.kind), not a file", hint: "the pointer is wrong; run `git mlops fsck`")
+            throw NotAFileError(id: id, kind: loc.entry.kind)
         }
     }
 
@@ -206,4 +235,34 @@ public final class Materializer: @unchecked Sendable {
         }
         return CorruptObjectError(id: fileID, pack: "-", reason: "file manifest lists the wrong chunks")
     }
+}
+
+extension Store {
+    /// The size of the file stored under `id` (reads its manifest when it has one).
+    public func fileSize(of id: ObjectID) throws -> Int64 {
+        guard let loc = locate(id) else { throw MissingObjectError(id: id) }
+        switch loc.entry.kind {
+        case .chunk: return Int64(loc.entry.rawSize)
+        case .fileManifest: return try FileManifest.decode(try read(loc), id: id).size
+        default: throw NotAFileError(id: id, kind: loc.entry.kind)
+        }
+    }
+}
+
+/// A file's stored data has another size than whatever named it claims: the namer (a pointer, a
+/// listing) is wrong, not the cache.
+public struct WrongSizeError: Error, CustomStringConvertible {
+    public let id: ObjectID
+    public let expected: Int64
+    public let actual: Int64
+    public var description: String {
+        "file \(id.hex) has \(actual) bytes, not the \(expected) it was said to have; what named it is wrong, not the cache"
+    }
+}
+
+/// An id that names a directory listing (or a piece of one) where a file was expected.
+public struct NotAFileError: Error, CustomStringConvertible {
+    public let id: ObjectID
+    public let kind: ObjectKind
+    public var description: String { "object \(id.hex) is a \(kind), not a file; what named it is wrong, not the cache" }
 }

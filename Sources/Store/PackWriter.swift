@@ -223,7 +223,12 @@ public final class PackWriter: @unchecked Sendable {
         if let current { return current }
         let name = PackWriter.newPackName()
         let tmp = "\(store.tmpDir)/\(name).pack"
-        let fd = try FileDescriptor.open(tmp, O_RDWR | O_CREAT | O_EXCL, mode: 0o444)
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(tmp, O_RDWR | O_CREAT | O_EXCL, mode: 0o444)
+        } catch let e as SystemError where FileLock.isReadOnlyError(e.errno) {
+            throw MLOpsError.readOnlyCache(store.root, e)
+        }
         let direct = PackWriter.directIO ? try? FileDescriptor.open(tmp, O_WRONLY | FileDescriptor.directFlag) : nil
         let p = OpenPack(name: name, tmpPath: tmp, fd: fd, direct: direct, buffer: takeBuffer())
         current = p
@@ -250,14 +255,18 @@ public final class PackWriter: @unchecked Sendable {
             if let last { writeOut(last) }
             pack.writes.wait()
             lock.lock(); let failed = sealError != nil; lock.unlock()
-            if failed { return }
             do {
+                if failed { throw CancellationError() }
                 try PackWriter.seal(pack.fd, name: pack.name, tmpPath: pack.tmpPath, entries: pack.entries,
                                     size: pack.size, store: store)
                 pack.file.moved(to: "\(store.packsDir)/\(pack.name).pack")
                 lock.lock(); sealedNames.append(pack.name); lock.unlock()
             } catch {
+                // A pack that cannot be sealed (a full disk) leaves nothing in tmp/ to fill it further.
                 lock.lock(); if sealError == nil { sealError = error }; lock.unlock()
+                pack.fd.close()
+                try? FS.remove(pack.tmpPath)
+                try? FS.remove("\(store.tmpDir)/\(pack.name).idx")
             }
         }
     }

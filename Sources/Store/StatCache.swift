@@ -177,9 +177,14 @@ public final class StatCache: @unchecked Sendable {
             b.append(contentsOf: d.id.bytes)
         }
         b.append(contentsOf: ObjectID.hashing(b).bytes)
-        try FS.mkdirs(dirname(path))
-        // A cache: atomic, but not worth an fsync (a lost cache only costs a re-hash).
-        try FS.writeAtomic(path, b, durable: false)
+        // A cache: atomic, but not worth an fsync (a lost cache only costs a re-hash). Where it cannot
+        // be written (a read-only cache, a full disk), commands go on without it.
+        do {
+            try FS.mkdirs(dirname(path))
+            try FS.writeAtomic(path, b, durable: false)
+        } catch let e as SystemError where FileLock.isReadOnlyError(e.errno) || e.errno == ENOSPC || e.errno == EDQUOT {
+            return
+        }
         dirty = false
     }
 }

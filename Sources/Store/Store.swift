@@ -13,7 +13,7 @@ public struct CorruptObjectError: Error, CustomStringConvertible {
     public let pack: String
     public let reason: String
     public var description: String {
-        "object \(id.hex) in pack \(pack) is corrupt (\(reason)); run `git mlops fsck` and restore it with `git mlops fetch`"
+        "object \(id.hex) in pack \(pack) is corrupt (\(reason)); run `git mlops fsck --repair` to restore it from a remote"
     }
 }
 
@@ -95,6 +95,8 @@ public final class Store: @unchecked Sendable {
     /// mtime of `packs/` when it was last scanned: a lookup that misses rescans when it has changed,
     /// so packs added by another process (or another `Store` on the same cache) are found.
     private var scannedAt: Int64 = 0
+    /// Packs whose length matched their index (see `damage(of:)`).
+    private var packSizeOK: [String: Bool] = [:]
 
     let decompressors = Pool { Decompressor() }
     /// Per-thread buffers that records are read into before decoding.
@@ -200,6 +202,52 @@ public final class Store: @unchecked Sendable {
             if let loc = toRead ? writer.pendingLocation(id) : writer.pendingEntry(id) { return loc }
         }
         return nil
+    }
+
+    /// A quick check of what reading `id` needs, short of re-reading the data: the packs holding it and
+    /// what it lists directly are as long as their indexes say (a truncated pack), and a manifest reads
+    /// and verifies (a chunk is not re-hashed: only its record header is compared with the index).
+    /// Nil when all is well; `status` runs it per pointer.
+    public func damage(of id: ObjectID) -> CorruptObjectError? {
+        guard let loc = locate(id) else { return nil }
+        if let e = packDamage(loc.pack.name, id) { return e }
+        if loc.entry.kind == .chunk {
+            do {
+                let header = try loc.pack.descriptor().pread(count: PackFormat.recordHeaderSize, offset: loc.entry.offset)
+                _ = try header.withUnsafeBytes { try checkedPayload($0, loc.entry, pack: loc.pack.name) }
+                return nil
+            } catch {
+                return error as? CorruptObjectError ?? CorruptObjectError(id: id, pack: loc.pack.name, reason: "\(error)")
+            }
+        }
+        let bytes: [UInt8]
+        do { bytes = try read(loc) } catch {
+            return error as? CorruptObjectError ?? CorruptObjectError(id: id, pack: loc.pack.name, reason: "\(error)")
+        }
+        var listed: [ObjectID] = []
+        switch loc.entry.kind {
+        case .fileManifest: listed = (try? FileManifest.decode(bytes, id: id).chunks.map(\.id)) ?? []
+        case .dirManifest: listed = (try? DirManifest.decodeTop(bytes, id: id).pieces.map(\.id)) ?? []
+        case .dirPiece, .chunk: break
+        }
+        for c in listed {
+            if let l = locate(c), let e = packDamage(l.pack.name, c) { return e }
+        }
+        return nil
+    }
+
+    /// Whether a pack's file is missing or not as long as its index says (checked once per pack).
+    private func packDamage(_ name: String, _ id: ObjectID) -> CorruptObjectError? {
+        lock.lock()
+        let known = packSizeOK[name]
+        lock.unlock()
+        let ok = known ?? {
+            let expected = (try? PackIndex(path: "\(packsDir)/\(name).idx", name: name))?.packSize
+            let ok = expected != nil && FS.stat("\(packsDir)/\(name).pack")?.size == expected
+            lock.lock(); packSizeOK[name] = ok; lock.unlock()
+            return ok
+        }()
+        return ok ? nil : CorruptObjectError(id: id, pack: name, reason: "the pack is not as long as its index says")
     }
 
     /// Decoded bytes of an object, checked against its id where the id is the hash of those bytes.
@@ -327,10 +375,24 @@ public final class Store: @unchecked Sendable {
         try reload()
     }
 
+    /// Forgets open pack files that were removed: a pack adopted again under the same name (from a
+    /// remote) must not be read through the old file's descriptor.
+    func forgetPacks(_ names: Set<String>) {
+        lock.lock(); for n in names { packs[n] = nil }; lock.unlock()
+    }
+
     /// Removes the multi-pack index (gc rewrites it after repacking).
     func dropMultiIndex() throws {
         try FS.remove(midxPath)
         try reload()
+    }
+}
+
+extension MLOpsError {
+    /// A write to a cache that cannot be written (a read-only volume, another user's cache).
+    public static func readOnlyCache(_ root: String, _ cause: SystemError) -> MLOpsError {
+        MLOpsError("the cache \(root) is read-only (\(String(cString: strerror(cause.errno))))",
+                   hint: "this command writes to it: make it writable, or run it as the cache's owner or in a clone with a cache of its own")
     }
 }
 

@@ -129,6 +129,8 @@ public final class MemoryBackend: RemoteBackend, @unchecked Sendable {
     public private(set) var calls = 0
     /// Bytes returned by `get` so far.
     public private(set) var bytesServed: Int64 = 0
+    /// The time a write stamps on a file (tests simulate a clock with it).
+    public var now: @Sendable () -> Date = { Date() }
 
     public init() {}
 
@@ -166,7 +168,8 @@ public final class MemoryBackend: RemoteBackend, @unchecked Sendable {
 
     public func put(_ name: String, bytes: [UInt8]) throws {
         try step()
-        lock.lock(); files[name] = (bytes, Date()); lock.unlock()
+        let t = now()
+        lock.lock(); files[name] = (bytes, t); lock.unlock()
     }
 
     public func putFile(_ name: String, from path: String) throws { try put(name, bytes: try FS.readFile(path)) }

@@ -27,30 +27,119 @@ public final class Transfer: @unchecked Sendable {
         public var bytes: Int64 = 0
         public var packs = 0
         public var alreadyThere = 0
+        /// Objects sent again because a `gc --remote` retired them while this push ran.
+        public var resent = 0
     }
 
     /// Sends every object of `ids` the remote lacks. Whole local packs go as they are when the remote
     /// needs all of them; the rest is copied into new packs. Each pack is uploaded before its index.
+    ///
+    /// What the push counts on as already there may be retired by a concurrent `gc --remote`: after its
+    /// uploads, the push lists the remote again and sends anything retired meanwhile (from the local
+    /// cache, or copied out of the retired pack while it still exists), until one listing shows
+    /// everything. A root the cache lacks counts on what its remote manifest lists, so that is checked
+    /// too. The refs naming these objects must land within the grace period after the push returns
+    /// (docs/remotes.md).
     public func push(_ ids: Set<ObjectID>) throws -> PushReport {
         var report = PushReport()
         try remote.checkFormat(create: true)
-        let packs = try remote.packs()
-        let there = remote.locate(ids, in: packs)
-        report.alreadyThere = there.count
-        var need = ids.subtracting(there.keys)
-        guard !need.isEmpty else { return report }
-
-        let absent = need.filter { !store.contains($0) }
-        if !absent.isEmpty {
-            throw MLOpsError("\(absent.count) objects to push are neither in the local cache nor on \(backend.url) (e.g. \(absent.first!.short))",
-                             hint: "fetch them from the remote that has them (`git mlops fetch OTHER`), then push again")
+        var packs = try remote.packs()
+        var retired: [RemoteStore.Pack]?
+        func retiredPacks() throws -> [RemoteStore.Pack] {
+            if let retired { return retired }
+            let r = try remote.retiredPacks()
+            retired = r
+            return r
         }
+        var wanted = ids
+        let remoteOnly = ids.filter { !store.contains($0) }
+        if !remoteOnly.isEmpty {
+            let inView = remote.locate(remoteOnly, in: packs).count == remoteOnly.count
+            wanted.formUnion(try remoteClosure(of: remoteOnly, packs: inView ? packs : packs + retiredPacks()))
+        }
+        var located = remote.locate(wanted, in: packs)
+        report.alreadyThere = located.count
+        var uploaded: [String] = []
+        var round = 0, checks = 0
+        while true {
+            let need = wanted.subtracting(located.keys)
+            if !need.isEmpty {
+                round += 1
+                if round > 1 { report.resent += need.count }
+                guard round <= 5 else {
+                    throw MLOpsError("objects this push relies on keep being retired from \(backend.url) by a `gc --remote`",
+                                     hint: "run the push again once that collection is over")
+                }
+                let elsewhere = need.filter { !store.contains($0) }
+                var copies: [(pack: String, entry: IndexEntry)] = []
+                if !elsewhere.isEmpty {
+                    let found = remote.locate(elsewhere, in: try retiredPacks())
+                    let absent = elsewhere.filter { found[$0] == nil }
+                    if !absent.isEmpty && round == 1 {
+                        throw MLOpsError("\(absent.count) objects to push are neither in the local cache nor on \(backend.url) (e.g. \(absent.first!.short))",
+                                         hint: "fetch them from the remote that has them (`git mlops fetch OTHER`), then push again")
+                    }
+                    if !absent.isEmpty {
+                        throw MLOpsError("\(absent.count) objects this push relies on were deleted from \(backend.url) by a `gc --remote` while it ran (e.g. \(absent.first!.short))",
+                                         hint: "push them from a clone that has them, then push again")
+                    }
+                    copies = found.map { ($0.value.pack, $0.value.entry) }
+                }
+                for sent in [try uploadLocal(need.subtracting(elsewhere)), try uploadCopies(of: copies)] {
+                    report.objects += sent.objects
+                    report.bytes += sent.bytes
+                    report.packs += sent.packs.count
+                    uploaded += sent.packs
+                }
+            } else if round == 0 {
+                break  // nothing to send: the first listing was the last
+            }
+            // The push ends with one listing in which every pack it relies on is still in view; if a gc
+            // retired one meanwhile, what is missing now goes again.
+            checks += 1
+            let relied = Set(located.values.map(\.pack)).union(uploaded)
+            if relied.isSubset(of: try packNamesInView()) { break }
+            guard checks <= 8 else {
+                throw MLOpsError("packs this push relies on keep being retired from \(backend.url) by a `gc --remote`",
+                                 hint: "run the push again once that collection is over")
+            }
+            packs = try remote.packs()
+            retired = nil
+            located = remote.locate(wanted, in: packs)
+            uploaded = []
+        }
+        return report
+    }
 
+    /// Packs in view (index and pack both listed): one listing, nothing downloaded.
+    private func packNamesInView() throws -> Set<String> {
+        let files = try remote.retry.run(backend, "list", "packs/") { try backend.list(prefix: "packs/") }
+        let names = Set(files.map(\.name))
+        return Set(files.compactMap { f in
+            f.name.hasSuffix(".idx") && names.contains(String(f.name.dropLast(4)) + ".pack") ? String(f.name.dropFirst("packs/".count).dropLast(4)) : nil
+        })
+    }
+
+    /// What an upload sent.
+    struct Sent { var objects = 0; var bytes: Int64 = 0; var packs: [String] = [] }
+
+    /// Uploads objects of the local cache: whole packs when all of their objects are in `need`, the rest
+    /// copied (stored bytes) into new packs.
+    private func uploadLocal(_ ids: Set<ObjectID>) throws -> Sent {
+        var need = ids
+        guard !need.isEmpty else { return Sent() }
         struct Upload { var name: String; var packPath: String; var index: [UInt8]; var temporary: Bool; var bytes: Int64; var objects: Int }
         var uploads: [Upload] = []
+        // A pack adopted from this remote and since retired there keeps its name here: sent whole, it
+        // would come back under the name gc is about to delete. Its objects go into a new pack instead.
+        var retiredNames: Set<String>?
         for name in store.packNames {
             let entries = try store.indexEntries(pack: name)
             guard !entries.isEmpty, entries.allSatisfy({ need.contains($0.id) }) else { continue }
+            if retiredNames == nil {
+                retiredNames = Set(RemoteStore.retiredNames(try remote.retry.run(backend, "list", "trash/") { try backend.list(prefix: "trash/") }).map(\.name))
+            }
+            if retiredNames!.contains(name) { continue }
             let idx = try FS.readFile("\(store.packsDir)/\(name).idx")
             let size = FS.stat(store.packPath(name))?.size ?? 0
             uploads.append(Upload(name: name, packPath: store.packPath(name), index: idx, temporary: false, bytes: size, objects: entries.count))
@@ -59,6 +148,7 @@ public final class Transfer: @unchecked Sendable {
         // What is left lives in packs the remote should not get whole: copy those records into new packs.
         var builder: PackBuilder?
         defer { builder?.discard() }
+        defer { for u in uploads where u.temporary { try? FS.remove(u.packPath) } }
         let locations = need.compactMap { store.locate($0) }.sorted { ($0.pack.name, $0.entry.offset) < ($1.pack.name, $1.entry.offset) }
         func seal() throws {
             guard let b = builder else { return }
@@ -72,21 +162,21 @@ public final class Transfer: @unchecked Sendable {
             if builder!.size >= PackFormat.targetPackSize { try seal() }
         }
         try seal()
-        defer { for u in uploads where u.temporary { try? FS.remove(u.packPath) } }
 
         let lock = NSLock()
+        var sent = Sent()
         try parallel(uploads.count, width: remote.parallelism) { [self] i in
             let u = uploads[i]
             try remote.retry.run(backend, "upload", "packs/\(u.name).pack") { try backend.putFile("packs/\(u.name).pack", from: u.packPath) }
             try remote.retry.run(backend, "upload", "packs/\(u.name).idx") { try backend.put("packs/\(u.name).idx", bytes: u.index) }
             progress?.add(bytes: u.bytes, items: u.objects)
             lock.lock()
-            report.objects += u.objects
-            report.bytes += u.bytes
-            report.packs += 1
+            sent.objects += u.objects
+            sent.bytes += u.bytes
+            sent.packs.append(u.name)
             lock.unlock()
         }
-        return report
+        return sent
     }
 
     // MARK: Fetch
@@ -107,8 +197,20 @@ public final class Transfer: @unchecked Sendable {
     public func fetch(roots: [ObjectID]) throws -> FetchReport {
         var report = FetchReport()
         try remote.checkFormat(create: false)
-        let packs = try remote.packs()
-        let packByName = Dictionary(packs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var packs = try remote.packs()
+        var packByName = Dictionary(packs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        // Retired packs are read too, once something is not in view: a gc may have retired an object a
+        // ref reaches, which the next gc rescues (docs/remotes.md).
+        var withRetired = false
+        func locate(_ ids: Set<ObjectID>) throws -> [ObjectID: (pack: String, entry: IndexEntry)] {
+            let found = remote.locate(ids, in: packs)
+            guard found.count < ids.count, !withRetired else { return found }
+            withRetired = true
+            let retired = try remote.retiredPacks()
+            packs += retired
+            for p in retired where packByName[p.name] == nil { packByName[p.name] = p }
+            return remote.locate(ids, in: packs)
+        }
         var level = Set(roots)
         var seen = Set<ObjectID>()
         var chunks = Set<ObjectID>()
@@ -117,7 +219,7 @@ public final class Transfer: @unchecked Sendable {
             var next = Set<ObjectID>()
             var manifests: [ObjectID: (pack: String, entry: IndexEntry)] = [:]
             let wanted = level.filter { !store.contains($0) }
-            let found = remote.locate(Set(wanted), in: packs)
+            let found = try locate(Set(wanted))
             report.missing += wanted.filter { found[$0] == nil }
             for (id, v) in found {
                 if v.entry.kind == .chunk { chunks.insert(id) } else { manifests[id] = v }
@@ -128,7 +230,7 @@ public final class Transfer: @unchecked Sendable {
             level = next.subtracting(seen)
         }
         let wantedChunks = chunks.filter { !store.contains($0) }
-        try download(remote.locate(Set(wantedChunks), in: packs), packs: packByName, wholePacks: true, report: &report)
+        try download(try locate(Set(wantedChunks)), packs: packByName, wholePacks: true, report: &report)
         return report
     }
 

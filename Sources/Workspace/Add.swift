@@ -37,6 +37,7 @@ extension Repo {
             if staged.contains(where: { $0 == rel || $0.hasPrefix(rel + "/") }) {
                 throw MLOpsError("\(u) is tracked by git itself", hint: "run `git rm -r --cached \(rel)` first, then `git mlops add \(rel)`")
             }
+            _ = try gitignoreText(beside: rel)
         }
 
         let storeLock = try lockStore()
@@ -61,6 +62,7 @@ extension Repo {
             }
             try ingester.finish()
             ingester.progress?.finish()
+            Repo.warnSkipped(ingester.skipped)
         } catch {
             ingester.abandon()
             try? statCache.save()
@@ -79,7 +81,20 @@ extension Repo {
         }
         if let last = results.indices.last { results[last].bytesStored = ingester.bytesWritten }
         try statCache.save()
+        // What was just recorded is what the user wants: no longer an interrupted checkout.
+        let marker = PendingCheckout(self)
+        let pending = marker.load()
+        let added = pending.filter { p in records.contains { $0.0 == p.string } }
+        if !added.isEmpty { try marker.save(pending.subtracting(added)) }
         return results
+    }
+
+    /// One warning line for what directory walks passed over, naming the first few.
+    static func warnSkipped(_ skipped: [(path: String, why: String)]) {
+        guard !skipped.isEmpty else { return }
+        let named = skipped.sorted { pathLess($0.path, $1.path) }.prefix(5).map { "\(displayPath($0.path)) (\($0.why))" }.joined(separator: ", ")
+        let more = skipped.count > 5 ? " and \(skipped.count - 5) more" : ""
+        Terminal.warn("skipped \(skipped.count) entr\(skipped.count == 1 ? "y" : "ies") that \(skipped.count == 1 ? "is" : "are") not regular files or cannot be checked out: \(named)\(more); only regular files (and symlinks to them) are stored")
     }
 
     /// Adds `/NAME` to the `.gitignore` beside `rel`, unless it is already there.
@@ -87,10 +102,17 @@ extension Repo {
         let dir = dirname(rel)
         let file = absolute(dir.isEmpty ? ".gitignore" : dir + "/.gitignore")
         let line = "/" + basename(rel)
-        let text = (try? FS.readText(file)) ?? ""
+        let text = try gitignoreText(beside: rel)
         if text.split(separator: "\n").contains(where: { $0.trimmingCharacters(in: .whitespaces) == line }) { return }
         let sep = text.isEmpty || text.hasSuffix("\n") ? "" : "\n"
         try FS.writeAtomic(file, text + sep + line + "\n")
+    }
+
+    /// The `.gitignore` beside `rel` ("" when there is none). Anyone may have committed it: it is read
+    /// only as a regular file, never through a symlink.
+    func gitignoreText(beside rel: String) throws -> String {
+        guard let parent = try workTree().directory(try RepoPath(rel).parent, create: false), parent.lstat(".gitignore") != nil else { return "" }
+        return String(decoding: try parent.openRegularFile(".gitignore").readAll(), as: UTF8.self)
     }
 
     /// Apparent size of a file or of everything under a directory, for progress totals.

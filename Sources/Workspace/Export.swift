@@ -35,35 +35,37 @@ extension Repo {
             return ExportReport(bytes: pointer.size, files: 1, fetched: fetched)
         case .dir:
             let manifest = try store.directory(pointer.id)
-            for e in manifest.entries where !isSafeRelativePath(e.path) {
-                throw MLOpsError("the listing of \(pointer.id.short) names the unsafe path '\(e.path)'",
-                                 hint: "it was not made by git-mlops; run `git mlops fsck`")
+            // Listings come from anyone's clone: every entry becomes a checked path first.
+            let paths = try manifest.entries.map { e -> RepoPath in
+                do { return try RepoPath(e.path) } catch {
+                    throw MLOpsError("the listing of \(pointer.id.short) names an unsafe path: \(error)",
+                                     hint: "it was not made by git-mlops; run `git mlops fsck`")
+                }
             }
-            let stage = Materializer.tempPath(for: dest)
-            try FS.removeTree(stage)
-            try FS.mkdirs(stage)
-            var made = Set<String>([stage])
-            var jobs: [Materializer.Job] = []
-            for e in manifest.entries {
-                let path = stage + "/" + e.path
-                let d = dirname(path)
-                if !made.contains(d) { try FS.mkdirs(d); made.insert(d) }
-                jobs.append(.init(id: e.id, size: e.size, executable: e.executable, dest: path, direct: true))
+            // Built under a staging name beside `dest` and renamed into place whole.
+            let parentDir = try Directory.open(parent.isEmpty ? "." : parent)
+            let name = basename(dest), stage = Materializer.tempName(for: name)
+            try parentDir.remove(stage)
+            try parentDir.makeDirectory(stage)
+            guard let root = try parentDir.subdirectory(stage, create: false) else { throw SystemError("open", parentDir.display(stage), errno: ENOENT) }
+            let tree = WorkTree(root: root)
+            let jobs = zip(manifest.entries, paths).map { e, p in
+                Materializer.Job(id: e.id, size: e.size, executable: e.executable, tree: tree, directory: p.parent, name: p.name, direct: true)
             }
             if progress { mat.progress = ProgressMeter("Writing", totalBytes: jobs.reduce(0) { $0 + $1.size }) }
             do {
                 _ = try mat.write(jobs)
             } catch {
-                try? FS.removeTree(stage)
+                try? parentDir.remove(stage)
                 throw error
             }
             mat.progress?.finish()
-            for d in made { FS.syncDirectory(d) }
-            guard FS.lstat(dest) == nil else {
-                try? FS.removeTree(stage)
+            FS.syncDirectory(parentDir.display(stage))
+            guard parentDir.lstat(name) == nil else {
+                try? parentDir.remove(stage)
                 throw MLOpsError("\(dest) appeared while it was being written", hint: "remove it or choose another output path")
             }
-            try FS.rename(stage, dest)
+            try parentDir.rename(stage, to: name)
             FS.syncDirectory(parent)
             return ExportReport(bytes: jobs.reduce(0) { $0 + $1.size }, files: jobs.count, fetched: fetched)
         }

@@ -70,12 +70,20 @@ extension Repo {
     }
 
     /// Checks every object in the cache, then names the workspace paths whose data is missing or corrupt.
+    /// Missing objects count only when the workspace or a kept version (what gc keeps) needs them: a
+    /// whole pack adopted by a pull may hold manifests of versions nobody asked for.
     public func fsck(progress: Bool = Terminal.stdoutIsTTY) throws -> FsckResult {
         let lock = try lockStore()
         defer { lock.release() }
+        return try fsckLocked(progress: progress)
+    }
+
+    private func fsckLocked(progress: Bool) throws -> FsckResult {
         let meter = progress ? ProgressMeter("Checking") : nil
         var report = try store.fsck(progress: meter)
         meter?.finish()
+        let needed = try neededButMissing()
+        report.problems.removeAll { $0.kind == .missing && !($0.id.map(needed.contains) ?? true) }
         let bad = Set(report.problems.compactMap(\.id))
         var affected: [(String, String)] = []
         for t in try workspacePointers() {
@@ -93,5 +101,70 @@ extension Repo {
             if !hits.isEmpty { affected.append((t.path, "\(hits.count) objects corrupt")) }
         }
         return FsckResult(report: report, affected: affected)
+    }
+
+    /// Objects that a manifest in the cache lists, for a version gc keeps, and that the cache lacks.
+    /// (A kept version whose data was never fetched at all is not missing: the cache is partial by design.)
+    private func neededButMissing(absentRoots: Set<ObjectID>? = nil) throws -> Set<ObjectID> {
+        let roots = try liveRoots(workspaceOnly: false)
+        let absent = absentRoots ?? roots.filter { !store.contains($0) }
+        return store.closure(of: Array(roots)).missing.subtracting(absent)
+    }
+
+    public struct RepairResult: Sendable {
+        /// Damaged packs removed from the cache.
+        public var dropped: [String] = []
+        /// Objects of those packs that still verified, kept in new packs.
+        public var salvaged = 0
+        /// Objects fetched again, and from where (nil when no remote is configured).
+        public var fetched = 0
+        public var remote: String?
+        /// Objects of the damaged packs that no kept version is known to need: dropped for good.
+        public var unneeded = 0
+        /// Objects the workspace or a kept version needs that no remote gave back.
+        public var unrecoverable: [ObjectID] = []
+        /// fsck after the repair.
+        public var after: FsckResult?
+    }
+
+    /// `fsck --repair`: drops damaged packs and bad indexes (keeping every object of theirs that still
+    /// verifies), fetches what is then missing from `remote` (default: the default remote), and checks
+    /// again. Holds the cache exclusively, like gc. Run again, it resumes.
+    public func repair(remote name: String?, progress: Bool = Terminal.stdoutIsTTY) throws -> RepairResult {
+        let lock = try lockStore(exclusive: true)
+        defer { lock.release() }
+        let meter = progress ? ProgressMeter("Checking") : nil
+        let report = try store.fsck(progress: meter)
+        meter?.finish()
+        var damaged = Set(report.problems.filter { $0.kind != .missing }.compactMap(\.pack))
+        // A manifest that does not rebuild its file lives in a pack too.
+        for p in report.problems where p.kind == .corrupt && p.pack == nil {
+            if let id = p.id, let loc = store.locate(id) { damaged.insert(loc.pack.name) }
+        }
+        let roots = try liveRoots(workspaceOnly: false)
+        let neverFetched = roots.filter { !store.contains($0) }
+        let salvage = try store.dropDamagedPacks(damaged)
+        var result = RepairResult(dropped: salvage.dropped, salvaged: salvage.salvaged)
+
+        var want = try neededButMissing(absentRoots: neverFetched)
+        for t in try workspacePointers() { want.formUnion(store.closure(of: [t.pointer.id]).missing) }
+        if !want.isEmpty {
+            if name != nil || !remotes().isEmpty {
+                let spec = try remote(name)
+                result.remote = spec.name
+                let transfer = try self.transfer(to: spec)
+                if progress { transfer.progress = ProgressMeter("Fetching from \(spec.name)") }
+                let fetched = try transfer.fetch(roots: want.sorted())
+                transfer.progress?.finish()
+                result.fetched = fetched.objects
+            }
+            var still = try neededButMissing(absentRoots: neverFetched)
+            for t in try workspacePointers() { still.formUnion(store.closure(of: [t.pointer.id]).missing) }
+            result.unrecoverable = still.sorted()
+        }
+        let needed = store.closure(of: Array(roots))
+        result.unneeded = salvage.lost.subtracting(needed.objects).subtracting(needed.missing).count
+        result.after = try fsckLocked(progress: false)
+        return result
     }
 }

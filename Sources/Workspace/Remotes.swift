@@ -141,9 +141,9 @@ extension Repo {
         let roots = try self.roots(revs: revs, allCommits: allCommits)
         let transfer = try self.transfer(to: spec)
         if progress { transfer.progress = ProgressMeter("Pushing to \(spec.name)") }
-        let (objects, _) = store.closure(of: roots)
-        // Roots absent locally must already be on the remote; push reports them if not.
-        let report = try transfer.push(objects.union(roots))
+        let (objects, missing) = store.closure(of: roots)
+        // What the cache lacks must already be on the remote; push checks it and reports it if not.
+        let report = try transfer.push(objects.union(roots).union(missing))
         transfer.progress?.finish()
         let noteResult = notes ? try NotesSync(repo: self).push() : nil
         return PushResult(remote: spec.name, report: report, notes: noteResult)
@@ -158,7 +158,8 @@ extension Repo {
     /// Fetches run records from the git remote (merging them), then the data the selected revisions or
     /// paths need from the data remote.
     public func fetch(remote name: String?, revs: [String], paths: [String] = [], notes: Bool = true,
-                      cwd: String = FS.currentDirectory, progress: Bool = Terminal.stdoutIsTTY) throws -> FetchResult {
+                      cwd: String = FS.currentDirectory, progress: Bool = Terminal.stdoutIsTTY,
+                      allowMissing: Bool = false) throws -> FetchResult {
         let spec = try remote(name)
         let noteResult = notes ? try NotesSync(repo: self).fetch() : nil
         let lock = try lockStore()
@@ -168,7 +169,7 @@ extension Repo {
         if progress { transfer.progress = ProgressMeter("Fetching from \(spec.name)") }
         let report = try transfer.fetch(roots: roots)
         transfer.progress?.finish()
-        if !report.missing.isEmpty {
+        if !report.missing.isEmpty && !allowMissing {
             throw MLOpsError("\(report.missing.count) objects are not on remote '\(spec.name)' (\(transfer.remote.backend.url)), e.g. \(report.missing[0].hex)",
                              hint: "push them from a clone that has them (`git mlops push`), then fetch again")
         }
@@ -178,8 +179,16 @@ extension Repo {
     /// Fetch, then checkout, for the given paths (all when none).
     public func pull(remote name: String?, paths: [String], force: Bool, cwd: String = FS.currentDirectory,
                      progress: Bool = Terminal.stdoutIsTTY) throws -> (FetchResult, CheckoutReport) {
-        let f = try fetch(remote: name, revs: [], paths: paths, cwd: cwd, progress: progress)
-        let c = try checkout(paths, force: force, cwd: cwd, progress: progress)
+        let f = try fetch(remote: name, revs: [], paths: paths, cwd: cwd, progress: progress, allowMissing: true)
+        // What is missing on the remote does not hold back the rest: check out what can be, then say what could not.
+        let c = try checkout(paths, force: force, cwd: cwd, progress: progress, skipMissing: true)
+        if !c.missing.isEmpty || !f.report.missing.isEmpty {
+            let names = c.missing.prefix(5).joined(separator: ", ") + (c.missing.count > 5 ? " and \(c.missing.count - 5) more" : "")
+            let what = f.report.missing.isEmpty ? "data is missing from the cache"
+                : "\(f.report.missing.count) objects are not on remote '\(f.remote)' (e.g. \(f.report.missing[0].hex))"
+            throw MLOpsError("\(what)\(c.missing.isEmpty ? "" : "; not checked out: \(names)"); \(c.filesWritten) files written, \(c.unchanged) unchanged",
+                             hint: "push the data from a clone that has it (`git mlops push`), then pull again")
+        }
         return (f, c)
     }
 
@@ -220,7 +229,8 @@ extension Repo {
             }
         }
         let transfer = try self.transfer(to: spec)
-        let report = try transfer.push(store.closure(of: Array(ids)).objects.union(ids))
+        let closure = store.closure(of: Array(ids))
+        let report = try transfer.push(closure.objects.union(closure.missing).union(ids))
         return PushResult(remote: spec.name, report: report, notes: nil)
     }
 }

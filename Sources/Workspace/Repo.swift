@@ -74,16 +74,22 @@ public final class Repo: @unchecked Sendable {
 
     public lazy var statCache = StatCache(path: worktreeState + "/statcache")
 
-    /// Taken shared by every command that reads or writes the cache; gc takes it exclusively.
+    /// Taken shared by every command that reads or writes the cache; gc takes it exclusively. A cache
+    /// that cannot be written (a read-only volume, another user's cache) is locked through a read-only
+    /// descriptor, or not at all: reading commands work there, and writes fail naming the cause.
     public func lockStore(exclusive: Bool = false) throws -> FileLock {
-        try FS.mkdirs(worktreeState)
-        return try FileLock(path: store.lockPath, shared: !exclusive)
+        try? FS.mkdirs(worktreeState)
+        do {
+            return try FileLock(path: store.lockPath, shared: !exclusive, allowReadOnly: !exclusive)
+        } catch let e as SystemError where FileLock.isReadOnlyError(e.errno) {
+            throw MLOpsError.readOnlyCache(storeRoot, e)
+        }
     }
 
     /// Serialises edits of workspace metadata (pointers, .gitignore) between processes.
     public func lockWorkspace() throws -> FileLock {
-        try FS.mkdirs(worktreeState)
-        return try FileLock(path: worktreeState + "/workspace.lock")
+        try? FS.mkdirs(worktreeState)
+        return try FileLock(path: worktreeState + "/workspace.lock", allowReadOnly: true)
     }
 
     // MARK: Paths
@@ -108,40 +114,24 @@ public final class Repo: @unchecked Sendable {
         if rel == ".git" || rel.hasPrefix(".git/") {
             throw MLOpsError("\(userPath) is inside .git", hint: "name a file or directory of the working tree")
         }
+        if let why = RepoPath.problem(rel) {
+            throw MLOpsError("\(displayPath(userPath)) cannot be tracked: it has \(why)", hint: "rename it")
+        }
         return rel
     }
 
+    /// Where reads may go; every write goes through `workTree()`.
     public func absolute(_ rel: String) -> String { root + "/" + rel }
 
-    /// Checks that no directory on the way to `rel` is a symlink, so writing there stays inside the
-    /// working tree; creates missing directories when `create`.
-    public func ensureSafeParents(of rel: String, create: Bool) throws {
-        var checked = Set<String>()
-        try ensureSafeParents(of: rel, create: create, checked: &checked)
-    }
+    /// The working tree for one operation: writes and removals by descriptor, never through a symlink.
+    public func workTree() -> WorkTree { WorkTree(path: root) }
 
-    /// The same, skipping directories already checked in this operation (`checked`).
-    public func ensureSafeParents(of rel: String, create: Bool, checked: inout Set<String>) throws {
-        guard isSafeRelativePath(rel) else {
-            throw MLOpsError("refusing unsafe path '\(rel)'", hint: "pointers and manifests may only name paths inside the repository")
-        }
-        let parent = dirname(rel)
-        if parent.isEmpty || checked.contains(parent) { return }
-        var cur = root
-        let parts = rel.split(separator: "/").dropLast()
-        for part in parts {
-            cur += "/" + part
-            if let st = FS.lstat(cur) {
-                if st.isSymlink {
-                    throw MLOpsError("refusing to write \(rel): \(cur) is a symlink", hint: "remove the symlink or move the data; git-mlops never writes through symlinks")
-                }
-                if !st.isDirectory {
-                    throw MLOpsError("cannot write \(rel): \(cur) is a file", hint: "move that file away, then run the command again")
-                }
-            } else if create {
-                try FS.mkdirs(cur)
-            }
-        }
-        if create || FS.lstat(root + "/" + parent)?.isDirectory == true { checked.insert(parent) }
+    /// Checks `rel` (see `RepoPath`) and that no directory on the way to it is a symlink or a file, so
+    /// writing there stays inside the working tree; creates missing directories when `create`.
+    @discardableResult
+    public func ensureSafeParents(of rel: String, create: Bool) throws -> RepoPath {
+        let p = try RepoPath(rel)
+        _ = try workTree().directory(p.parent, create: create)
+        return p
     }
 }

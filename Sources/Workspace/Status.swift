@@ -10,6 +10,10 @@ public struct StatusEntry: Sendable, Equatable {
         case missing = "missing-from-workspace"
         /// The pointer's data is not in the cache (fetch it from a remote).
         case notInCache = "missing-from-cache"
+        /// The pointer's data is in a damaged pack (`git mlops fsck --repair` restores it).
+        case damaged = "damaged-in-cache"
+        /// A checkout of it was interrupted: the data is partly old, and `git mlops checkout` finishes it.
+        case interrupted = "checkout-interrupted"
     }
     public var path: String
     public var state: State
@@ -33,14 +37,23 @@ extension Repo {
         let lock = try lockStore()
         defer { lock.release() }
         let hasher = Ingester(store: store, statCache: statCache, hashOnly: true)
+        let marker = PendingCheckout(self)
+        let pending = marker.load()
+        var clean = Set<RepoPath>()
         var out: [StatusEntry] = []
         for t in tracked {
             if !store.contains(t.pointer.id) { out.append(StatusEntry(path: t.path, state: .notInCache)) }
-            guard let (id, manifest) = try currentState(of: t, hasher: hasher) else {
+            else if store.damage(of: t.pointer.id) != nil { out.append(StatusEntry(path: t.path, state: .damaged)) }
+            let current = try currentState(of: t, hasher: hasher)
+            if current?.id == t.pointer.id { clean.insert(t.location); continue }
+            if pending.contains(t.location) {
+                out.append(StatusEntry(path: t.path, state: .interrupted))
+                continue
+            }
+            guard let (_, manifest) = current else {
                 out.append(StatusEntry(path: t.path, state: .missing))
                 continue
             }
-            guard id != t.pointer.id else { continue }
             var e = StatusEntry(path: t.path, state: .modified)
             if let manifest, let old = try? store.directory(t.pointer.id) {
                 let d = DirectoryDiff(old: old, new: manifest)
@@ -49,6 +62,11 @@ extension Repo {
             out.append(e)
         }
         try statCache.save()
+        // Paths that match their pointers again are no longer interrupted (unless a checkout runs now).
+        if !pending.isDisjoint(with: clean), let ws = try? FileLock(path: worktreeState + "/workspace.lock", wait: false) {
+            try? marker.save(marker.load().subtracting(clean))
+            ws.release()
+        }
         return out.sorted { ($0.path, $0.state.rawValue) < ($1.path, $1.state.rawValue) }
     }
 }

@@ -4,19 +4,54 @@ import Store
 
 /// A tracked path and its pointer.
 public struct Tracked: Sendable, Equatable {
-    /// Repository-relative path of the data (`data/train.csv`).
-    public var path: String
+    /// Repository-relative path of the data (`data/train.csv`), checked: see `RepoPath`.
+    public let location: RepoPath
     public var pointer: Pointer
+    public var path: String { location.string }
     public var pointerPath: String { Pointer.pointerPath(forData: path) }
+
+    /// The data path of the pointer file at `pointerPath` (named as `source` in errors), checked.
+    init(pointerPath: String, pointer: Pointer, source: String? = nil) throws {
+        let data = Pointer.dataPath(forPointer: pointerPath)
+        let fix = "nothing was written; remove it (`git rm --cached \(pointerPath)`) and ask whoever committed it"
+        do {
+            location = try RepoPath(data)
+        } catch let e as UnsafePathError {
+            throw MLOpsError.malformed(displayPath(source ?? pointerPath), "names an \(e)", fix: fix)
+        }
+        if data.hasSuffix(Pointer.suffix) {
+            throw MLOpsError.malformed(displayPath(source ?? pointerPath), "names '\(data)', itself a pointer file", fix: fix)
+        }
+        self.pointer = pointer
+    }
+
+    init(_ location: RepoPath, pointer: Pointer) {
+        self.location = location
+        self.pointer = pointer
+    }
 }
 
 extension Repo {
-    /// Pointers in the working tree (tracked by git or not yet added), parsed. A malformed one is an error.
+    /// Pointers in the working tree (tracked by git or not yet added), parsed. A malformed one, or one
+    /// that names a path git-mlops may not write, is an error.
     public func workspacePointers() throws -> [Tracked] {
-        try git.worktreeFiles(endingWith: Pointer.suffix).map { p in
-            let text = try FS.readText(absolute(p))
-            return Tracked(path: Pointer.dataPath(forPointer: p), pointer: try Pointer.decode(text, path: p))
+        let tree = workTree()
+        let all = try git.worktreeFiles(endingWith: Pointer.suffix).map { p in
+            let location: RepoPath
+            do { location = try RepoPath(p) } catch {
+                throw MLOpsError.malformed(displayPath(p), "is a pointer file at an \(error)", fix: "remove it with `git rm --cached`")
+            }
+            guard let dir = try tree.directory(location.parent, create: false) else {
+                throw MLOpsError("\(p): cannot be read", hint: "check that the directory holding it exists")
+            }
+            let fd = try dir.openRegularFile(location.name)
+            // A pointer is under 1 KiB (`Pointer.decode` says why when longer): never read more.
+            let bytes = try fd.pread(count: 1024, offset: 0)
+            fd.close()
+            return try Tracked(pointerPath: p, pointer: try Pointer.decode(String(decoding: bytes, as: UTF8.self), path: p))
         }
+        try Tracked.checkNesting(all)
+        return all
     }
 
     /// Pointers in a commit. `strict: false` skips malformed ones (history cannot be fixed), warning once each.
@@ -24,8 +59,9 @@ extension Repo {
         var out: [Tracked] = []
         for f in try git.files(endingWith: Pointer.suffix, in: commit) {
             let text = String(decoding: try git.readBlob(f.blob), as: UTF8.self)
+            let source = "\(commit.short):\(f.path)"
             do {
-                out.append(Tracked(path: Pointer.dataPath(forPointer: f.path), pointer: try Pointer.decode(text, path: "\(commit.short):\(f.path)")))
+                out.append(try Tracked(pointerPath: f.path, pointer: try Pointer.decode(text, path: source), source: source))
             } catch {
                 if strict { throw error }
                 Terminal.warn("\(error)")
@@ -85,5 +121,23 @@ extension Repo {
             rest = after
         }
         return out
+    }
+}
+
+extension Tracked {
+    /// Refuses tracked paths inside one another (`a.mlops` with `a/b.mlops`): checking one out would
+    /// overwrite or remove the other's pointer. `git mlops add` never makes such pairs.
+    static func checkNesting(_ all: [Tracked]) throws {
+        let paths = Set(all.map(\.location))
+        for t in all {
+            var up = t.location.parent
+            while let u = up {
+                if paths.contains(u) {
+                    throw MLOpsError("\(t.pointerPath) is inside \(u.string), which \(Pointer.pointerPath(forData: u.string)) tracks as a whole",
+                                     hint: "remove one of the two pointers (`git rm --cached`), then run the command again")
+                }
+                up = u.parent
+            }
+        }
     }
 }

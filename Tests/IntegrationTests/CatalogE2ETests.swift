@@ -451,6 +451,21 @@ import Testing
         #expect(try s.ok(["git", "status", "--porcelain"], in: repo).stdout == "")
     }
 
+    @Test func getWritesADirectoryWholeAndWeightsKeptInGit() throws {
+        let s = try Sandbox()
+        let repo = try Self.trained(s)
+        try s.ok(["git", "mlops", "model", "register", "prepared", "--path", "data/prepared", "--type", "dataset"], in: repo)
+        try s.ok(["git", "mlops", "model", "register", "scores", "--path", "metrics.json"], in: repo)
+        var r = try s.ok(["git", "mlops", "model", "get", "prepared@v0.0.1", "-o", "copy/prepared"], in: repo)
+        #expect(r.stdout.hasPrefix("wrote prepared v0.0.1 (data/prepared: 2 files, "))
+        #expect(try s.fingerprint(repo + "/copy/prepared") == s.fingerprint(repo + "/data/prepared"))
+        #expect(try FS.listDirectory(repo + "/copy").map(\.name) == ["prepared"], "no staging directory left")
+        r = try s.ok(["git", "mlops", "model", "get", "scores@latest", "-o", "copy/metrics.json"], in: repo)
+        #expect(try s.read(repo + "/copy/metrics.json") == s.read(repo + "/metrics.json"))
+        let show = try JSON.parse(try s.ok(["git", "mlops", "model", "show", "scores@v0.0.1", "--json"], in: repo).stdout)
+        #expect(show["weights"]?["git_blob"]?.string == (try s.rev(repo, "HEAD:metrics.json")))
+    }
+
     @Test func getFromARemoteWhoseDataIsCorruptWritesNothing() throws {
         let s = try Sandbox()
         let repo = try Self.trained(s)

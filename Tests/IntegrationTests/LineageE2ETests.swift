@@ -287,7 +287,7 @@ import Testing
 
         try s.write(repo + "/mlops.yaml", "stages:\n  a:\n    cmd: x\n    outz: [y]\n")
         let bad = try s.run(["git", "mlops", "run"], in: repo)
-        #expect(bad.status == 1 && bad.stderr == "error: mlops.yaml: line 4: stage 'a' has unknown key 'outz'; known keys: cmd, deps, params, outs, metrics, wdir\n")
+        #expect(bad.status == 1 && bad.stderr == "error: mlops.yaml: line 4: stage 'a' has unknown key 'outz'; known keys: cmd, deps, params, outs, metrics, wdir, plots\n")
         try s.write(repo + "/mlops.yaml", "stages:\n  a:\n    cmd: [x\n")
         let syntax = try s.run(["git", "mlops", "run", "--dry-run"], in: repo)
         #expect(syntax.status == 1 && syntax.stderr.hasPrefix("error: mlops.yaml: not valid YAML (line 4, column 1: ") && syntax.stderr.split(separator: "\n").count == 1)

@@ -20,6 +20,11 @@ count = [0]; lock = threading.Lock()
 srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(("127.0.0.1", listen)); srv.listen(128)
 print("ready", flush=True)
+# Exit when the test that started it goes away (its end of our stdin closes), whatever killed it.
+def watch_parent():
+    sys.stdin.buffer.read()
+    os._exit(0)
+threading.Thread(target=watch_parent, daemon=True).start()
 def relay(client):
     server = socket.create_connection(("127.0.0.1", target))
     pending = [0]
@@ -138,6 +143,8 @@ struct S3E2ETests {
         // when the relay is started again on it; above the ports scripts/s3-server picks (up to 25999).
         let port = 26000 + Int.random(in: 0..<6000)
         try s.write(s.root + "/relay.py", relayScript)
+        var lifelines: [Pipe] = []
+        defer { for l in lifelines { try? l.fileHandleForWriting.close() } }
         func startRelay(dieAfter: Int) throws -> Process {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: try ProcessRunner.resolve("python3", env: s.env))
@@ -146,7 +153,10 @@ struct S3E2ETests {
             p.standardOutput = out
             // Never share the test's own output pipes: a leftover child would keep `swift test` waiting.
             p.standardError = FileHandle.nullDevice
-            p.standardInput = FileHandle.nullDevice
+            // The relay exits when this pipe closes: no relay outlives the test, even a crashed one.
+            let lifeline = Pipe()
+            p.standardInput = lifeline
+            lifelines.append(lifeline)
             try p.run()
             let ready = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
             guard ready.hasPrefix("ready") else {

@@ -51,7 +51,7 @@ import Testing
         ("stages:\n  a:\n    cmd: x\n   deps: [y]\n",
          "mlops.yaml: not valid YAML (line 4, column 4: did not find expected key); fix the syntax of mlops.yaml (see docs/lineage.md)"),
         ("stages:\n  a:\n    cmd: x\n    dep: [y]\n",
-         "mlops.yaml: line 4: stage 'a' has unknown key 'dep'; known keys: cmd, deps, params, outs, metrics, wdir"),
+         "mlops.yaml: line 4: stage 'a' has unknown key 'dep'; known keys: cmd, deps, params, outs, metrics, wdir, plots"),
         ("stage:\n  a:\n    cmd: x\n",
          "mlops.yaml: line 1: unknown top-level key 'stage'; the only top-level key is `stages`"),
         ("stages:\n  a:\n    deps: [x]\n",

@@ -4,6 +4,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -64,6 +65,10 @@ class RunnerTest(unittest.TestCase):
         self.assertIn("timed out after 2s", str(e.exception))
         with open(pidfile) as f:
             pid = int(f.read())
+        # SIGKILL is delivered asynchronously: give the kernel time to end it before calling it a survivor.
+        deadline = time.monotonic() + 10
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
         survived = alive(pid)
         if survived:
             os.kill(pid, signal.SIGKILL)
