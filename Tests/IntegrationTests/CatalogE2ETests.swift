@@ -337,6 +337,10 @@ import Testing
         let since = CatalogTimeForTests.iso(base + 2)
         let recent = try JSON.parse(try s.ok(["git", "mlops", "audit", "model", "--since", since, "--json"], in: repo).stdout).array ?? []
         #expect(recent.map { $0["kind"]?.string ?? "" } == ["promote", "register", "promote"])
+        // The report has a Models page fed by the catalog.
+        try s.ok(["git", "mlops", "report", "-o", s.root + "/report"], in: repo)
+        let page = String(decoding: try s.read(s.root + "/report/catalog.html"), as: UTF8.self)
+        #expect(page.contains("model#production#2") && page.contains("v0.0.2") && page.contains("staging"))
         let bad = try s.run(["git", "mlops", "audit", "model", "--since", "last tuesday"], in: repo)
         #expect(bad.status == 129 && bad.stderr == "error: --since: 'last tuesday' is not a date; write YYYY-MM-DD or an ISO 8601 time such as 2026-12-03T18:00:00Z\n")
     }
