@@ -46,14 +46,15 @@ let package = Package(
         .target(name: "Workspace", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Transfer"]),
         /// Pipelines (mlops.yaml), run records in git notes, log, lineage, params and metrics, reproduce.
         .target(name: "Lineage", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Yams"]),
-
+        /// The model catalog in GTO-format git tags: versions, stages, promotion gates, signatures, audit trail.
+        .target(name: "Catalog", dependencies: ["MLOpsBasics", "GitBridge", "Workspace", "Lineage"]),
         /// The static HTML report: runs, metric trends, diffs, lineage graphs and plots as plain HTML and inline SVG.
         .target(name: "Report", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Lineage"]),
 
         // MARK: Interface
         /// One thin ArgumentParser command per file.
         .target(name: "Commands", dependencies: [
-            "MLOpsBasics", "Workspace", "Lineage", "Report", "Profiling",
+            "MLOpsBasics", "Workspace", "Lineage", "Catalog", "Report", "Profiling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         /// The `git-mlops` executable: the entry point only.
@@ -68,6 +69,7 @@ let package = Package(
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "GitBridge", "Lineage", "MLOpsBasics"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Lineage", "MLOpsBasics"]),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "MLOpsBasics", "TestSupport", "CZlib", "CZstd"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.

@@ -72,6 +72,8 @@ public struct Pipeline: Equatable, Sendable {
     public static let fileName = "mlops.yaml"
     public static let defaultParamsFile = "params.yaml"
     static let stageKeys = ["cmd", "deps", "params", "outs", "metrics", "wdir"]
+    /// Top-level sections that other layers read (the catalog's promotion thresholds); skipped here.
+    public static let otherSections = ["promotion"]
 
     /// Stages in file order.
     public var stages: [Stage]
@@ -108,6 +110,7 @@ public struct Pipeline: Equatable, Sendable {
         }
         var specs: [StageSpec] = []
         for (k, v) in top {
+            if let name = k.string, otherSections.contains(name) { continue }
             guard k.string == "stages" else {
                 throw bad("line \(k.mark?.line ?? 0): unknown top-level key '\(k.string ?? "?")'", "the only top-level key is `stages`")
             }
