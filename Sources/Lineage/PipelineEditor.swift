@@ -10,7 +10,7 @@ public enum PipelineEditor {
     @discardableResult
     public static func addStage(_ spec: StageSpec, root: String, force: Bool) throws -> Outcome {
         let path = root + "/" + Pipeline.fileName
-        let old = FS.exists(path) ? try FS.readText(path) : nil
+        let old = FS.exists(path) ? try Values.readDocument(path, path: Pipeline.fileName) : nil
         let (text, outcome) = try adding(spec, to: old, force: force)
         try FS.writeAtomic(path, text)
         return outcome
@@ -120,7 +120,7 @@ public enum PipelineEditor {
         if !s.isEmpty, let f = s.unicodeScalars.first, !unsafeStart.unicodeScalars.contains(f),
            !s.contains(": "), !s.contains(" #"), !s.hasSuffix(":"), !s.hasSuffix(" "),
            s.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7f }),
-           let n = try? Yams.compose(yaml: "k: " + s), let v = n.mapping?.first?.value,
+           let n = try? Values.composeYAML("k: " + s, path: "", fix: ""), let v = n.mapping?.first?.value,
            v.tagName == .str, v.string == s {
             return s
         }

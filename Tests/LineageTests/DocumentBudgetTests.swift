@@ -1,0 +1,95 @@
+import MLOpsBasics
+import Testing
+@testable import Lineage
+
+/// The budget of YAML and JSON documents (DocumentLimits): what it lets through and where it stops.
+@Suite struct DocumentBudgetTests {
+    func refusal(_ text: String, path: String = "params.yaml") -> String? {
+        do {
+            _ = try Values.parseDocument(text, path: path)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// `levels` levels of `width` aliases each: width^levels values once expanded.
+    func bomb(levels: Int, width: Int) -> String {
+        var lines = ["a0: &a0 [" + Array(repeating: "x", count: width).joined(separator: ", ") + "]"]
+        for i in 1..<levels { lines.append("a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: width).joined(separator: ", ") + "]") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    @Test func ordinaryAliasesStillWork() throws {
+        let doc = try Values.parseDocument("""
+            defaults: &d {lr: 0.1, epochs: 20}
+            name: &n resnet
+            train: *d
+            model: {arch: *n}
+            *n : scalar aliases are fine as keys
+            """, path: "params.yaml")
+        #expect(Values.lookup(doc, "train.lr") == .double(0.1))
+        #expect(Values.lookup(doc, "model.arch") == .string("resnet"))
+        #expect(Values.lookup(doc, "resnet") == .string("scalar aliases are fine as keys"))
+    }
+
+    @Test func expansionIsCountedUpToTheLimitAndNoFurther() throws {
+        // 10^6 = 1,000,000 leaves, plus the lists above them: just over the limit.
+        #expect(refusal(bomb(levels: 6, width: 10))
+                == "params.yaml: line 6: more than 1000000 values once aliases are expanded; use fewer aliases (`*name`) or fewer values")
+        // 10^5 leaves and their lists: within it, and expanded for real.
+        let doc = try Values.parseDocument(bomb(levels: 5, width: 10), path: "params.yaml")
+        func leaves(_ j: JSON) -> Int { j.array.map { $0.reduce(0) { $0 + leaves($1) } } ?? 1 }
+        #expect(leaves(try #require(Values.lookup(doc, "a4"))) == 100_000)
+    }
+
+    @Test func aBombLargerThanAnyMachineFailsAtTheSameCost() {
+        // 9^40 values: the walk stops at the first line past the limit, whatever follows.
+        #expect(refusal(bomb(levels: 40, width: 9))?.hasPrefix("params.yaml: line 7: more than 1000000 values") == true)
+    }
+
+    @Test func nonScalarKeysAreRefusedBeforeYamsHashesThem() {
+        #expect(refusal("? [a, b]\n: 1\n") == "params.yaml: line 1: a mapping key is a list or a mapping; write keys as plain names")
+        #expect(refusal("{a: 1}: 2\n") == "params.yaml: line 1: a mapping key is a list or a mapping; write keys as plain names")
+        #expect(refusal("x: &x [1]\ny:\n  *x : 2\n") == "params.yaml: line 3: a mapping key is a list or a mapping; write keys as plain names")
+        // As a value, the same alias is fine.
+        #expect(refusal("x: &x [1]\ny: *x\n") == nil)
+    }
+
+    @Test func nestingStopsAtTheLimit() {
+        func nested(_ n: Int) -> String { String(repeating: "[", count: n) + String(repeating: "]", count: n) }
+        #expect(refusal("a: " + nested(DocumentLimits.maxDepth - 1) + "\n") == nil)
+        #expect(refusal("a: " + nested(DocumentLimits.maxDepth) + "\n") == "params.yaml: line 1: nested more than 128 levels deep; flatten the document")
+        #expect(refusal("{\"a\": " + nested(DocumentLimits.maxDepth - 1) + "}", path: "m.json") == nil)
+        #expect(refusal("{\"a\": " + nested(DocumentLimits.maxDepth) + "}", path: "m.json")?.contains("nested more than 128 levels deep") == true)
+    }
+
+    @Test func sizeIsCheckedBeforeParsing() {
+        let big = "a: 1\n" + String(repeating: "#\n", count: DocumentLimits.maxBytes / 2)
+        #expect(refusal(big) == "params.yaml: is larger than 8 MiB, the limit for YAML and JSON documents; keep params, metrics and mlops.yaml small; store large data with `git mlops add`")
+        #expect(refusal("{\"a\": \"" + String(repeating: "x", count: DocumentLimits.maxBytes) + "\"}", path: "m.json")?.hasPrefix("m.json: is larger than 8 MiB") == true)
+    }
+
+    @Test func mlopsYamlIsBudgetedToo() {
+        let e = #expect(throws: MLOpsError.self) { try Pipeline.parse("stages:\n  ? [a]\n  : {cmd: x}\n") }
+        #expect(e?.description == "mlops.yaml: line 2: a mapping key is a list or a mapping; write keys as plain names")
+        let many = "stages:\n" + (0...Pipeline.maxStages).map { "  s\($0): {cmd: x}\n" }.joined()
+        let m = #expect(throws: MLOpsError.self) { try Pipeline.parse(many) }
+        #expect(m?.description == "mlops.yaml: declares more than 2000 stages or 20000 deps, params and outputs; declare fewer: a directory can be one dep or output")
+    }
+
+    @Test func aLongChainOfStagesOrdersWithoutRecursion() throws {
+        // Stage i depends on stage i-1's output, declared in reverse order.
+        let n = Pipeline.maxStages
+        let text = "stages:\n" + (0..<n).reversed().map { i in
+            "  s\(i):\n    cmd: x\n    outs: [o\(i)]\n" + (i > 0 ? "    deps: [o\(i - 1)]\n" : "")
+        }.joined()
+        let p = try Pipeline.parse(text)
+        #expect(try p.order().map(\.name) == (0..<n).map { "s\($0)" })
+        #expect(p.downstream(of: "s\(n - 2)") == ["s\(n - 1)"])
+        #expect(p.upstream(of: "s1") == ["s0"])
+        let cyclic = text.replacingOccurrences(of: "  s0:\n    cmd: x\n    outs: [o0]\n", with: "  s0:\n    cmd: x\n    outs: [o0]\n    deps: [o\(n - 1)]\n")
+        let e = #expect(throws: MLOpsError.self) { try Pipeline.parse(cyclic) }
+        #expect(e?.description.hasPrefix("mlops.yaml: stages form a cycle: s\(n - 1) -> s0 -> s1") == true)
+    }
+}
