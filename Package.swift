@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics"]),
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
+        .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics", "TestSupport"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
         .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "TestSupport"]),
     ],
