@@ -1,19 +1,14 @@
 import Foundation
 import MLOpsBasics
+import ParserSeeds
 import Testing
 import TestSupport
 @testable import Workspace
 
 /// Pointers and `.gitmlops` fed random and mutated inputs (issue 9): they parse or throw, never trap.
 @Suite struct WorkspaceParserPropertyTests {
-    static let pointers: [[UInt8]] = [
-        Pointer(id: .hashing("a"), size: 123, kind: .file),
-        Pointer(id: .hashing("b"), size: 1 << 40, kind: .dir, files: 1_000_000),
-        Pointer(id: .hashing("c"), size: 0, kind: .file, executable: true, extra: ["zeta": "1", "alpha": "x y"]),
-    ].map { Array($0.encode().utf8) }
-
     @Test func pointerDecoderNeverTrapsAndRoundTrips() {
-        let r = mutationRun(seeds: Self.pointers, iterations: 10_000, seed: 21) { input in
+        let r = mutationRun(seeds: ParserSeeds.pointers, iterations: 10_000, seed: 21) { input in
             guard let p = try? Pointer.decode(String(decoding: input, as: UTF8.self), path: "x.mlops") else { return false }
             #expect(p.size >= 0 && (p.files ?? 0) >= 0)
             #expect((try? Pointer.decode(p.encode(), path: "x.mlops")) == p)
@@ -22,17 +17,11 @@ import TestSupport
         #expect(r.accepted > 100 && r.rejected > 100, "\(r)")
     }
 
-    static let settings: [[UInt8]] = [
-        "# git-mlops settings\n[core]\n\tversion = 1\n\tremote = origin\n[remote \"origin\"]\n\turl = s3://bucket/prefix\n\tendpoint = http://127.0.0.1:9000\n\tregion = us-east-1\n",
-        "[core]\n\tversion = 1\n[remote \"backup\"]\n\turl = /mnt/backup\n\tautopush\n[remote \"x y\"]\n\turl = \"quoted \\\" value\" ; comment\n",
-        "[core]\n\tversion = 1\n\tremote = a\n[remote \"a\"]\n\turl = ../elsewhere\n[remote.b]\n\turl = c\n",
-    ].map { Array($0.utf8) }
-
     @Test func settingsReaderNeverTraps() throws {
         let tmp = TempDir()
         let repo = try RepoPathTests.makeRepo(tmp)
         let file = repo.root + "/.gitmlops"
-        let r = mutationRun(seeds: Self.settings, iterations: 1_000, seed: 22) { input in
+        let r = mutationRun(seeds: ParserSeeds.settings, iterations: 1_000, seed: 22) { input in
             try? FS.writeAtomic(file, input, durable: false)
             guard (try? repo.config.reload()) != nil else { return false }
             _ = repo.config.string("core.remote")
