@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics"]),
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "MLOpsBasics", "TestSupport", "ParserSeeds"]),
-        .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics", "TestSupport", "ParserSeeds"]),
+        .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics", "TestSupport", "ParserSeeds", "Yams"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
         .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "TestSupport"]),
     ],

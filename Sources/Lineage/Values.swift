@@ -151,7 +151,7 @@ public enum Values {
         switch node {
         case .scalar(let s):
             switch node.tagName {
-            case .int: return Int64.construct(from: s).map(JSON.int) ?? .string(s.string)
+            case .int: return yamlInt(s.string).map(JSON.int) ?? .string(s.string)
             case .float: return Double.construct(from: s).map { $0.isFinite ? JSON.double($0) : .string(s.string) } ?? .string(s.string)
             case .bool: return Bool.construct(from: s).map(JSON.bool) ?? .string(s.string)
             case .null: return .null
@@ -166,6 +166,33 @@ public enum Values {
         case .alias:
             return .null
         }
+    }
+
+    /// A YAML 1.1 int as Yams reads one (`0x1f`, `0b101`, `0o17`, `017`, `1_000`, base 60 `1:30`), but
+    /// nil past Int64 where Yams' base-60 conversion traps (`999999999999999999:00`).
+    static func yamlInt(_ text: String) -> Int64? {
+        let t = text.replacingOccurrences(of: "_", with: "")
+        if t == "0" { return 0 }
+        let negative = t.hasPrefix("-")
+        let sign = negative ? "-" : ""
+        let body = t.dropFirst(negative || t.hasPrefix("+") ? 1 : 0)
+        func unsigned(_ digits: Substring) -> Bool { digits.first.map { $0 != "+" && $0 != "-" } ?? false }
+        for (prefix, radix) in [("0x", 16), ("0b", 2), ("0o", 8), ("0", 8)] where body.hasPrefix(prefix) {
+            let digits = body.dropFirst(prefix.count)
+            return unsigned(digits) ? Int64(sign + digits, radix: radix) : nil
+        }
+        if body.contains(":") {
+            var v: Int64 = 0
+            for part in body.split(separator: ":", omittingEmptySubsequences: false) {
+                guard unsigned(part), let d = Int64(part) else { return nil }
+                let (shifted, o1) = v.multipliedReportingOverflow(by: 60)
+                let (sum, o2) = shifted.addingReportingOverflow(d)
+                guard !o1, !o2 else { return nil }
+                v = sum
+            }
+            return negative ? -v : v
+        }
+        return Int64(t)
     }
 
     /// Reads a params or metrics document: JSON when the name ends in `.json`, YAML otherwise

@@ -26,7 +26,7 @@ import Testing
     static let pipeline = "stages:\n  train:\n    cmd: touch ran\n    params: [train]\n    outs: [out.txt]\n"
 
     /// An attacker's repository with `files` committed on top of a plain pipeline, cloned by the victim.
-    func victimClone(_ s: Sandbox, _ files: [String: String], symlinks: [String: String] = [:]) throws -> String {
+    func victimClone(_ s: Sandbox, _ files: [String: String], symlinks: [String: String] = [:], initialize: Bool = true) throws -> String {
         let evil = try s.makeRepo("evil")
         try s.write(evil + "/mlops.yaml", HostileDocumentsE2ETests.pipeline)
         try s.write(evil + "/params.yaml", "train: 1\n")
@@ -40,7 +40,7 @@ import Testing
         try s.ok(["git", "add", "-A"], in: evil)
         try s.ok(["git", "commit", "-qm", "hostile"], in: evil)
         try s.ok(["git", "clone", "-q", evil, s.root + "/victim"])
-        try s.ok(["git", "mlops", "init"], in: s.root + "/victim")
+        if initialize { try s.ok(["git", "mlops", "init"], in: s.root + "/victim") }
         return s.root + "/victim"
     }
 
@@ -140,6 +140,20 @@ import Testing
                     "error: params.yaml: is not a regular file; keep params, metrics and mlops.yaml small regular files")
         try refused(s2, repo2, ["git", "mlops", "params", "diff"],
                     "error: params.yaml: is not a regular file; keep params, metrics and mlops.yaml small regular files")
+    }
+
+    @Test func aCommittedGitmlopsCannotIncludeOtherFilesNorCrashTheReader() throws {
+        let s = try Sandbox()
+        // libgit2 would follow the include and block on the FIFO forever.
+        #expect(mkfifo(s.root + "/fifo", 0o600) == 0)
+        let repo = try victimClone(s, [".gitmlops": "[core]\n\tversion = 1\n[include]\n\tpath = ../fifo\n"], initialize: false)
+        let message = "error: .gitmlops: line 3: [include] and [includeIf] sections are not allowed in a committed file; remove the section; put local settings in .git/config (`git config mlops.KEY VALUE`)"
+        try refused(s, repo, ["git", "mlops", "init"], message)
+        try refused(s, repo, ["git", "mlops", "status"], message)
+        try refused(s, repo, ["git", "mlops", "pull"], message)
+        // A key without a value used to trap the reader.
+        try s.write(repo + "/.gitmlops", "[core]\n\tversion = 1\n[remote \"x\"]\n\turl\n")
+        #expect(try s.ok(["git", "mlops", "remote", "list"], in: repo).stdout == "")
     }
 
     @Test func hugeNumbersInJsonAreRefused() throws {

@@ -1,6 +1,7 @@
 import MLOpsBasics
 import Testing
 @testable import Lineage
+import Yams
 
 /// The budget of YAML and JSON documents (DocumentLimits): what it lets through and where it stops.
 @Suite struct DocumentBudgetTests {
@@ -68,6 +69,20 @@ import Testing
         let big = "a: 1\n" + String(repeating: "#\n", count: DocumentLimits.maxBytes / 2)
         #expect(refusal(big) == "params.yaml: is larger than 8 MiB, the limit for YAML and JSON documents; keep params, metrics and mlops.yaml small; store large data with `git mlops add`")
         #expect(refusal("{\"a\": \"" + String(repeating: "x", count: DocumentLimits.maxBytes) + "\"}", path: "m.json")?.hasPrefix("m.json: is larger than 8 MiB") == true)
+    }
+
+    @Test func yamlIntsReadAsYamsReadsThemWithoutItsOverflowTrap() throws {
+        for text in ["0", "7", "-7", "+7", "0x1f", "-0x1f", "0b101", "0o17", "017", "1_000", "1:30", "-1:30", "190:20:30",
+                     "9223372036854775807", "-9223372036854775808"] {
+            #expect(Values.yamlInt(text) == Int64.construct(from: Node.Scalar(text)), "\(text)")
+        }
+        #expect(Values.yamlInt("1:30") == 90)
+        // Base 60 past Int64: Yams traps here; the value stays a string.
+        #expect(Values.yamlInt("999999999999999999:00") == nil)
+        #expect(Values.yamlInt("1:0:0:0:0:0:0:0:0:0:0:0") == nil)
+        #expect(Values.yamlInt("9223372036854775808") == nil)
+        let doc = try Values.parseDocument("a: 999999999999999999:00\nb: 1:30\n", path: "params.yaml")
+        #expect(doc == ["a": "999999999999999999:00", "b": 90])
     }
 
     @Test func mlopsYamlIsBudgetedToo() {
