@@ -85,6 +85,20 @@ import Yams
         #expect(doc == ["a": "999999999999999999:00", "b": 90])
     }
 
+    @Test func stageAddEditsFilesWithOtherLineBreaks() throws {
+        let spec = StageSpec(name: "new", cmd: "x", outs: ["new.out"])
+        // CRLF, with a blank line between stages: edited in place, comments kept.
+        let crlf = "stages:\r\n  a:\r\n    cmd: x\r\n    outs: [a.out]\r\n\r\n  # b next\r\n  b:\r\n    cmd: y\r\n    outs: [b.out]\r\n"
+        let (edited, _) = try PipelineEditor.adding(spec, to: crlf, force: false)
+        #expect(edited == crlf + "  new:\r\n    cmd: x\r\n    outs:\r\n      - new.out\r\n")
+        #expect(try Pipeline.parse(edited).stages.map(\.name) == ["a", "b", "new"])
+        // A lone CR (a line break for YAML, not for the editor's lines) and NEL: rewritten whole.
+        for odd in ["stages:\n  a:\n    cmd: x\n\r\n    outs: [a.out]\n\r  b:\n    cmd: y\n", "stages:\u{85}  a:\u{85}    cmd: x\n"] {
+            let (text, _) = try PipelineEditor.adding(spec, to: odd, force: false)
+            #expect(try Pipeline.parse(text).stages.map(\.name) == (try Pipeline.parse(odd).stages.map(\.name)) + ["new"])
+        }
+    }
+
     @Test func mlopsYamlIsBudgetedToo() {
         let e = #expect(throws: MLOpsError.self) { try Pipeline.parse("stages:\n  ? [a]\n  : {cmd: x}\n") }
         #expect(e?.description == "mlops.yaml: line 2: a mapping key is a list or a mapping; write keys as plain names")

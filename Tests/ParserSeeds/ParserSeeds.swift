@@ -128,5 +128,7 @@ public enum ParserSeeds {
         "# comment\n? plain\n: |\n  block\n  text\nfolded: >\n  a\n  b\nq: 'single'' quote'\nd: \"esc \\t \\u00e9\"\n",
         "stages:\n  prepare:\n    cmd: python3 prepare.py\n    deps:\n      - prepare.py\n      - data/raw.csv\n    params:\n      - prepare.seed\n      - cfg.json:model.depth\n      - extra.yaml: [a, b.c]\n    outs:\n      - data/prepared\n  train:\n    cmd: [python3 train.py, echo done]\n    wdir: src\n    deps: [../data/prepared]\n    outs: [model.npy]\n    metrics: [metrics.json]\n",
         "a0: &a0 [x, x, x]\na1: &a1 [*a0, *a0, *a0]\na2: &a2 [*a1, *a1, *a1]\n",
+        "ints: [0x1f, 0b101, 0o17, 017, 1_000, +7]\nfloats: [1:30.5, .5, -.inf, .NaN, 6.02e+23]\nflags: [yes, Off, ~]\n",
+        "time: 1:30:00\n",
     ].map { Array($0.utf8) }
 }

@@ -34,16 +34,16 @@ public struct Mutator {
     static let extremes: [UInt64] = [0, 1, 0xff, 0xffff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000,
                                      0x7fff_ffff_ffff_ffff, 0x8000_0000_0000_0000, 0xffff_ffff_ffff_ffff]
 
-    /// `input` with one to four mutations.
+    /// `input` with one mutation half of the time, else two to four.
     public mutating func mutate(_ input: [UInt8]) -> [UInt8] {
         var b = input
-        for _ in 0...below(4) { mutateOnce(&b) }
+        for _ in 0..<(below(2) == 0 ? 1 : 2 + below(3)) { mutateOnce(&b) }
         return b
     }
 
     private mutating func mutateOnce(_ b: inout [UInt8]) {
         let at = below(b.count + 1)
-        switch below(14) {
+        switch below(13) {
         case 0 where !b.isEmpty:
             b[below(b.count)] ^= 1 << UInt8(below(8))
         case 1 where !b.isEmpty:
@@ -93,10 +93,8 @@ public struct Mutator {
             let from = below(b.count)
             let piece = Array(b[from..<min(b.count, from + 1 + below(64))])
             b.insert(contentsOf: piece, at: below(b.count + 1))
-        case 12:
-            b.insert(contentsOf: Array(pick(["\n", " ", "\r\n", "\t", "..", "/", "%", "\\u", "\\ud800", "&a ", "*a ", "[", "{", "? ", "- ", ": "]).utf8), at: at)
         default:
-            b = bytes(below(64))
+            b.insert(contentsOf: Array(pick(["\n", " ", "\r\n", "\t", "..", "/", "%", "\\u", "\\ud800", "&a ", "*a ", "[", "{", "? ", "- ", ": "]).utf8), at: at)
         }
     }
 

@@ -12,6 +12,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     if let p = try? Pipeline.parse(text) {
         _ = try? p.order()
         for s in p.stages.prefix(16) { _ = (p.upstream(of: s.name), p.downstream(of: s.name)) }
+        // `stage add` edits the text by lines: what it writes must parse and hold the new stage.
+        if let (edited, _) = try? PipelineEditor.adding(StageSpec(name: "fuzz-new", cmd: "x", outs: ["fuzz.out"]), to: text, force: false) {
+            precondition((try? Pipeline.parse(edited))?.stage("fuzz-new") != nil, "stage add wrote a broken pipeline")
+        }
     }
     return 0
 }
