@@ -90,7 +90,8 @@ public struct RunRecord: Equatable, Sendable {
     /// Parses one line; throws a short reason when it is not a run record.
     public init(line: String) throws {
         let j: JSON
-        do { j = try JSON.parse(line) } catch { throw RecordError("not JSON (\(error))") }
+        // A record holds params and metrics documents two levels down: room for those at their limit.
+        do { j = try JSON.parse(line, maxDepth: DocumentLimits.maxDepth + 4) } catch { throw RecordError("not JSON (\(error))") }
         guard case .object(let o) = j else { throw RecordError("not a JSON object") }
         guard let s = o["schema"]?.string, s.hasPrefix(RunRecord.schemaPrefix), Int(s.dropFirst(RunRecord.schemaPrefix.count)) != nil else {
             throw RecordError("not a git-mlops run record (no `schema` \(RunRecord.schemaPrefix)N)")

@@ -63,16 +63,16 @@ public enum Values {
 
     /// The state of `checkBudget`: open collections and the expanded size of each anchor.
     struct BudgetWalk {
-        /// Expanded nodes and bytes of scalar text.
+        /// Expanded nodes, bytes of scalar text, and levels of lists and mappings (0 for a scalar).
         struct Size {
-            var nodes = 0, bytes = 0
+            var nodes = 0, bytes = 0, height = 0
             static func += (a: inout Size, b: Size) { a.nodes += b.nodes; a.bytes += b.bytes }
         }
         struct Open {
             var anchor: String?
             var isMapping: Bool
             /// Expanded size so far, the collection itself included.
-            var size = Size(nodes: 1)
+            var size = Size(nodes: 1, height: 1)
             var children = 0
         }
         var open: [Open] = []
@@ -93,13 +93,13 @@ public enum Values {
                 let target = BudgetWalk.name(e.data.alias.anchor).flatMap { anchors[$0] }
                 (size, anchor, isCollection) = (target?.size ?? Size(nodes: 1), nil, target?.isCollection ?? false)
             case YAML_SEQUENCE_START_EVENT:
-                (size, anchor, isCollection) = (Size(nodes: 1), BudgetWalk.name(e.data.sequence_start.anchor), true)
+                (size, anchor, isCollection) = (Size(nodes: 1, height: 1), BudgetWalk.name(e.data.sequence_start.anchor), true)
             case YAML_MAPPING_START_EVENT:
-                (size, anchor, isCollection) = (Size(nodes: 1), BudgetWalk.name(e.data.mapping_start.anchor), true)
+                (size, anchor, isCollection) = (Size(nodes: 1, height: 1), BudgetWalk.name(e.data.mapping_start.anchor), true)
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 guard let done = open.popLast() else { return nil }
                 if let a = done.anchor { anchors[a] = (done.size, true) }
-                if !open.isEmpty { open[open.count - 1].size += done.size }
+                add(done.size)
                 return nil
             default:
                 return nil
@@ -118,16 +118,25 @@ public enum Values {
                         "use fewer aliases (`*name`) or shorter values")
             }
             if !open.isEmpty { open[open.count - 1].children += 1 }
+            // An alias nests its anchor's levels where it stands.
+            guard open.count + size.height <= DocumentLimits.maxDepth else {
+                return ("nested more than \(DocumentLimits.maxDepth) levels deep\(e.type == YAML_ALIAS_EVENT ? " once aliases are expanded" : "")",
+                        "flatten the document")
+            }
             if isCollection && e.type != YAML_ALIAS_EVENT {
-                guard open.count < DocumentLimits.maxDepth else {
-                    return ("nested more than \(DocumentLimits.maxDepth) levels deep", "flatten the document")
-                }
                 open.append(Open(anchor: anchor, isMapping: e.type == YAML_MAPPING_START_EVENT))
             } else {
-                if !open.isEmpty { open[open.count - 1].size += size }
+                add(size)
                 if let anchor { anchors[anchor] = (size, false) }
             }
             return nil
+        }
+
+        /// Counts a finished child into the collection that holds it.
+        mutating func add(_ child: Size) {
+            guard !open.isEmpty else { return }
+            open[open.count - 1].size += child
+            open[open.count - 1].size.height = max(open[open.count - 1].size.height, child.height + 1)
         }
     }
 

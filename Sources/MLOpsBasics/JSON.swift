@@ -119,11 +119,11 @@ public enum JSON: Equatable, Sendable {
     /// Parses one document of at most `DocumentLimits.maxBytes`, nested at most `maxDepth` deep, with
     /// numbers of at most `maxNumberLength` characters that fit a double: records and metrics may come
     /// from a stranger's repository.
-    public static func parse(_ text: String) throws -> JSON {
+    public static func parse(_ text: String, maxDepth: Int = DocumentLimits.maxDepth) throws -> JSON {
         guard text.utf8.count <= DocumentLimits.maxBytes else {
             throw ParseError(offset: 0, reason: "larger than \(DocumentLimits.describe(bytes: DocumentLimits.maxBytes))")
         }
-        var p = Parser(bytes: Array(text.utf8))
+        var p = Parser(bytes: Array(text.utf8), maxDepth: maxDepth)
         p.skipSpace()
         let v = try p.value(depth: 0)
         p.skipSpace()
@@ -133,6 +133,7 @@ public enum JSON: Equatable, Sendable {
 
     private struct Parser {
         let bytes: [UInt8]
+        let maxDepth: Int
         var i = 0
 
         mutating func skipSpace() {
@@ -149,7 +150,7 @@ public enum JSON: Equatable, Sendable {
         }
 
         mutating func value(depth: Int) throws -> JSON {
-            guard depth < DocumentLimits.maxDepth else { throw fail("nested more than \(DocumentLimits.maxDepth) levels deep") }
+            guard depth < maxDepth else { throw fail("nested more than \(maxDepth) levels deep") }
             guard i < bytes.count else { throw fail("unexpected end") }
             switch bytes[i] {
             case UInt8(ascii: "n"): return try literal("null", .null)

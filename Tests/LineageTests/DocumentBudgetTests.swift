@@ -65,6 +65,19 @@ import Yams
         #expect(refusal("{\"a\": " + nested(DocumentLimits.maxDepth) + "}", path: "m.json")?.contains("nested more than 128 levels deep") == true)
     }
 
+    @Test func aliasesCannotNestPastTheLimit() throws {
+        // Each anchor nests the previous one 100 levels deeper: 100 values each, 12,800 levels in all.
+        func nested(_ n: Int, _ inner: String) -> String { String(repeating: "[", count: n) + inner + String(repeating: "]", count: n) }
+        var text = "a0: &a0 \(nested(100, "x"))\n"
+        for i in 1..<128 { text += "a\(i): &a\(i) \(nested(100, "*a\(i - 1)"))\n" }
+        #expect(refusal(text) == "params.yaml: line 2: nested more than 128 levels deep once aliases are expanded; flatten the document")
+        // At the limit, a record holding the document still reads back.
+        let deepest = try Values.parseDocument("a: &a \(nested(63, "x"))\nb: \(nested(64, "*a"))\n", path: "params.yaml")
+        let record = try RunRecord(line: JSON.object(["schema": .string(RunRecord.schema), "id": "1", "stage": "s", "cmd": "c",
+                                                      "metrics": ["params.yaml": deepest]]).canonical)
+        #expect(record.metrics["params.yaml"] == deepest)
+    }
+
     @Test func sizeIsCheckedBeforeParsing() {
         let big = "a: 1\n" + String(repeating: "#\n", count: DocumentLimits.maxBytes / 2)
         #expect(refusal(big) == "params.yaml: is larger than 8 MiB, the limit for YAML and JSON documents; keep params, metrics and mlops.yaml small; store large data with `git mlops add`")
