@@ -41,11 +41,13 @@ public enum Values {
     static func checkBudget(_ text: String, path: String) throws {
         guard !text.isEmpty else { return }
         var walk = BudgetWalk()
-        var problem: (line: Int, what: String, fix: String)?
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeMutableBufferPointer { buf in
+        // libyaml only fails to start without memory: then the document is not read at all.
+        var problem: (line: Int, what: String, fix: String)? = (1, "could not be checked (out of memory)", "try again")
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { buf in
             var parser = yaml_parser_t()
             guard yaml_parser_initialize(&parser) == 1 else { return }
+            problem = nil
             defer { yaml_parser_delete(&parser) }
             yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
             yaml_parser_set_input_string(&parser, buf.baseAddress, buf.count)
