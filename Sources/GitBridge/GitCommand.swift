@@ -5,7 +5,7 @@ import MLOpsBasics
 public struct GitCommandError: Error, CustomStringConvertible, Sendable {
     public let arguments: [String]
     public let status: Int32
-    /// Its stderr (else stdout), trimmed.
+    /// What it printed (stderr, then stdout), on one line.
     public let output: String
     public let hint: String?
 
@@ -28,23 +28,24 @@ public struct GitCommand: Sendable {
         self.environment = environment
     }
 
-    /// Runs git and returns how it ended, for callers that read a failure (a missing ref, a rejected push).
-    public func output(_ arguments: [String]) throws -> ProcessRunner.Output {
-        try ProcessRunner.capture(["git"] + arguments, cwd: directory, env: environment)
+    /// Runs git (with `input` on its stdin) and returns how it ended, for callers that read a failure
+    /// (a missing ref, a rejected push, a bad signature).
+    public func output(_ arguments: [String], input: String? = nil) throws -> ProcessRunner.Output {
+        try ProcessRunner.capture(["git"] + arguments, cwd: directory, env: environment, stdin: input)
     }
 
     /// Runs git and returns its stdout; throws `GitCommandError` unless it exits 0.
     @discardableResult
-    public func run(_ arguments: [String], hint: String? = nil) throws -> String {
-        let r = try output(arguments)
+    public func run(_ arguments: [String], input: String? = nil, hint: String? = nil) throws -> String {
+        let r = try output(arguments, input: input)
         guard r.status == 0 else { throw GitCommand.failure(arguments, r, hint: hint) }
         return r.stdout
     }
 
     /// The error for a finished command that failed.
     public static func failure(_ arguments: [String], _ r: ProcessRunner.Output, hint: String? = nil) -> GitCommandError {
-        let err = r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-        return GitCommandError(arguments: arguments, status: r.status,
-                               output: err.isEmpty ? r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : err, hint: hint)
+        let said = (r.stderr + r.stdout).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " / ")
+        return GitCommandError(arguments: arguments, status: r.status, output: said, hint: hint)
     }
 }

@@ -317,6 +317,8 @@ public final class ReportCollector {
         guard let st = FS.lstat(repo.absolute(path)) else { return nil }
         guard st.isRegular else { throw PlotData.Problem("not a regular file") }
         guard st.size <= ReportCollector.maxPlotBytes else { throw tooLarge(st.size) }
-        return try FS.readFile(repo.absolute(path))
+        // Read by a descriptor that refuses a symlink, a FIFO or growth past the limit put there since the lstat.
+        return try FS.readBounded(repo.absolute(path), name: path, limit: Int(ReportCollector.maxPlotBytes), followSymlink: false,
+                                  fix: "make it a regular file of at most \(formatBytes(ReportCollector.maxPlotBytes))")
     }
 }
