@@ -59,8 +59,9 @@ public final class Compressor {
         return (.raw, src)
     }
 
-    /// Planes codec layout: u8 mask (bit k: plane k is a zstd frame), then for each compressed plane its
-    /// u32 stored size, then planes 0-3 (frames or raw bytes), then the tail bytes that do not fill a word.
+    /// Planes codec layout (docs/format.md): u8 flags (bit k: plane k is a zstd frame; bit 4+k: plane k
+    /// has a length slot), a u32 length per slotted plane (0: stored raw after all), planes 0-3 (frames
+    /// or raw bytes), then the tail bytes that do not fill a word.
     private func compressPlanes(_ src: UnsafeRawBufferPointer, laneEntropy: [Double]) -> Int? {
         let n = src.count, words = n / 4
         guard words > 0 else { return nil }

@@ -79,6 +79,8 @@ open class ObjectDatabase: @unchecked Sendable {
     private let lock = NSLock()
     private var packs: [String: PackFile] = [:]
     private var loose: [PackIndex] = []
+    /// Packs whose index is damaged: out of lookups, but listed for fsck and repair.
+    private var damagedIndexes: Set<String> = []
     private var midx: MultiIndex?
     /// What this process's unfinished write sessions appended (see `PendingObjects`).
     let pending = PendingObjects()
@@ -108,9 +110,14 @@ open class ObjectDatabase: @unchecked Sendable {
         guard let text = try? FS.readText(format) else {
             throw MLOpsError("no git-mlops cache at \(root)", hint: "run `git mlops init` first")
         }
-        guard text.trimmingCharacters(in: .whitespacesAndNewlines) == "git-mlops store \(ObjectDatabase.formatVersion)" else {
-            throw MLOpsError.malformed(format, "unknown cache format '\(text.trimmingCharacters(in: .whitespacesAndNewlines))'",
-                                      fix: "upgrade git-mlops to read this cache")
+        let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard line == "git-mlops store \(ObjectDatabase.formatVersion)" else {
+            // A later version is not damage: a newer git-mlops made this cache.
+            if line.hasPrefix("git-mlops store "), let v = Int(line.dropFirst(16)), v > ObjectDatabase.formatVersion {
+                throw MLOpsError("\(format): this cache was made by a newer git-mlops (cache format \(v))", hint: "upgrade git-mlops to read it")
+            }
+            throw MLOpsError.malformed(format, "is not a git-mlops cache format line ('\(line.prefix(80))')",
+                                      fix: "it reads `git-mlops store \(ObjectDatabase.formatVersion)`; write that line back, then run `git mlops fsck`")
         }
         try reload()
     }
@@ -127,27 +134,33 @@ open class ObjectDatabase: @unchecked Sendable {
         }
         let covered = Set(newMidx?.packs ?? [])
         var newLoose: [PackIndex] = []
+        var newDamaged: Set<String> = []
         lock.lock()
         let oldLoose = Dictionary(loose.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         lock.unlock()
         for name in idxNames.sorted() where !covered.contains(name) {
             if let old = oldLoose[name] { newLoose.append(old); continue }
-            newLoose.append(try PackIndex(path: "\(packsDir)/\(name).idx", name: name))
+            do {
+                newLoose.append(try PackIndex(path: "\(packsDir)/\(name).idx", name: name))
+            } catch is DamagedIndexError {
+                newDamaged.insert(name)
+            }
         }
         lock.lock()
         scannedAt = stamp
         midx = newMidx
         loose = newLoose
+        damagedIndexes = newDamaged
         for name in idxNames where packs[name] == nil {
             packs[name] = PackFile(name: name, path: "\(packsDir)/\(name).pack")
         }
         lock.unlock()
     }
 
-    /// Names of the packs that have an index, sorted.
+    /// Names of the packs that have an index, sorted; one whose index is damaged too (reading its index throws).
     public var packNames: [String] {
         lock.lock(); defer { lock.unlock() }
-        var s = Set(loose.map(\.name))
+        var s = Set(loose.map(\.name)).union(damagedIndexes)
         for p in midx?.packs ?? [] where FS.exists("\(packsDir)/\(p).idx") { s.insert(p) }
         return s.sorted()
     }

@@ -45,8 +45,8 @@ extension Repo {
                 throw MLOpsError("\(p): cannot be read", hint: "check that the directory holding it exists")
             }
             let fd = try dir.openRegularFile(location.name)
-            // A pointer is under 1 KiB (`Pointer.decode` says why when longer): never read more.
-            let bytes = try fd.pread(count: 1024, offset: 0)
+            // A pointer is under 200 bytes: one byte more is enough for `Pointer.decode` to say it is too large.
+            let bytes = try fd.pread(count: Pointer.maxBlobBytes + 1, offset: 0)
             fd.close()
             return try Tracked(pointerPath: p, pointer: try Pointer.decode(String(decoding: bytes, as: UTF8.self), path: p))
         }

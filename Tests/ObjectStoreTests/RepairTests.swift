@@ -19,6 +19,54 @@ import Testing
         return (store, ids, store.packNames[0])
     }
 
+    /// The cache's format line: a later version asks for an upgrade (it is not damage), anything else
+    /// is named as damaged with the line to write back, and neither opens the cache.
+    @Test func aNewerCacheFormatIsNotDamage() throws {
+        let tmp = TempDir()
+        let root = tmp.path + "/cache"
+        _ = try ObjectDatabase(creating: root)
+        try FS.writeAtomic(root + "/format", "git-mlops store 7\n")
+        #expect(throws: MLOpsError("\(root)/format: this cache was made by a newer git-mlops (cache format 7)", hint: "upgrade git-mlops to read it")) {
+            try ObjectDatabase(root: root)
+        }
+        try FS.writeAtomic(root + "/format", "git-mlops store one\n")
+        #expect(throws: MLOpsError.malformed(root + "/format", "is not a git-mlops cache format line ('git-mlops store one')",
+                                             fix: "it reads `git-mlops store 1`; write that line back, then run `git mlops fsck`")) {
+            try ObjectDatabase(root: root)
+        }
+        try FS.writeAtomic(root + "/format", "git-mlops store 1\n")
+        #expect(try ObjectDatabase(root: root).packNames.isEmpty)
+    }
+
+    /// A damaged index (not a newer one) leaves the database openable: its pack is listed for fsck and
+    /// repair, out of lookups, and repair rewrites its objects from the records.
+    @Test func aDamagedIndexIsListedAndRepairedFromThePack() throws {
+        let tmp = TempDir()
+        let (first, ids, name) = try storeWithChunks(5, in: tmp)
+        let idx = "\(first.packsDir)/\(name).idx"
+        chmod(idx, 0o644)
+        var bytes = try FS.readFile(idx)
+        bytes[12] ^= 0x40
+        try FS.writeAtomic(idx, bytes)
+        let store = try ObjectDatabase(root: tmp.path + "/cache")
+        #expect(store.packNames == [name])
+        #expect(!store.contains(ids[0]))
+        #expect(throws: DamagedIndexError.self) { try store.indexEntries(pack: name) }
+        let r = try store.dropDamagedPacks([name])
+        #expect(r.salvaged == 5 && r.lost.isEmpty)
+        #expect(ids.allSatisfy { store.contains($0) })
+        // A newer index version is not damage: opening the database says to upgrade.
+        let again = store.packNames[0]
+        let path = "\(store.packsDir)/\(again).idx"
+        chmod(path, 0o644)
+        var newer = try FS.readFile(path)
+        newer[8] = 2
+        try FS.writeAtomic(path, newer)
+        #expect(throws: MLOpsError("\(path) was made by a newer git-mlops (index version 2)", hint: "upgrade git-mlops to read it")) {
+            try ObjectDatabase(root: tmp.path + "/cache")
+        }
+    }
+
     /// A truncated pack: what comes before the cut is kept, what was cut is named, the pack is gone.
     @Test func aTruncatedPackKeepsWhatStillVerifies() throws {
         let tmp = TempDir()
