@@ -425,7 +425,7 @@ static inline uint64_t digits_value(uint64_t w0, uint64_t w1, size_t len) {
 // classify() with a fast path for the usual numbers of a table, `-`? then up to 16 digits, or digits,
 // a point and digits (at most 15 in all): the same results (an int, or Clinger's exact quotient that
 // parse_number computes), 16 bytes at a time. At least 40 bytes must be readable at p.
-static inline int classify_wide(const uint8_t *p, size_t n, double *num, int64_t *iv) {
+static inline __attribute__((always_inline)) int classify_wide(const uint8_t *p, size_t n, double *num, int64_t *iv) {
     size_t sign = p[0] == '-';
     const uint8_t *d = p + sign;
     size_t m = n - sign;
@@ -881,6 +881,31 @@ size_t mlops_csv_scan(int isa, const uint8_t *p, size_t n, int at_end, uint8_t s
 
 // ---- one column of scanned records ------------------------------------------------------------
 
+// What classify and value_hash gave for one value of at most 16 bytes (zero-padded into w0, w1;
+// n1 = its length + 1, 0 for an empty entry). Columns of few distinct values (categories, flags,
+// small counts) repeat the same few texts, whose results are then looked up instead of computed
+// again: the same bytes give the same results, so this changes nothing but the time.
+typedef struct {
+    uint64_t w0, w1;
+    uint64_t hash;
+    double num;
+    int64_t iv;
+    uint32_t n1;
+    uint8_t kind;
+} memo_entry;
+
+#define MEMO_BITS 6
+// The memo is tried on the first MEMO_PROBE values of a call and kept only if at least half of
+// them were found in it (a column of many distinct values then costs nothing more).
+#define MEMO_PROBE 128
+
+// The bytes v[0..<n) (n <= 16; 16 bytes readable at v) zero-padded into two words.
+static inline void memo_key(const uint8_t *v, size_t n, uint64_t *w0, uint64_t *w1) {
+    uint64_t a = load64(v), b = load64(v + 8);
+    *w0 = n >= 8 ? a : a & ((1ull << (8 * n)) - 1);
+    *w1 = n >= 16 ? b : n <= 8 ? 0 : b & ((1ull << (8 * (n - 8))) - 1);
+}
+
 void mlops_csv_column(const uint8_t *p, size_t size, const uint32_t *ends, size_t columns, size_t column, size_t records,
                       uint32_t *starts, uint32_t *lengths, uint8_t *kinds, uint64_t *hashes,
                       double *nums, mlops_column_stats *stats) {
@@ -888,6 +913,10 @@ void mlops_csv_column(const uint8_t *p, size_t size, const uint32_t *ends, size_
     st.int_min = INT64_MAX;
     st.int_max = INT64_MIN;
     int last = column + 1 == columns;
+    memo_entry memo[1 << MEMO_BITS];
+    memset(memo, 0, sizeof memo);
+    int use_memo = 1;
+    size_t tried = 0, found = 0;
     for (size_t r = 0; r < records; r++) {
         size_t k = r * columns + column;
         uint32_t start = k == 0 ? 0 : ends[k - 1] + 1, end = ends[k];
@@ -898,13 +927,31 @@ void mlops_csv_column(const uint8_t *p, size_t size, const uint32_t *ends, size_
         lengths[r] = (uint32_t)n;
         double num = 0;
         int64_t iv = 0;
-        int kind = start + 40 <= size ? classify_wide(v, n, &num, &iv) : classify(v, n, &num, &iv);
+        int kind = -1;
+        uint64_t h = 0;
+        int wide = start + 40 <= size;
+        memo_entry *e = NULL;
+        uint64_t w0 = 0, w1 = 0;
+        if (wide && use_memo && n <= 16) {
+            memo_key(v, n, &w0, &w1);
+            e = &memo[((w0 ^ (w1 * 0xC2B2AE3D27D4EB4Full)) + n) * 0x9E3779B97F4A7C15ull >> (64 - MEMO_BITS)];
+            if (e->n1 == n + 1 && e->w0 == w0 && e->w1 == w1) {
+                kind = e->kind, num = e->num, iv = e->iv, h = e->hash;
+                found++;
+            }
+            if (++tried == MEMO_PROBE && 2 * found < tried) use_memo = 0;
+        }
+        if (kind < 0) {
+            kind = wide ? classify_wide(v, n, &num, &iv) : classify(v, n, &num, &iv);
+            if (kind != MLOPS_VALUE_NULL) h = value_hash(v, n);
+            if (e) *e = (memo_entry){w0, w1, h, num, iv, (uint32_t)n + 1, (uint8_t)kind};
+        }
         kinds[r] = (uint8_t)kind;
         if (kind == MLOPS_VALUE_NULL) {
             st.nulls++;
             continue;
         }
-        hashes[r] = value_hash(v, n);
+        hashes[r] = h;
         switch (kind) {
         case MLOPS_VALUE_INT:
             st.ints++;
