@@ -91,6 +91,26 @@ static int parse_infinity(const uint8_t *p, size_t n, int negative, double *d) {
     return 2;
 }
 
+// The rest of a number from p[i]: nothing, or `[eE][+-]digits` to the end, whose value it adds to
+// *exp10 (capped, far beyond any double's range). 0 when it is anything else.
+static inline int add_exponent(const uint8_t *p, size_t n, size_t i, long *exp10) {
+    if (i == n) return 1;
+    if (p[i] != 'e' && p[i] != 'E') return 0;
+    i++;
+    int negative = 0;
+    if (i < n && (p[i] == '-' || p[i] == '+')) {
+        negative = p[i] == '-';
+        i++;
+    }
+    if (i >= n) return 0;
+    long e = 0;
+    for (; i < n && is_digit(p[i]); i++)
+        if (e < 100000) e = e * 10 + (p[i] - '0');
+    if (i != n) return 0;
+    *exp10 += negative ? -e : e;
+    return 1;
+}
+
 // The number syntax and its values, in full: any count of digits (those past 19 significant ones only
 // decide whether strtod is needed).
 static int parse_number_exact(const uint8_t *p, size_t n, int64_t *iv, double *dv) {
@@ -149,22 +169,7 @@ static int parse_number_exact(const uint8_t *p, size_t n, int64_t *iv, double *d
             frac_digits++;
         }
     }
-    if (int_digits + frac_digits == 0) return 0;
-    if (i < n) {
-        if (p[i] != 'e' && p[i] != 'E') return 0;
-        i++;
-        int eneg = 0;
-        if (i < n && (p[i] == '-' || p[i] == '+')) {
-            eneg = p[i] == '-';
-            i++;
-        }
-        if (i >= n) return 0;
-        long e = 0;
-        for (; i < n && is_digit(p[i]); i++)
-            if (e < 100000) e = e * 10 + (p[i] - '0');
-        if (i != n) return 0;
-        exp10 += eneg ? -e : e;
-    }
+    if (int_digits + frac_digits == 0 || !add_exponent(p, n, i, &exp10)) return 0;
     // Clinger's fast path: exact when the mantissa and the power of ten are both exact doubles.
     if (!inexact && mantissa <= (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
         double v = (double)mantissa;
@@ -208,23 +213,8 @@ static inline int parse_number(const uint8_t *p, size_t n, int64_t *iv, double *
         if (j < n && is_digit(p[j])) return parse_number_exact(p, n, iv, dv);
         frac_digits = j - f;
     }
-    if (int_digits + frac_digits == 0) return 0;
     long exp10 = -(long)frac_digits;
-    if (j < n) {
-        if (p[j] != 'e' && p[j] != 'E') return 0;
-        j++;
-        int eneg = 0;
-        if (j < n && (p[j] == '-' || p[j] == '+')) {
-            eneg = p[j] == '-';
-            j++;
-        }
-        if (j >= n) return 0;
-        long e = 0;
-        for (; j < n && is_digit(p[j]); j++)
-            if (e < 100000) e = e * 10 + (p[j] - '0');
-        if (j != n) return 0;
-        exp10 += eneg ? -e : e;
-    }
+    if (int_digits + frac_digits == 0 || !add_exponent(p, n, j, &exp10)) return 0;
     if (mantissa <= (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
         double v = (double)mantissa;
         v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
