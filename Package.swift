@@ -29,7 +29,7 @@ let package = Package(
         /// zlib, for reading `.gz` data in Profiling.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        /// The hot loops in C, SIMD where the CPU has it: byte planes, the gear scan, the entropy probe, multi-buffer SHA-256.
+        /// The hot loops in C, SIMD where the CPU has it: byte planes, the gear scan, the entropy probe, multi-buffer SHA-256, profiling.
         .target(name: "CKernels"),
 
         // MARK: Core
@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "GitBridge", dependencies: ["MLOpsBasics", "CLibGit2"]),
 
         /// Streaming readers (CSV, TSV, JSON Lines, .npy) and mergeable column profiles with sketches and drift statistics.
-        .target(name: "Profiling", dependencies: ["MLOpsBasics", "CZstd", "CZlib"]),
+        .target(name: "Profiling", dependencies: ["MLOpsBasics", "CKernels", "CZstd", "CZlib"]),
 
         // MARK: Remotes
         /// AWS Signature Version 4 and a small S3 object client on Foundation's URLSession.
@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "GitBridge", "Lineage", "MLOpsBasics"]),
         .testTarget(name: "GitBridgeTests", dependencies: ["GitBridge", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Lineage", "MLOpsBasics"]),
-        .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "MLOpsBasics", "TestSupport", "CZlib", "CZstd"]),
+        .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "CKernels", "MLOpsBasics", "TestSupport", "CZlib", "CZstd"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
         /// (Store only to forge the objects an attacker's repository holds.)
         .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "ObjectStore", "Store", "TestSupport"]),
