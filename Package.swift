@@ -50,11 +50,13 @@ let package = Package(
         .target(name: "Catalog", dependencies: ["MLOpsBasics", "GitBridge", "Workspace", "Lineage"]),
         /// The static HTML report: runs, metric trends, diffs, lineage graphs and plots as plain HTML and inline SVG.
         .target(name: "Report", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Lineage"]),
+        /// Live records of a model version against its training data: drift, live metrics, latency, OpenMetrics, snapshot notes.
+        .target(name: "Monitoring", dependencies: ["MLOpsBasics", "GitBridge", "Workspace", "Lineage", "Catalog", "Profiling", "CZlib", "CZstd"]),
 
         // MARK: Interface
         /// One thin ArgumentParser command per file.
         .target(name: "Commands", dependencies: [
-            "MLOpsBasics", "Workspace", "Lineage", "Catalog", "Report", "Profiling",
+            "MLOpsBasics", "Workspace", "Lineage", "Catalog", "Report", "Profiling", "Monitoring",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         /// The `git-mlops` executable: the entry point only.
@@ -71,6 +73,7 @@ let package = Package(
         .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "GitBridge", "Lineage", "MLOpsBasics"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Lineage", "MLOpsBasics"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Profiling", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "MLOpsBasics", "TestSupport", "CZlib", "CZstd"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
         /// (Store only to forge the objects an attacker's repository holds.)

@@ -165,7 +165,8 @@ public struct RunRecord: Equatable, Sendable {
 
     // MARK: Notes
 
-    /// Records of a note body (JSON Lines). A line that is not a record is reported, not fatal.
+    /// Records of a note body (JSON Lines). A line that is not a record is reported, not fatal; a line
+    /// of another schema (a monitoring snapshot) is passed over quietly.
     public static func parseNote(_ text: String, source: String) -> (records: [RunRecord], problems: [RecordProblem]) {
         var records: [RunRecord] = []
         var problems: [RecordProblem] = []
@@ -173,6 +174,7 @@ public struct RunRecord: Equatable, Sendable {
             let t = line.trimmingCharacters(in: .whitespaces)
             if t.isEmpty { continue }
             do { records.append(try RunRecord(line: t)) } catch {
+                if isOtherSchema(t) { continue }
                 problems.append(RecordProblem(source: source, line: i + 1, reason: "\(error)"))
             }
         }
