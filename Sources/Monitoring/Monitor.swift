@@ -217,7 +217,7 @@ final class Feed {
     let collector: Collector
     private var reader: RecordReader?
     private var buffer: UnsafeMutableRawPointer
-    private var capacity: Int
+    private(set) var capacity: Int
     private var count = 0
 
     init(name: String, input: ByteInput, plan: Plan, notices: Notices, collector: Collector) {

@@ -108,6 +108,33 @@ enum MonitorFixture {
         return repo
     }
 
+    /// `git mlops monitor model#production LOG --follow`, its output in `out` and `err` in the sandbox.
+    static func follow(_ s: Sandbox, _ repo: String, _ log: String, _ prom: String, window: Int) throws -> Process {
+        let monitor = Process()
+        monitor.executableURL = URL(fileURLWithPath: Sandbox.binDir + "/git-mlops")
+        monitor.arguments = ["monitor", "model#production", log, "--follow", "--window", String(window), "--openmetrics", prom]
+        monitor.currentDirectoryURL = URL(fileURLWithPath: repo)
+        monitor.environment = s.env
+        try s.write(s.root + "/out", "")
+        try s.write(s.root + "/err", "")
+        monitor.standardOutput = FileHandle(forWritingAtPath: s.root + "/out")
+        monitor.standardError = FileHandle(forWritingAtPath: s.root + "/err")
+        try monitor.run()
+        return monitor
+    }
+
+    /// Waits until the OpenMetrics file counts `n` records (the monitor has read them all).
+    static func waitFor(_ n: Int, _ s: Sandbox, _ prom: String, _ monitor: Process, sourceLocation: SourceLocation = #_sourceLocation) {
+        let want = "\nmlops_monitor_records{model=\"model\",version=\"v0.0.1\",stage=\"production\"} \(n)\n"
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline && monitor.isRunning {
+            if let text = try? FS.readText(prom), text.contains(want) { return }
+            usleep(20_000)
+        }
+        Issue.record("the OpenMetrics file never counted \(n) records: \((try? FS.readText(prom)) ?? "no file"); \((try? FS.readText(s.root + "/err")) ?? "")",
+                     sourceLocation: sourceLocation)
+    }
+
     /// The text a person reads on a page: tags dropped, entities decoded, spaces collapsed.
     static func visibleText(_ html: String) -> String {
         var t = html.replacingOccurrences(of: "<style[^<]*</style>", with: " ", options: .regularExpression)
@@ -285,28 +312,10 @@ enum MonitorFixture {
         func writer(_ args: String...) throws { try s.ok(["python3", s.root + "/writer.py", log] + args) }
         try s.write(log, MonitorFixture.liveHeader + "\n")
 
-        let monitor = Process()
-        monitor.executableURL = URL(fileURLWithPath: Sandbox.binDir + "/git-mlops")
-        monitor.arguments = ["monitor", "model#production", log, "--follow", "--window", "50", "--openmetrics", prom]
-        monitor.currentDirectoryURL = URL(fileURLWithPath: repo)
-        monitor.environment = s.env
-        try s.write(s.root + "/out", "")
-        try s.write(s.root + "/err", "")
-        monitor.standardOutput = FileHandle(forWritingAtPath: s.root + "/out")
-        monitor.standardError = FileHandle(forWritingAtPath: s.root + "/err")
-        try monitor.run()
+        let monitor = try MonitorFixture.follow(s, repo, log, prom, window: 50)
         defer { if monitor.isRunning { kill(monitor.processIdentifier, SIGKILL) } }
-
-        /// Waits until the OpenMetrics file counts `n` records (the monitor has read them all).
         func waitFor(_ n: Int, sourceLocation: SourceLocation = #_sourceLocation) {
-            let want = "\nmlops_monitor_records{model=\"model\",version=\"v0.0.1\",stage=\"production\"} \(n)\n"
-            let deadline = Date().addingTimeInterval(300)
-            while Date() < deadline && monitor.isRunning {
-                if let text = try? FS.readText(prom), text.contains(want) { return }
-                usleep(20_000)
-            }
-            Issue.record("the OpenMetrics file never counted \(n) records: \((try? FS.readText(prom)) ?? "no file"); \((try? FS.readText(s.root + "/err")) ?? "")",
-                         sourceLocation: sourceLocation)
+            MonitorFixture.waitFor(n, s, prom, monitor, sourceLocation: sourceLocation)
         }
 
         try writer("append", "0", "250")
@@ -343,5 +352,38 @@ enum MonitorFixture {
         let audit = try s.ok(["git", "mlops", "audit", "model"], in: repo).stdout.split(separator: "\n").filter { $0.contains("  monitor  ") }
         #expect(audit.count == 2 && audit[0].contains(": window 1: 50 records") && audit[1].contains(": window 10: 7 records"), "\(audit)")
         #expect(FS.stat(log + ".1")?.size ?? 0 > 0 && FS.stat(log + ".2")?.size ?? 0 > 0)
+    }
+
+    @Test func aFollowerKilledMidWindowLeavesAWholeOpenMetricsFileAndReadableNotes() throws {
+        let s = try Sandbox()
+        let repo = try MonitorFixture.makeRepo(s)
+        let log = s.root + "/server.log", prom = s.root + "/model.prom"
+        try s.write(log, MonitorFixture.liveCSV(MonitorFixture.rows(200, seed: 6)))
+        let monitor = try MonitorFixture.follow(s, repo, log, prom, window: 10)
+        defer { if monitor.isRunning { kill(monitor.processIdentifier, SIGKILL) } }
+        MonitorFixture.waitFor(200, s, prom, monitor)
+        // More records arrive, and the monitor dies while it reads them, without a chance to tidy up.
+        let more = MonitorFixture.rows(5000, seed: 7).map(MonitorFixture.liveCSVLine).joined(separator: "\n") + "\n"
+        let handle = try #require(FileHandle(forWritingAtPath: log))
+        handle.seekToEndOfFile()
+        handle.write(Data(more.utf8))
+        try handle.close()
+        kill(monitor.processIdentifier, SIGKILL)
+        monitor.waitUntilExit()
+        #expect(monitor.terminationReason == .uncaughtSignal)
+
+        // The textfile collector reads *.prom: every such file is whole (a temporary file is not one).
+        let proms = try FS.listDirectory(s.root).map(\.name).filter { $0.hasSuffix(".prom") }
+        #expect(proms == ["model.prom"], "\(proms)")
+        let text = try FS.readText(prom)
+        #expect(text.hasSuffix("\n# EOF\n"))
+        if Promtool.enabled { try Promtool.check(s, prom) }
+        // The notes still read: audit shows the first window, and a new monitor of the whole log records its own.
+        let audit = try s.ok(["git", "mlops", "audit", "model"], in: repo).stdout.split(separator: "\n").filter { $0.contains("  monitor  ") }
+        #expect(audit.first?.contains(": window 1: 10 records") == true, "\(audit)")
+        let r = try s.ok(["git", "mlops", "monitor", "model#production", log, "--json"], in: repo)
+        #expect(try JSON.parse(r.stdout)["window"]?["records"]?.int == 5200)
+        let after = try s.ok(["git", "mlops", "audit", "model"], in: repo).stdout.split(separator: "\n").filter { $0.contains("  monitor  ") }
+        #expect(after.count == audit.count + 1 && after.last?.contains(": 5200 records from \(log): ") == true, "\(after)")
     }
 }

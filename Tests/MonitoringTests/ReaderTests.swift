@@ -204,4 +204,30 @@ import TestSupport
         let psi = Evaluate.figures(w).first { $0.feature == "city" && $0.name == "psi" }
         #expect(psi?.verdict == .alert && psi?.note == "categories counted approximately")
     }
+
+    @Test func aHugeLineIsSkippedAsOneBadRecordAndTheBufferShrinksAgain() throws {
+        let plan = try Self.plan()
+        let dir = TempDir()
+        let path = dir.path + "/huge.jsonl"
+        let good = #"{"age": 31, "city": "rome", "prediction": 1, "label": 1}"# + "\n"
+        // 40 MiB without a line end inside, then a line end: longer than a record may be.
+        let huge = #"{"age": 31, "city": ""# + String(repeating: "x", count: 40 << 20) + "\"}\n"
+        try FS.writeAtomic(path, good + good + good + huge + good + good)
+        let fd = open(path, O_RDONLY)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var messages: [String] = []
+        let notices = Notices { messages.append($0) }
+        let collector = Collector(plan: plan, limit: nil)
+        let feed = Feed(name: "huge.jsonl", input: DescriptorInput(fd: fd, name: "huge.jsonl"), plan: plan, notices: notices, collector: collector)
+        var largest = 0
+        while try feed.step() > 0 { largest = max(largest, feed.capacity) }
+        feed.finish()
+        let w = collector.rollCurrent().0
+        #expect(w.records == 5 && w.malformed == 1)
+        #expect(messages == ["huge.jsonl:4: a record longer than 16.0 MiB; skipped (check for a missing line end or an unclosed quote)"], "\(messages)")
+        // The buffer held at most the record limit and a read more, and came back down after it.
+        #expect(largest <= 2 * RecordReader.maxRecordBytes + 2 * Feed.chunk, "\(largest)")
+        #expect(feed.capacity <= 4 * Feed.chunk)
+    }
 }
