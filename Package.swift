@@ -51,7 +51,7 @@ let package = Package(
         /// The static HTML report: runs, metric trends, diffs, lineage graphs and plots as plain HTML and inline SVG.
         .target(name: "Report", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Lineage"]),
         /// Live records of a model version against its training data: drift, live metrics, latency, OpenMetrics, snapshot notes.
-        .target(name: "Monitoring", dependencies: ["MLOpsBasics", "GitBridge", "Workspace", "Lineage", "Catalog", "Profiling", "CZlib", "CZstd"]),
+        .target(name: "Monitoring", dependencies: ["MLOpsBasics", "GitBridge", "Workspace", "Lineage", "Catalog", "Profiling"]),
 
         // MARK: Interface
         /// One thin ArgumentParser command per file.

@@ -1,15 +1,8 @@
-import CZlib
-import CZstd
 import Foundation
 import MLOpsBasics
+import Profiling
 
-/// A stream of live bytes.
-protocol ByteInput: AnyObject {
-    /// Up to `count` bytes; 0 at the end (or, when following, when nothing new has come yet).
-    func read(into p: UnsafeMutableRawPointer, count: Int) throws -> Int
-}
-
-final class DescriptorInput: ByteInput {
+final class DescriptorInput: ByteSource {
     let fd: Int32
     let name: String
 
@@ -29,11 +22,11 @@ final class DescriptorInput: ByteInput {
 }
 
 /// Bytes already read (to tell the format), then the rest of the stream.
-final class PrefixedInput: ByteInput {
+final class PrefixedInput: ByteSource {
     private var prefix: [UInt8]
-    let rest: ByteInput
+    let rest: ByteSource
 
-    init(prefix: [UInt8], rest: ByteInput) {
+    init(prefix: [UInt8], rest: ByteSource) {
         self.prefix = prefix
         self.rest = rest
     }
@@ -46,111 +39,6 @@ final class PrefixedInput: ByteInput {
             return n
         }
         return try rest.read(into: p, count: count)
-    }
-}
-
-private let compressedChunk = 1 << 18
-
-/// gzip, one member or several in a row, through zlib.
-final class GunzipInput: ByteInput {
-    let source: ByteInput
-    let name: String
-    private var z = z_stream()
-    private let input = UnsafeMutablePointer<UInt8>.allocate(capacity: compressedChunk)
-    private var sourceDone = false
-    private var memberDone = false
-    private var done = false
-
-    init(_ source: ByteInput, name: String) throws {
-        self.source = source
-        self.name = name
-        guard inflateInit2_(&z, 31, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            input.deallocate()
-            throw MLOpsError("\(name): zlib could not start", hint: "check that zlib is installed")
-        }
-    }
-
-    deinit {
-        inflateEnd(&z)
-        input.deallocate()
-    }
-
-    func read(into p: UnsafeMutableRawPointer, count: Int) throws -> Int {
-        guard !done, count > 0 else { return 0 }
-        z.next_out = p.assumingMemoryBound(to: UInt8.self)
-        z.avail_out = UInt32(min(count, 1 << 30))
-        let want = Int(z.avail_out)
-        while z.avail_out > 0 {
-            if z.avail_in == 0 && !sourceDone {
-                let n = try source.read(into: input, count: compressedChunk)
-                if n == 0 { sourceDone = true } else { z.next_in = input; z.avail_in = UInt32(n) }
-            }
-            if z.avail_in == 0 && sourceDone {
-                guard memberDone else {
-                    throw MLOpsError.malformed(name, "the gzip data ends early (a truncated file)", fix: "copy the file again, or check it with `gzip -t`")
-                }
-                done = true
-                break
-            }
-            let rc = inflate(&z, Z_NO_FLUSH)
-            if rc == Z_STREAM_END { memberDone = true; inflateReset(&z); continue }
-            guard rc == Z_OK || (rc == Z_BUF_ERROR && z.avail_in == 0) else {
-                throw MLOpsError.malformed(name, "not valid gzip data (\(z.msg.map { String(cString: $0) } ?? "zlib error \(rc)"))", fix: "check the file with `gzip -t`")
-            }
-            memberDone = false
-        }
-        return want - Int(z.avail_out)
-    }
-}
-
-/// zstd, one frame or several, through ZSTD_decompressStream; the window a frame may ask for is
-/// bounded (128 MiB), so a hostile frame cannot take the memory.
-final class UnzstdInput: ByteInput {
-    let source: ByteInput
-    let name: String
-    private let dctx: OpaquePointer
-    private let input = UnsafeMutablePointer<UInt8>.allocate(capacity: compressedChunk)
-    private var inBuf = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
-    private var sourceDone = false
-    private var pendingFrame = false
-
-    init(_ source: ByteInput, name: String) throws {
-        self.source = source
-        self.name = name
-        guard let d = ZSTD_createDCtx() else {
-            input.deallocate()
-            throw MLOpsError("\(name): zstd could not start", hint: "check that libzstd is installed")
-        }
-        dctx = d
-        ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, 27)
-    }
-
-    deinit {
-        ZSTD_freeDCtx(dctx)
-        input.deallocate()
-    }
-
-    func read(into p: UnsafeMutableRawPointer, count: Int) throws -> Int {
-        var out = ZSTD_outBuffer(dst: p, size: count, pos: 0)
-        while out.pos < out.size {
-            if inBuf.pos == inBuf.size && !sourceDone {
-                let n = try source.read(into: input, count: compressedChunk)
-                if n == 0 { sourceDone = true } else { inBuf = ZSTD_inBuffer(src: input, size: n, pos: 0) }
-            }
-            let before = out.pos
-            let rc = ZSTD_decompressStream(dctx, &out, &inBuf)
-            if ZSTD_isError(rc) != 0 {
-                throw MLOpsError.malformed(name, "not valid zstd data (\(String(cString: ZSTD_getErrorName(rc))))", fix: "check the file with `zstd -t`")
-            }
-            pendingFrame = rc != 0
-            if inBuf.pos == inBuf.size && sourceDone && out.pos == before {
-                if pendingFrame {
-                    throw MLOpsError.malformed(name, "the zstd data ends early (a truncated file)", fix: "copy the file again, or check it with `zstd -t`")
-                }
-                break
-            }
-        }
-        return out.pos
     }
 }
 
@@ -174,7 +62,7 @@ enum InputOpener {
     }
 
     /// The stream of `fd` as text.
-    static func text(fd: Int32, name: String) throws -> ByteInput {
+    static func text(fd: Int32, name: String) throws -> ByteSource {
         let raw = DescriptorInput(fd: fd, name: name)
         var head = [UInt8](repeating: 0, count: 4)
         var got = 0
@@ -184,9 +72,9 @@ enum InputOpener {
             got += n
         }
         head.removeLast(4 - got)
-        let input: ByteInput = PrefixedInput(prefix: head, rest: raw)
-        if head.count >= 2 && head[0] == 0x1F && head[1] == 0x8B { return try GunzipInput(input, name: name) }
-        if head == [0x28, 0xB5, 0x2F, 0xFD] { return try UnzstdInput(input, name: name) }
+        let input: ByteSource = PrefixedInput(prefix: head, rest: raw)
+        if head.count >= 2 && head[0] == 0x1F && head[1] == 0x8B { return try GzipSource(input, name: name) }
+        if head == [0x28, 0xB5, 0x2F, 0xFD] { return try ZstdSource(input, name: name) }
         return input
     }
 }
@@ -194,7 +82,7 @@ enum InputOpener {
 /// Reads a growing log like `tail -F`: at its end it waits for more; when the path names another
 /// file (rotation by rename) it first reads the old file to its end, then the new one from its start;
 /// when the file becomes shorter than what was read (truncation in place) it starts again at its start.
-final class FollowedFile: ByteInput {
+final class FollowedFile: ByteSource {
     let path: String
     private var fd: Int32
     private var device: UInt64

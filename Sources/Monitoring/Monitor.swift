@@ -119,7 +119,7 @@ public final class Monitor {
         StopRequest.install()
         let path = request.inputs[0]
         let isStdin = path == "-"
-        let input: ByteInput = isStdin ? DescriptorInput(fd: 0, name: "stdin") : try FollowedFile(path: path)
+        let input: ByteSource = isStdin ? DescriptorInput(fd: 0, name: "stdin") : try FollowedFile(path: path)
         let name = isStdin ? "stdin" : path
         let collector = Collector(plan: plan, limit: max(1, request.window ?? MonitorRequest.defaultWindow))
         var last: Snapshot?
@@ -211,7 +211,7 @@ final class Feed {
     static let chunk = 1 << 20
 
     let name: String
-    let input: ByteInput
+    let input: ByteSource
     let plan: Plan
     let notices: Notices
     let collector: Collector
@@ -220,7 +220,7 @@ final class Feed {
     private(set) var capacity: Int
     private var count = 0
 
-    init(name: String, input: ByteInput, plan: Plan, notices: Notices, collector: Collector) {
+    init(name: String, input: ByteSource, plan: Plan, notices: Notices, collector: Collector) {
         self.name = name
         self.input = input
         self.plan = plan
