@@ -6,6 +6,13 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "git-mlops", targets: ["git-mlops"]),
+        // For the fuzz targets (scripts/fuzz), which build this package as a dependency.
+        .library(name: "MLOpsBasics", targets: ["MLOpsBasics"]),
+        .library(name: "Store", targets: ["Store"]),
+        .library(name: "GitBridge", targets: ["GitBridge"]),
+        .library(name: "Workspace", targets: ["Workspace"]),
+        .library(name: "Lineage", targets: ["Lineage"]),
+        .library(name: "ParserSeeds", targets: ["ParserSeeds"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -65,12 +72,14 @@ let package = Package(
         // MARK: Tests
         /// Helpers shared by the test targets (temporary directories, deterministic data).
         .target(name: "TestSupport", dependencies: ["MLOpsBasics"], path: "Tests/TestSupport"),
+        /// Valid encodings of every format read from outside, for the parser property tests and the fuzz targets.
+        .target(name: "ParserSeeds", dependencies: ["MLOpsBasics", "Store", "Workspace", "Lineage"], path: "Tests/ParserSeeds"),
         .testTarget(name: "MLOpsBasicsTests", dependencies: ["MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "MLOpsBasics", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "MLOpsBasics", "TestSupport", "ParserSeeds"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
+        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "MLOpsBasics", "TestSupport", "ParserSeeds"]),
+        .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics", "TestSupport", "ParserSeeds", "Yams"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "GitBridge", "Lineage", "MLOpsBasics"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Lineage", "MLOpsBasics"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Profiling", "MLOpsBasics", "TestSupport"]),

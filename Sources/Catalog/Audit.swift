@@ -27,6 +27,9 @@ public struct AuditEntry: Sendable {
     public var details: JSON
     /// Order among entries of one kind within one second (a catalog tag's counter).
     public var sequence = 0
+    /// When it sorts: never before what it follows (see `AuditTrail.causal`). Clocks of whole
+    /// seconds (commits, tags) and of milliseconds (runs) disagree within one second.
+    var sortTime: Double?
 
     public init(kind: String, time: Double, who: String, commit: GitOID?, what: String, details: JSON) {
         self.kind = kind; self.time = time; self.who = who; self.commit = commit; self.what = what; self.details = details
@@ -37,7 +40,7 @@ public struct AuditEntry: Sendable {
 
     static func chronological(_ a: AuditEntry, _ b: AuditEntry) -> Bool {
         let ka = kindOrder.firstIndex(of: a.kind) ?? kindOrder.count, kb = kindOrder.firstIndex(of: b.kind) ?? kindOrder.count
-        return (a.time.rounded(.down), ka, a.time, a.sequence, a.what) < (b.time.rounded(.down), kb, b.time, b.sequence, b.what)
+        return (a.sortTime ?? a.time, ka, a.sequence, a.what) < (b.sortTime ?? b.time, kb, b.sequence, b.what)
     }
 
     public var json: JSON {
@@ -133,7 +136,24 @@ public enum AuditTrail {
         var out: [AuditEntry] = []
         for s in sources { out += try s.entries(context) }
         if let since { out = out.filter { $0.time >= Double(since) } }
-        return out.sorted(by: AuditEntry.chronological)
+        return causal(out).sorted(by: AuditEntry.chronological)
+    }
+
+    /// A commit sorts after the runs noted on it (whose results it holds), and a tag after the
+    /// commit it names: a commit made in the same second as a run has an earlier whole-second time.
+    static func causal(_ entries: [AuditEntry]) -> [AuditEntry] {
+        var latest: [GitOID: Double] = [:]
+        func clamp(_ out: inout [AuditEntry], _ which: (String) -> Bool) {
+            for i in out.indices where which(out[i].kind) {
+                if let c = out[i].commit, let after = latest[c], after > out[i].time { out[i].sortTime = after }
+            }
+            for e in out where which(e.kind) { if let c = e.commit { latest[c] = max(latest[c] ?? 0, e.sortTime ?? e.time) } }
+        }
+        var out = entries
+        clamp(&out) { $0 == "run" }
+        clamp(&out) { $0 == "data" }
+        clamp(&out) { $0 != "run" && $0 != "data" }
+        return out
     }
 
     /// `--since`: `2026-12-03` (UTC midnight) or an ISO 8601 time (`2026-12-03T18:00:00Z`).
