@@ -20,6 +20,8 @@ public struct MonitorRequest: Sendable {
     public var openMetrics: String?
     /// Record snapshots in the notes.
     public var recordNotes = true
+    /// Following: seconds between notes recorded because the alerts changed.
+    public var noteInterval: Double = 600
 
     public static let defaultWindow: Int64 = 10_000
 
@@ -40,6 +42,7 @@ public final class Monitor {
     private var descriptors: [(name: String, fd: Int32)] = []
     private var windows = 0
     private var lastRecordedAlerts: Set<String>?
+    private var lastNoteTime: Double = 0
 
     /// Everything is checked before anything is read or written: the inputs open, the model resolves
     /// to a version with a recorded training run, and that run's data has a profile.
@@ -173,6 +176,9 @@ public final class Monitor {
             let s = try finishWindow(w, total: total, final: true)
             last = s
             report(s)
+        } else if let s = last, request.recordNotes, Set(s.alerts.map(\.title)) != lastRecordedAlerts {
+            // Stopped on a window's end: the last window's alerts, held back by the interval, are noted.
+            recordNote(s)
         }
         return last!
     }
@@ -190,18 +196,24 @@ public final class Monitor {
         if let path = request.openMetrics {
             try OpenMetrics.write(OpenMetrics.text(OpenMetrics.families(snapshot, records: total, windows: windows)), to: path)
         }
-        // Following, a note is kept for the first window, whenever the set of alerts changes, and at
-        // the end: days of traffic make a handful of lines, not thousands.
+        // Following, a note is kept for the first window, when the set of alerts changes (at most once
+        // per `noteInterval`, so flapping alerts cannot grow the note past what readers accept), and
+        // at the end: days of traffic make a bounded number of lines, not one per window.
         let alerts = Set(snapshot.alerts.map(\.title))
-        if request.recordNotes && (!request.follow || final || lastRecordedAlerts != alerts) {
-            do {
-                try Journal(repo: repo).appendLines([snapshot.line], to: model.commit)
-                lastRecordedAlerts = alerts
-            } catch {
-                notices.once("note", "could not record the snapshot in the notes (\(error)); the figures are still reported")
-            }
-        }
+        let changed = lastRecordedAlerts != alerts
+            && (lastRecordedAlerts == nil || Date().timeIntervalSince1970 - lastNoteTime >= request.noteInterval)
+        if request.recordNotes && (!request.follow || final || changed) { recordNote(snapshot) }
         return snapshot
+    }
+
+    private func recordNote(_ snapshot: Snapshot) {
+        do {
+            try Journal(repo: repo).appendLines([snapshot.line], to: model.commit)
+            lastRecordedAlerts = Set(snapshot.alerts.map(\.title))
+            lastNoteTime = Date().timeIntervalSince1970
+        } catch {
+            notices.once("note", "could not record the snapshot in the notes (\(error)); the figures are still reported")
+        }
     }
 }
 

@@ -390,4 +390,33 @@ enum MonitorFixture {
         let after = try s.ok(["git", "mlops", "audit", "model"], in: repo).stdout.split(separator: "\n").filter { $0.contains("  monitor  ") }
         #expect(after.count == audit.count + 1 && after.last?.contains(": 5200 records from \(log): ") == true, "\(after)")
     }
+
+    @Test func followingNotesTheFirstWindowAndAlertChangesAtMostOncePerIntervalAndTheLastAtTheEnd() throws {
+        let s = try Sandbox()
+        let repo = try MonitorFixture.makeRepo(s)
+        let log = s.root + "/server.log", prom = s.root + "/model.prom"
+        // Windows of 100: like the training data, b shifted, like it again, shifted again.
+        var rows: [MonitorFixture.Row] = []
+        for (k, shift) in [0.0, 3, 0, 3].enumerated() { rows += MonitorFixture.rows(100, seed: 10 + UInt64(k), shiftB: shift) }
+        try s.write(log, MonitorFixture.liveHeader + "\n")
+        let monitor = try MonitorFixture.follow(s, repo, log, prom, window: 100)
+        defer { if monitor.isRunning { kill(monitor.processIdentifier, SIGKILL) } }
+        let handle = try #require(FileHandle(forWritingAtPath: log))
+        handle.seekToEndOfFile()
+        handle.write(Data((rows.map(MonitorFixture.liveCSVLine).joined(separator: "\n") + "\n").utf8))
+        try handle.close()
+        MonitorFixture.waitFor(400, s, prom, monitor)
+        monitor.terminate()
+        monitor.waitUntilExit()
+        #expect(monitor.terminationReason == .exit && monitor.terminationStatus == 1, "the last window alerts")
+        let windows = try FS.readText(s.root + "/out").split(separator: "\n")
+        #expect(windows.count == 4 && windows[0].hasSuffix("  ok") && windows[1].contains("ALERT: feature b psi")
+                && windows[2].hasSuffix("  ok") && windows[3].contains("ALERT: feature b psi"), "\(windows)")
+        // Window 2's alert came within the interval of window 1's note: Prometheus saw it, the notes
+        // hold the first window and, at the end, the last one, whose alerts differ from the noted ones.
+        let audit = try s.ok(["git", "mlops", "audit", "model"], in: repo).stdout.split(separator: "\n").filter { $0.contains("  monitor  ") }
+        #expect(audit.count == 2, "\(audit)")
+        #expect(audit.first?.contains(": window 1: 100 records from \(log): no alert") == true, "\(audit)")
+        #expect(audit.last?.contains(": window 4: 100 records from \(log): ALERT feature b psi") == true, "\(audit)")
+    }
 }
