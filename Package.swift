@@ -60,11 +60,13 @@ let package = Package(
         .target(name: "Catalog", dependencies: ["MLOpsBasics", "GitBridge", "Workspace", "Lineage"]),
         /// The static HTML report: runs, metric trends, diffs, lineage graphs and plots as plain HTML and inline SVG.
         .target(name: "Report", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Lineage"]),
+        /// Live records of a model version against its training data: drift, live metrics, latency, OpenMetrics, snapshot notes.
+        .target(name: "Monitoring", dependencies: ["MLOpsBasics", "GitBridge", "Workspace", "Lineage", "Catalog", "Profiling"]),
 
         // MARK: Interface
         /// One thin ArgumentParser command per file.
         .target(name: "Commands", dependencies: [
-            "MLOpsBasics", "GitBridge", "Transfer", "Workspace", "Lineage", "Catalog", "Report", "Profiling",
+            "MLOpsBasics", "GitBridge", "Transfer", "Workspace", "Lineage", "Catalog", "Report", "Profiling", "Monitoring",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         /// The `git-mlops` executable: the entry point only.
@@ -85,6 +87,7 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "GitBridge", "Lineage", "MLOpsBasics"]),
         .testTarget(name: "GitBridgeTests", dependencies: ["GitBridge", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Lineage", "MLOpsBasics"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Profiling", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "CKernels", "MLOpsBasics", "TestSupport", "CZlib", "CZstd"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
         /// (Store only to forge the objects an attacker's repository holds.)

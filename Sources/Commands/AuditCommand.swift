@@ -1,6 +1,7 @@
 import ArgumentParser
 import Catalog
 import MLOpsBasics
+import Monitoring
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,8 @@ struct AuditCommand: ParsableCommand {
     func run() throws {
         let registry = try ModelRegistry()
         let since = try self.since.map(AuditTrail.parseDate)
-        let entries = try AuditTrail.build(try AuditTrail.subject(subject, registry: registry), registry: registry, since: since)
+        let entries = try AuditTrail.build(try AuditTrail.subject(subject, registry: registry), registry: registry, since: since,
+                                             sources: AuditTrail.defaultSources + [MonitorAuditSource()])
         if output.json { printJSON(.array(entries.map(\.json))) } else { print(entries.map(\.line).joined(separator: "\n"), terminator: entries.isEmpty ? "" : "\n") }
     }
 }

@@ -6,6 +6,7 @@ var remoteCommands: [ParsableCommand.Type] { [Remote.self, Push.self, Fetch.self
 var lineageCommands: [ParsableCommand.Type] {
     [StageCommand.self, Run.self, Log.self, LineageCommand.self, ParamsCommand.self, MetricsCommand.self, Reproduce.self]
         + [ReportCommand.self, ProfileCommand.self, ModelCommand.self, AuditCommand.self]
+        + [MonitorCommand.self]
 }
 
 /// What `git mlops hook NAME ARGS...` runs, by hook name.

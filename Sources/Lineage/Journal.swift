@@ -162,8 +162,13 @@ public final class Journal: @unchecked Sendable {
     }
 
     private func appendLocked(_ records: [RunRecord], to commit: GitOID) throws {
+        try appendLinesLocked(records.map(\.line), to: commit)
+    }
+
+    /// Adds lines (run records, or lines of another schema) to the note of `commit`, under the lock.
+    func appendLinesLocked(_ added: [String], to commit: GitOID) throws {
         let old = repo.git.note(ref: Journal.ref, on: commit) ?? ""
-        let lines = old.split(separator: "\n").map(String.init) + records.map(\.line)
+        let lines = old.split(separator: "\n").map(String.init) + added
         let text = RunRecord.noteText(lines)
         if text != old { try repo.git.setNote(ref: Journal.ref, on: commit, text: text) }
         invalidate()

@@ -72,8 +72,9 @@ public struct Pipeline: Equatable, Sendable {
     public static let fileName = "mlops.yaml"
     public static let defaultParamsFile = "params.yaml"
     static let stageKeys = ["cmd", "deps", "params", "outs", "metrics", "wdir"]
-    /// Top-level sections that other layers read (the catalog's promotion thresholds); skipped here.
-    public static let otherSections = ["promotion"]
+    /// Top-level sections that other layers read (the catalog's promotion thresholds, monitoring
+    /// settings); skipped here.
+    public static let otherSections = ["promotion", "monitor"]
     /// Bounds on what a pipeline declares, so that a stranger's `mlops.yaml` cannot make every
     /// command slow.
     static let maxStages = 2_000

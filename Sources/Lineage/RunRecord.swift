@@ -171,6 +171,7 @@ public struct RunRecord: Equatable, Sendable {
 
     /// Records of a note body (JSON Lines). A line that is not a record is reported, not fatal; a note
     /// from a stranger may hold any number of them, so past `maxProblemsPerNote` they are only counted.
+    /// A line of another schema (a monitoring snapshot) is passed over quietly.
     public static func parseNote(_ text: String, source: String) -> (records: [RunRecord], problems: [RecordProblem]) {
         var records: [RunRecord] = []
         var problems: [RecordProblem] = []
@@ -179,6 +180,7 @@ public struct RunRecord: Equatable, Sendable {
             let t = line.trimmingCharacters(in: .whitespaces)
             if t.isEmpty { continue }
             do { records.append(try RunRecord(line: t)) } catch {
+                if isOtherSchema(t) { continue }
                 if problems.count < maxProblemsPerNote {
                     problems.append(RecordProblem(source: source, line: i + 1, reason: "\(error)"))
                 } else {

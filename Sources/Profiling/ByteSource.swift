@@ -3,9 +3,9 @@ import CZstd
 import Foundation
 import MLOpsBasics
 
-/// A stream of bytes to profile: a file, or a file decompressed on the fly.
-protocol ByteSource: AnyObject {
-    /// Reads up to `count` bytes; 0 only at the end.
+/// A stream of bytes to profile (a file, or a file decompressed on the fly) or to monitor.
+public protocol ByteSource: AnyObject {
+    /// Reads up to `count` bytes; 0 at the end (of what is there so far, for a growing log).
     func read(into p: UnsafeMutableRawPointer, count: Int) throws -> Int
 }
 
@@ -24,8 +24,8 @@ final class FileSource: ByteSource {
 private let inputChunk = 1 << 18
 
 /// gzip (several members in a row too, as `cat a.gz b.gz` makes), through zlib's inflate.
-final class GzipSource: ByteSource {
-    let fd: FileDescriptor
+public final class GzipSource: ByteSource {
+    let source: any ByteSource
     let name: String
     var stream = z_stream()
     let input: UnsafeMutablePointer<UInt8>
@@ -34,8 +34,8 @@ final class GzipSource: ByteSource {
     /// True between the end of one member and the start of the next.
     var betweenMembers = false
 
-    init(_ fd: FileDescriptor, name: String) throws {
-        self.fd = fd
+    public init(_ source: any ByteSource, name: String) throws {
+        self.source = source
         self.name = name
         input = .allocate(capacity: inputChunk)
         // 15 + 16: gzip wrapper only.
@@ -47,13 +47,13 @@ final class GzipSource: ByteSource {
 
     deinit { inflateEnd(&stream); input.deallocate() }
 
-    func read(into p: UnsafeMutableRawPointer, count: Int) throws -> Int {
+    public func read(into p: UnsafeMutableRawPointer, count: Int) throws -> Int {
         if finished || count == 0 { return 0 }
         stream.next_out = p.assumingMemoryBound(to: UInt8.self)
         stream.avail_out = UInt32(min(count, Int(UInt32.max)))
         while stream.avail_out > 0 {
             if stream.avail_in == 0 && !inputEOF {
-                let n = try fd.read(into: input, count: inputChunk)
+                let n = try source.read(into: input, count: inputChunk)
                 if n == 0 { inputEOF = true } else { stream.next_in = input; stream.avail_in = UInt32(n) }
             }
             if stream.avail_in == 0 && inputEOF {
@@ -77,8 +77,8 @@ final class GzipSource: ByteSource {
 }
 
 /// zstd (one or more frames), through ZSTD_decompressStream.
-final class ZstdSource: ByteSource {
-    let fd: FileDescriptor
+public final class ZstdSource: ByteSource {
+    let source: any ByteSource
     let name: String
     let dctx: OpaquePointer
     let input: UnsafeMutablePointer<UInt8>
@@ -87,8 +87,8 @@ final class ZstdSource: ByteSource {
     /// 0 when the last frame ended exactly.
     var frameRemaining = 0
 
-    init(_ fd: FileDescriptor, name: String) throws {
-        self.fd = fd
+    public init(_ source: any ByteSource, name: String) throws {
+        self.source = source
         self.name = name
         guard let d = ZSTD_createDCtx() else { throw MLOpsError("\(name): zstd could not start", hint: "check that libzstd is installed") }
         dctx = d
@@ -99,11 +99,11 @@ final class ZstdSource: ByteSource {
 
     deinit { ZSTD_freeDCtx(dctx); input.deallocate() }
 
-    func read(into p: UnsafeMutableRawPointer, count: Int) throws -> Int {
+    public func read(into p: UnsafeMutableRawPointer, count: Int) throws -> Int {
         var out = ZSTD_outBuffer(dst: p, size: count, pos: 0)
         while out.pos < out.size {
             if inBuf.pos == inBuf.size && !inputEOF {
-                let n = try fd.read(into: input, count: inputChunk)
+                let n = try source.read(into: input, count: inputChunk)
                 if n == 0 { inputEOF = true } else { inBuf = ZSTD_inBuffer(src: input, size: n, pos: 0) }
             }
             if inBuf.pos == inBuf.size && inputEOF {

@@ -58,8 +58,8 @@ public enum Profiler {
         let source: ByteSource
         switch compression {
         case .none: source = FileSource(fd)
-        case .gzip: source = try GzipSource(fd, name: display)
-        case .zstd: source = try ZstdSource(fd, name: display)
+        case .gzip: source = try GzipSource(FileSource(fd), name: display)
+        case .zstd: source = try ZstdSource(FileSource(fd), name: display)
         }
         var profile: Profile
         switch format {
