@@ -43,9 +43,12 @@ let package = Package(
 
         // MARK: Features
         /// A repository under git-mlops: config, pointers, add, status, checkout, diff, gc, fsck, push, fetch, hooks.
-        .target(name: "Workspace", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Transfer"]),
+        .target(name: "Workspace", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Transfer", "Profiling"]),
         /// Pipelines (mlops.yaml), run records in git notes, log, lineage, params and metrics, reproduce.
         .target(name: "Lineage", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Yams"]),
+
+        /// Checks of stored data (mlops.yaml `checks:`), drift against the data a stage last read, and metric gates, for the hooks.
+        .target(name: "Validation", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Lineage", "Profiling"]),
 
         /// The static HTML report: runs, metric trends, diffs, lineage graphs and plots as plain HTML and inline SVG.
         .target(name: "Report", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Lineage"]),
@@ -53,7 +56,7 @@ let package = Package(
         // MARK: Interface
         /// One thin ArgumentParser command per file.
         .target(name: "Commands", dependencies: [
-            "MLOpsBasics", "Workspace", "Lineage", "Report", "Profiling",
+            "MLOpsBasics", "Workspace", "Lineage", "Report", "Profiling", "Validation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         /// The `git-mlops` executable: the entry point only.
@@ -69,6 +72,7 @@ let package = Package(
         .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Lineage", "MLOpsBasics"]),
+        .testTarget(name: "ValidationTests", dependencies: ["Validation", "Lineage", "Profiling", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "MLOpsBasics", "TestSupport", "CZlib", "CZstd"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
         /// (Store only to forge the objects an attacker's repository holds.)

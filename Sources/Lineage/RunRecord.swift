@@ -171,7 +171,7 @@ public struct RunRecord: Equatable, Sendable {
         var problems: [RecordProblem] = []
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let t = line.trimmingCharacters(in: .whitespaces)
-            if t.isEmpty { continue }
+            if t.isEmpty || isValidationEntry(t) { continue }
             do { records.append(try RunRecord(line: t)) } catch {
                 problems.append(RecordProblem(source: source, line: i + 1, reason: "\(error)"))
             }

@@ -26,7 +26,8 @@ extension Store {
     public func closure(of roots: [ObjectID]) -> (objects: Set<ObjectID>, missing: Set<ObjectID>) {
         var seen = Set<ObjectID>()
         var missing = Set<ObjectID>()
-        var stack = roots
+        // A root's profile (when there is one) is part of its closure: it travels and is kept with it.
+        var stack = roots + roots.map(ProfileObject.key).filter(contains)
         while let id = stack.popLast() {
             guard seen.insert(id).inserted else { continue }
             guard let loc = locate(id) else { missing.insert(id); seen.remove(id); continue }
@@ -41,6 +42,8 @@ extension Store {
             case .dirPiece:
                 guard let bytes = try? read(loc), let es = try? DirManifest.decodePiece(bytes, id: id) else { continue }
                 for e in es where !seen.contains(e.id) { stack.append(e.id) }
+            case .profile:
+                stack += (try? ProfileObject.decode(read(loc), key: id).partKeys) ?? []
             }
         }
         return (seen, missing)
@@ -201,6 +204,7 @@ extension Store {
                         case .fileManifest: localManifests.append((e.id, try FileManifest.decode(bytes, id: e.id)))
                         case .dirManifest: localDirs.append((e.id, try DirManifest.decodeTop(bytes, id: e.id).pieces.map(\.id)))
                         case .dirPiece: localDirs.append((e.id, try DirManifest.decodePiece(bytes, id: e.id).map(\.id)))
+                        case .profile: localDirs.append((e.id, try ProfileObject.decode(bytes, key: e.id).partKeys))
                         case .chunk: break
                         }
                     } catch let c as CorruptObjectError {

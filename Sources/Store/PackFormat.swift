@@ -11,9 +11,12 @@ public enum ObjectKind: UInt8, Sendable {
     case dirManifest = 3
     /// A run of directory entries in path order; its id is the SHA-256 of its text.
     case dirPiece = 4
+    /// The profile of a version of tabular data, under a key derived from the data's id; it carries
+    /// its own checksum line (see `ProfileObject`).
+    case profile = 5
 
     /// True when the id is the SHA-256 of the stored object's decoded bytes.
-    public var isSelfVerifying: Bool { self != .fileManifest }
+    public var isSelfVerifying: Bool { self != .fileManifest && self != .profile }
 }
 
 /// Pack file layout, version 1 (little-endian):

@@ -228,6 +228,7 @@ public final class Store: @unchecked Sendable {
         switch loc.entry.kind {
         case .fileManifest: listed = (try? FileManifest.decode(bytes, id: id).chunks.map(\.id)) ?? []
         case .dirManifest: listed = (try? DirManifest.decodeTop(bytes, id: id).pieces.map(\.id)) ?? []
+        case .profile: listed = (try? ProfileObject.decode(bytes, key: id).partKeys) ?? []
         case .dirPiece, .chunk: break
         }
         for c in listed {
@@ -290,6 +291,9 @@ public final class Store: @unchecked Sendable {
         }
         if entry.kind == .fileManifest, !FileManifest.isIntact(out) {
             throw CorruptObjectError(id: entry.id, pack: pack, reason: "file manifest fails its check line")
+        }
+        if entry.kind == .profile, !ProfileObject.isIntact(out, key: entry.id) {
+            throw CorruptObjectError(id: entry.id, pack: pack, reason: "profile fails its check line or describes other data")
         }
         return out
     }

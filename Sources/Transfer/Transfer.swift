@@ -241,6 +241,7 @@ public final class Transfer: @unchecked Sendable {
         case .fileManifest: return (try? FileManifest.decode(bytes, id: id).chunks.map(\.id)) ?? []
         case .dirManifest: return (try? DirManifest.decodeTop(bytes, id: id).pieces.map(\.id)) ?? []
         case .dirPiece: return (try? DirManifest.decodePiece(bytes, id: id).map(\.id)) ?? []
+        case .profile: return (try? ProfileObject.decode(bytes, key: id).partKeys) ?? []
         case .chunk: return []
         }
     }
