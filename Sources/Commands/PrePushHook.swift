@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import MLOpsBasics
 import Workspace
@@ -17,6 +18,7 @@ func prePushHook(_ args: [String]) throws {
     }
     let args = arguments
     let repo = try Repo.open()
+    for line in CatalogPush.conflicts(input, git: repo.git, remote: args.first ?? "origin") { Terminal.err(line) }
     try gatePush(repo, gitRemote: args.first ?? "origin", input: input)
     do {
         if let r = try repo.prePush(gitRemote: args.first ?? "origin", input: input), r.report.objects > 0 {

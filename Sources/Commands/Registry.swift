@@ -5,7 +5,8 @@ var remoteCommands: [ParsableCommand.Type] { [Remote.self, Push.self, Fetch.self
 /// Commands of the lineage layer (stage, run, log, lineage, params, metrics, reproduce).
 var lineageCommands: [ParsableCommand.Type] {
     [StageCommand.self, Run.self, Log.self, LineageCommand.self, ParamsCommand.self, MetricsCommand.self, Reproduce.self]
-        + [ReportCommand.self, ProfileCommand.self] + [ValidateCommand.self, DriftCommand.self, ChecksCommand.self]
+        + [ReportCommand.self, ProfileCommand.self, ModelCommand.self, AuditCommand.self]
+        + [ValidateCommand.self, DriftCommand.self, ChecksCommand.self]
 }
 
 /// What `git mlops hook NAME ARGS...` runs, by hook name.

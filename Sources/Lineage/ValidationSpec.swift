@@ -172,7 +172,7 @@ public struct ValidationSpec: Sendable, Equatable {
 extension Pipeline {
     /// The format version of mlops.yaml: 2 added `checks`, `gates` and `version` (docs/validation.md).
     public static let formatVersion = 2
-    public static let topLevelKeys = "`stages`, `checks`, `gates` and `version`"
+    public static let topLevelKeys = "`stages`, `checks`, `gates`, `promotion` and `version`"
 
     /// Whether `key` is a top-level section other than `stages` (skipped by the pipeline parser, which
     /// checks `version` here: a file written for a newer format is refused, not misread).
@@ -423,7 +423,16 @@ extension Journal {
 
     /// The validation entries in the note of `commit`.
     public func validationEntries(on commit: GitOID) -> [JSON] {
-        (repo.git.note(ref: Journal.ref, on: commit) ?? "").split(separator: "\n").compactMap { l in
+        Self.validationEntries(in: repo.git.note(ref: Journal.ref, on: commit) ?? "")
+    }
+
+    /// The validation entries of every note, by annotated commit.
+    public func validationEntries() throws -> [(commit: GitOID, entry: JSON)] {
+        try noteTexts().sorted { $0.key.hex < $1.key.hex }.flatMap { c, text in Self.validationEntries(in: text).map { (c, $0) } }
+    }
+
+    static func validationEntries(in note: String) -> [JSON] {
+        note.split(separator: "\n").compactMap { l in
             let s = String(l)
             guard RunRecord.isValidationEntry(s), let j = try? JSON.parse(s), j.object != nil else { return nil }
             return j

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Catalog
+import MLOpsBasics
+
+struct ModelDeprecate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deprecate",
+        abstract: "Deprecate a model (tag NAME@deprecated) or deregister one version (tag NAME@vX.Y.Z!).")
+
+    @Argument(help: "NAME or NAME@VERSION.") var target: String
+    @Option(name: .shortAndLong, help: "Tag message.") var message: String?
+    @Flag(help: "Sign the tag.") var sign = false
+
+    func run() throws {
+        let ref = try ModelRef.parse(target)
+        let tag = try ModelRegistry().deprecate(ref, message: message, sign: sign)
+        if case .version(let n, let v) = ref { print("deregistered \(n) \(v) (tag \(tag))") } else { print("deprecated \(ref.model) (tag \(tag))") }
+        print("hint: share it with `git push origin '\(tag)'`")
+    }
+}
