@@ -30,6 +30,8 @@ final class DataAccess {
     private lazy var hasher = Ingester(store: repo.store, statCache: repo.statCache, hashOnly: true)
     private var scratch: String?
     private var profiles: [ObjectID: Profile] = [:]
+    /// Only profiles already in the store: none is fetched or computed.
+    var storedOnly = false
 
     init(repo: Repo) {
         self.repo = repo
@@ -74,7 +76,7 @@ final class DataAccess {
         if repo.store.contains(dir.pointer.id), let m = try? repo.store.directory(dir.pointer.id) {
             return m.entries.map { ($0.path, $0.id, $0.size) }
         }
-        _ = try? repo.fetchProfiles([dir.pointer.id])
+        if !storedOnly { _ = try? repo.fetchProfiles([dir.pointer.id]) }
         if let o = try repo.store.profileObject(of: dir.pointer.id) { return o.parts.map { ($0.path, $0.id, nil) } }
         throw MLOpsError("the listing of \(dir.path) (sha256:\(dir.pointer.id.short)) is not in the cache, nor a profile of it",
                          hint: "run `git mlops pull \(dir.path)`")
@@ -92,6 +94,7 @@ final class DataAccess {
 
     private func loadProfile(_ d: Dataset) throws -> Profile {
         if let s = try repo.storedProfile(of: d.id, name: d.path) { return s.profile }
+        if storedOnly { throw MLOpsError("\(d.path): no stored profile of sha256:\(d.id.short)", hint: "`git mlops validate` computes it") }
         if !repo.store.contains(d.id), try workspaceFile(d) == nil, try repo.fetchProfiles([d.id]).contains(d.id),
            let s = try repo.storedProfile(of: d.id, name: d.path) {
             return s.profile

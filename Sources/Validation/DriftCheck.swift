@@ -112,15 +112,23 @@ enum DriftCheck {
         let expected = "PSI <= \(DataRules.format(rule.maxPSI)), KS <= \(DataRules.format(rule.maxKS))"
             + (rule.minPValue.map { ", chi2 p >= \(DataRules.format($0))" } ?? "")
         return rows.map { r in
-            switch r.verdict {
-            case .pass:
-                return Finding(subject: subject, column: r.drift.column, check: "drift", observed: r.statistics, expected: expected, verdict: .pass)
-            case .drift(let why):
-                return Finding.judged(false, severity, subject: subject, column: r.drift.column, check: "drift", observed: r.statistics,
-                                      expected: expected, note: "against \(against): " + why.joined(separator: ", "))
-            case .skipped(let why):
-                return Finding(subject: subject, column: r.drift.column, check: "drift", observed: "-", expected: expected, verdict: .skipped, note: why)
-            }
+            var f = finding(r, rule: rule, severity: severity, subject: subject, against: against, expected: expected)
+            if let v = r.drift.psi { f.measures.append(.init(name: "PSI", value: v, limit: rule.maxPSI)) }
+            if let v = r.drift.ks { f.measures.append(.init(name: "KS", value: v, limit: rule.maxKS)) }
+            if let v = r.drift.pValue, let p = rule.minPValue { f.measures.append(.init(name: "chi2 p", value: v, limit: p, isMinimum: true)) }
+            return f
+        }
+    }
+
+    static func finding(_ r: DriftRow, rule: DriftRule, severity: Severity, subject: String, against: String, expected: String) -> Finding {
+        switch r.verdict {
+        case .pass:
+            return Finding(subject: subject, column: r.drift.column, check: "drift", observed: r.statistics, expected: expected, verdict: .pass)
+        case .drift(let why):
+            return Finding.judged(false, severity, subject: subject, column: r.drift.column, check: "drift", observed: r.statistics,
+                                  expected: expected, note: "against \(against): " + why.joined(separator: ", "))
+        case .skipped(let why):
+            return Finding(subject: subject, column: r.drift.column, check: "drift", observed: "-", expected: expected, verdict: .skipped, note: why)
         }
     }
 }

@@ -25,6 +25,19 @@ public struct Finding: Sendable, Equatable {
     public var verdict: Verdict
     /// Why a check did not run, or how to fix a failure.
     public var note: String?
+    /// The statistics behind a drift verdict, each with its limit (for the report).
+    public var measures: [Measure] = []
+
+    public struct Measure: Sendable, Equatable {
+        /// `PSI`, `KS`, `chi2 p`.
+        public var name: String
+        public var value: Double
+        public var limit: Double
+        /// True when the value must stay at or above the limit (a p-value).
+        public var isMinimum = false
+
+        public var withinLimit: Bool { isMinimum ? value >= limit : value <= limit }
+    }
 
     public init(subject: String, column: String? = nil, check: String, observed: String, expected: String,
                 verdict: Verdict, note: String? = nil) {

@@ -3,16 +3,24 @@ import Lineage
 import MLOpsBasics
 import Workspace
 
-/// Baselines known by name rather than by revision, such as `production` (the model catalog's stage):
-/// the metrics files of the version in that role, or nil when the name means nothing to the provider
-/// (it is then read as a revision).
+/// A baseline known by name rather than by revision: its metrics file (nil when the name is known
+/// but holds nothing yet, such as a stage no version was promoted to) and how to name it.
+public struct NamedBaseline: Sendable {
+    public var metrics: JSON?
+    public var label: String
+
+    public init(metrics: JSON?, label: String) { self.metrics = metrics; self.label = label }
+}
+
+/// Baselines known by name rather than by revision, such as `production` (the model catalog's stage,
+/// `CatalogBaselines`). nil when the name means nothing to the provider: it is then read as a revision.
 public protocol BaselineProvider {
-    func metrics(forBaseline name: String) throws -> [String: JSON]?
+    func baseline(named name: String, file: String) throws -> NamedBaseline?
 }
 
 /// What the model catalog's promotion asks of the gates: judge metrics that need not be in any
-/// working tree (a version's run record), relative to a commit. The catalog's `PromotionGates` is
-/// adapted to this by the code that wires the two together.
+/// working tree (a version's run record), relative to a commit (`ValidationPromotionGates` adapts it
+/// to the catalog's `PromotionGates`).
 public protocol MetricsJudge {
     func judge(metrics: [String: JSON], at commit: GitOID?) throws -> [Finding]
 }
@@ -110,7 +118,7 @@ public struct GateJudge: MetricsJudge {
             return (try previous(file: file, from: previousStart, stage: pipeline?.producer(of: file)?.name), "previous")
         case .named(let name):
             for p in baselines {
-                if let m = try p.metrics(forBaseline: name) { return (m[file], name) }
+                if let b = try p.baseline(named: name, file: file) { return (b.metrics, b.label) }
             }
             guard let c = try? repo.git.resolveCommit(name) else {
                 throw MLOpsError("baseline '\(name)' of the gates of \(file) is neither `previous` nor a revision",

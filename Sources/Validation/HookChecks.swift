@@ -37,7 +37,7 @@ public enum ValidationHooks {
         o.changedOnly = true
         o.strict = repo.config.bool("checks.strict", default: false)
         let v = Validator(repo: repo)
-        v.baselines = baselines
+        v.baselines = baselines + v.baselines
         result.report = try v.run(o)
         if result.report.passed {
             let tree = try ProcessRunner.capture(["git", "write-tree"], cwd: repo.root)
@@ -62,7 +62,7 @@ public enum ValidationHooks {
         hide += try repo.git.references(prefixes: ["refs/remotes/\(gitRemote)/"]).map(\.commit)
         let commits = try repo.git.commits(reachableFrom: tips, hiding: hide)
         let v = Validator(repo: repo)
-        v.baselines = baselines
+        v.baselines = baselines + v.baselines
         for c in commits.reversed() {
             var o = ValidationOptions()
             o.side = .commit(c)

@@ -19,6 +19,8 @@ public struct ValidationOptions: Sendable {
     public var readData = true
     /// Run trusted `cmd:` checks.
     public var commands = true
+    /// Only profiles already in the store: nothing is fetched or computed (`model show`).
+    public var storedProfilesOnly = false
     /// Untrusted commands fail instead of being reported as not run (`mlops.checks.strict`).
     public var strict = false
     public var cwd = FS.currentDirectory
@@ -30,10 +32,13 @@ public struct ValidationOptions: Sendable {
 /// where they can give it: no data is read unless a rule needs the values themselves.
 public final class Validator {
     public let repo: Repo
-    /// Named baselines for gates (the catalog's `production`).
-    public var baselines: [BaselineProvider] = []
+    /// Named baselines for gates: the catalog's stages (`production`), read only when a gate names one.
+    public var baselines: [BaselineProvider]
 
-    public init(repo: Repo) { self.repo = repo }
+    public init(repo: Repo) {
+        self.repo = repo
+        baselines = [CatalogBaselines(root: repo.root)]
+    }
 
     public func run(_ o: ValidationOptions) throws -> ValidationReport {
         let reader = SideReader(repo: repo, side: o.side)
@@ -49,6 +54,7 @@ public final class Validator {
             let lock = try repo.lockStore()
             defer { lock.release() }
             let access = DataAccess(repo: repo)
+            access.storedOnly = o.storedProfilesOnly
             defer { access.close() }
             let run = DataRun(repo: repo, reader: reader, access: access, options: o)
             let tracked = try reader.pointers()
@@ -110,7 +116,7 @@ struct DataRun {
     func check(_ d: Dataset, _ block: DataChecks) throws -> [Finding] {
         let profile: Profile
         do { profile = try access.profile(d) } catch {
-            let notHere = (try? access.localFile(d)) == nil && !repo.store.contains(d.id) && !d.isDirectory
+            let notHere = access.storedOnly || ((try? access.localFile(d)) == nil && !repo.store.contains(d.id) && !d.isDirectory)
             return [Finding(subject: d.path, check: "readable", observed: "\(error)", expected: "a table git-mlops reads",
                             verdict: notHere ? .skipped : (block.severity == .warn ? .warn : .fail))]
         }
