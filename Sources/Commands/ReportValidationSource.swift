@@ -1,5 +1,4 @@
 import Foundation
-import GitBridge
 import MLOpsBasics
 import Report
 import Validation

@@ -81,7 +81,7 @@ import Testing
 
         try s.write(repo + "/mlops.yaml", "checks:\n  a.csv: {rows: {min: 1}}\n  b.csv: {rows: {min: 1}}\n")
         let v = try s.fails(["git", "mlops", "validate"], in: repo)
-        #expect(v.stderr.contains("error: a.csv: readable: object \(ProfileObject.key(for: a).hex) in pack") && v.stderr.contains("profile fails its check line"), "\(v)")
+        #expect(v.stderr.contains("error: a.csv: readable: object \(ProfileObject.key(for: a).hex) in pack") && v.stderr.contains("check line"), "\(v)")
         #expect(v.stderr.contains("error: b.csv: readable: the stored profile of b.csv (object \(ProfileObject.key(for: b).short)): not a valid profile"), "\(v)")
         let fsck = try s.fails(["git", "mlops", "fsck"], in: repo)
         #expect(fsck.stdout.contains("corrupt \(ProfileObject.key(for: a).hex)"), "\(fsck)")
@@ -95,7 +95,7 @@ import Testing
         try s.ok(["git", "clone", "-q", repo, clone])
         try s.ok(["git", "mlops", "remote", "add", "storage", s.root + "/data-remote", "--default"], in: clone)
         let pull = try s.fails(["git", "mlops", "pull"], in: clone)
-        #expect(pull.stderr.contains("object \(ProfileObject.key(for: a).hex) is corrupt (profile fails its check line"), "\(pull)")
+        #expect(pull.stderr.contains("object \(ProfileObject.key(for: a).hex) is corrupt (") && pull.stderr.contains("check line"), "\(pull)")
         #expect(!(try Store(root: clone + "/.git/mlops").contains(ProfileObject.key(for: a))), "nothing was kept for it")
     }
 
