@@ -10,6 +10,8 @@ import Darwin
 public enum DocumentLimits {
     /// Bytes of one YAML or JSON document, and of one run-record line.
     public static let maxBytes = 8 << 20
+    /// Bytes of one git note (run records of one commit, one per line).
+    public static let maxNoteBytes = 64 << 20
     /// Nodes of one YAML document once its aliases are expanded.
     public static let maxNodes = 1_000_000
     /// Bytes of scalar text of one YAML document once its aliases are expanded.
