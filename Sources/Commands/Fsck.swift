@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lineage
 import MLOpsBasics
 import Workspace
 
@@ -29,11 +30,11 @@ struct Fsck: ParsableCommand {
         var repaired: Repo.RepairResult?
         let r: Repo.FsckResult
         if repair {
-            let rep = try repo.repair(remote: remote)
+            let rep = try repo.repair(remote: remote, keeping: [RunRecordRoots()])
             repaired = rep
             r = rep.after!
         } else {
-            r = try repo.fsck()
+            r = try repo.fsck(keeping: [RunRecordRoots()])
         }
         if output.json {
             var o: [String: JSON] = [

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lineage
 import MLOpsBasics
 import Workspace
 
@@ -28,7 +29,7 @@ struct GC: ParsableCommand {
 
     func run() throws {
         if let remote {
-            let r = try Repo.open().gcRemote(remote, grace: grace, dryRun: dryRun)
+            let r = try Repo.open().gcRemote(remote, grace: grace, dryRun: dryRun, keeping: [RunRecordRoots()])
             if output.json {
                 printJSON(["dry_run": .bool(dryRun), "objects_removed": JSON(r.objectsRemoved), "bytes_removed": JSON(r.bytesRemoved),
                            "objects_retired": JSON(r.objectsRetired), "bytes_retired": JSON(r.bytesRetired),
@@ -43,7 +44,7 @@ struct GC: ParsableCommand {
                   + "rescued \(r.objectsRescued); \(r.packsKept) packs kept")
             return
         }
-        let r = try Repo.open().gc(GCOptions(workspaceOnly: workspace, dryRun: dryRun))
+        let r = try Repo.open().gc(GCOptions(workspaceOnly: workspace, dryRun: dryRun), keeping: [RunRecordRoots()])
         if output.json {
             printJSON(["dry_run": .bool(dryRun), "objects_removed": JSON(r.objectsRemoved), "bytes_removed": JSON(r.bytesRemoved),
                        "objects_kept": JSON(r.objectsKept), "bytes_kept": JSON(r.bytesKept),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MLOpsBasics
 import Profiling
 
@@ -18,7 +19,7 @@ struct ProfileCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let report = try ProfileReport.make(paths: paths)
+        let report = try ProfileReport.make(paths: paths, options: ProfileOptions(threads: Tuning(environment: ProcessInfo.processInfo.environment).threads))
         if output.json {
             printJSON(report.json)
         } else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lineage
 import MLOpsBasics
 import Workspace
 
@@ -18,7 +19,7 @@ struct Push: ParsableCommand {
     }
 
     func run() throws {
-        let r = try Repo.open().push(remote: remote, revs: revs, allCommits: allCommits, notes: notes)
+        let r = try Repo.open().push(remote: remote, revs: revs, allCommits: allCommits, notes: notes, keeping: [RunRecordRoots()])
         if output.json {
             printJSON(["remote": .string(r.remote), "objects": JSON(r.report.objects), "bytes": JSON(r.report.bytes),
                        "packs": JSON(r.report.packs), "already_there": JSON(r.report.alreadyThere), "notes": JSON(r.notes)])
@@ -39,7 +40,7 @@ struct Fetch: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let r = try Repo.open().fetch(remote: remote, revs: revs, notes: notes)
+        let r = try Repo.open().fetch(remote: remote, revs: revs, notes: notes, keeping: [RunRecordRoots()])
         printFetch(r, json: output.json)
     }
 }
@@ -72,7 +73,7 @@ struct Pull: ParsableCommand {
             name = first
             paths.removeFirst()
         }
-        let (f, c) = try repo.pull(remote: name, paths: paths, force: force)
+        let (f, c) = try repo.pull(remote: name, paths: paths, force: force, keeping: [RunRecordRoots()])
         if output.json {
             printJSON(["remote": .string(f.remote), "objects": JSON(f.report.objects), "bytes": JSON(f.report.bytes),
                        "whole_packs": JSON(f.report.wholePacks), "range_requests": JSON(f.report.rangeRequests),

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import MLOpsBasics
 
@@ -216,4 +217,11 @@ struct LineReader {
             if eof && buffer.isEmpty { return }
         }
     }
+}
+
+/// A null as "Values" (docs/validation.md) reads one: the same classifier the profiler uses.
+private func isNullToken(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    var d = 0.0
+    var i: Int64 = 0
+    return Int(mlops_classify(p, n, &d, &i)) == MLOPS_VALUE_NULL
 }

@@ -1,4 +1,5 @@
 import MLOpsBasics
+import ObjectStore
 
 /// The profile of a version of tabular data (a file, or a directory's tables), stored under a key
 /// derived from the data's id so that it is found without reading the data, and travels, is kept and
@@ -124,9 +125,8 @@ extension Store {
 extension Ingester {
     /// Writes profile objects with the data of this ingest (same packs, durable at `finish`).
     public func putProfiles(_ objects: [ProfileObject]) throws {
-        guard let writer else { return }
         try compressors.with { c in
-            for o in objects where !store.hasProfile(of: o.data) {
+            for o in objects where !self.objects.hasProfile(of: o.data) {
                 try writer.put(id: ProfileObject.key(for: o.data), kind: .profile, bytes: o.encode(), compressor: c)
             }
         }

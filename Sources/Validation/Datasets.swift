@@ -27,7 +27,7 @@ struct Dataset: Sendable, Equatable {
 final class DataAccess {
     let repo: Repo
     private let settings: ProfileSettings
-    private lazy var hasher = Ingester(store: repo.store, statCache: repo.statCache, hashOnly: true)
+    private lazy var hasher = FileHasher(statCache: repo.statCache, store: repo.store)
     private var scratch: String?
     private var profiles: [ObjectID: Profile] = [:]
     /// Only profiles already in the store: none is fetched or computed.

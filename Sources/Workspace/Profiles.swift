@@ -88,7 +88,7 @@ final class AddProfiler: @unchecked Sendable {
             defer { done.signal() }
             for (rel, isDirectory) in targets {
                 if isDirectory {
-                    let files = (try? Ingester.walk(repo.absolute(rel))) ?? []
+                    let files = (try? FileWalk.files(under: repo.absolute(rel))) ?? []
                     for f in files { profileAhead(rel + "/" + f.relPath, known: f.stat) }
                 } else {
                     profileAhead(rel, known: FS.stat(repo.absolute(rel)))
