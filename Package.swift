@@ -53,11 +53,14 @@ let package = Package(
 
         // MARK: Features
         /// A repository under git-mlops: config, pointers, add, status, checkout, diff, gc, fsck, push, fetch, hooks.
-        .target(name: "Workspace", dependencies: ["MLOpsBasics", "ObjectStore", "Store", "GitBridge", "Transfer"]),
+        .target(name: "Workspace", dependencies: ["MLOpsBasics", "ObjectStore", "Store", "GitBridge", "Transfer", "Profiling"]),
         /// Pipelines (mlops.yaml), run records in git notes, log, lineage, params and metrics, reproduce.
         .target(name: "Lineage", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Yams"]),
         /// The model catalog in GTO-format git tags: versions, stages, promotion gates, signatures, audit trail.
         .target(name: "Catalog", dependencies: ["MLOpsBasics", "GitBridge", "Workspace", "Lineage"]),
+        /// Checks of stored data (mlops.yaml `checks:`), drift against the data a stage last read, and metric gates, for the hooks and the catalog's promotions.
+        .target(name: "Validation", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Lineage", "Catalog", "Profiling"]),
+
         /// The static HTML report: runs, metric trends, diffs, lineage graphs and plots as plain HTML and inline SVG.
         .target(name: "Report", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Lineage"]),
         /// Live records of a model version against its training data: drift, live metrics, latency, OpenMetrics, snapshot notes.
@@ -66,7 +69,7 @@ let package = Package(
         // MARK: Interface
         /// One thin ArgumentParser command per file.
         .target(name: "Commands", dependencies: [
-            "MLOpsBasics", "GitBridge", "Transfer", "Workspace", "Lineage", "Catalog", "Report", "Profiling", "Monitoring",
+            "MLOpsBasics", "GitBridge", "Transfer", "Workspace", "Lineage", "Catalog", "Report", "Profiling", "Monitoring", "Validation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         /// The `git-mlops` executable: the entry point only.
@@ -88,6 +91,7 @@ let package = Package(
         .testTarget(name: "GitBridgeTests", dependencies: ["GitBridge", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Lineage", "MLOpsBasics"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Profiling", "MLOpsBasics", "TestSupport"]),
+        .testTarget(name: "ValidationTests", dependencies: ["Validation", "Lineage", "Profiling", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "CKernels", "MLOpsBasics", "TestSupport", "CZlib", "CZstd"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
         /// (Store only to forge the objects an attacker's repository holds.)

@@ -2,11 +2,12 @@ import ArgumentParser
 import Catalog
 import MLOpsBasics
 import Monitoring
+import Validation
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "One chronological trail of what happened to a model or a dataset: data commits, runs, registrations, promotions.",
+        abstract: "One chronological trail of what happened to a model or a dataset: data commits, runs, registrations, promotions, commits made past failing checks.",
         discussion: "Each entry says when, who and which commit; tags say whether their signature verifies. No argument: the whole repository.")
 
     @Argument(help: "A model name, or a tracked path.") var subject: String?
@@ -17,7 +18,7 @@ struct AuditCommand: ParsableCommand {
         let registry = try ModelRegistry()
         let since = try self.since.map(AuditTrail.parseDate)
         let entries = try AuditTrail.build(try AuditTrail.subject(subject, registry: registry), registry: registry, since: since,
-                                             sources: AuditTrail.defaultSources + [MonitorAuditSource()])
+                                             sources: AuditTrail.defaultSources + [MonitorAuditSource(), BypassAuditSource()])
         if output.json { printJSON(.array(entries.map(\.json))) } else { print(entries.map(\.line).joined(separator: "\n"), terminator: entries.isEmpty ? "" : "\n") }
     }
 }

@@ -1,13 +1,15 @@
 import ArgumentParser
 import Catalog
 import MLOpsBasics
+import Validation
 
 struct ModelPromote: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "promote",
         abstract: "Promote a version to a stage (tag NAME#STAGE#N) once the stage's gates pass.",
         discussion: """
-            The gates are the stage's metric thresholds in mlops.yaml (`promotion:`, see docs/catalog.md), \
+            The gates are the stage's metric thresholds in mlops.yaml (`promotion:`, see docs/catalog.md) and the \
+            `gates:` of mlops.yaml (docs/validation.md; `baseline: production` is the version now in production), \
             checked on the metrics of the run that made the version's weights. --force --reason TEXT \
             overrides failing gates; the reason and the failures are recorded in the tag message.
             """)
@@ -29,7 +31,7 @@ struct ModelPromote: ParsableCommand {
             throw ValidationError("name the version to promote as NAME@VERSION (e.g. model@v1.0.0)")
         }
         let registry = try ModelRegistry()
-        let gates = try ThresholdGates.load(root: registry.git.workdir)
+        let gates = ValidationPromotionGates(registry: registry)
         let p = try registry.promote(name, version: version, stage: stage, message: message, sign: sign, force: force, reason: reason, gates: gates)
         for g in p.gates { print("gate \(g.passed ? "passed" : "FAILED"): \(g.detail)") }
         if !p.overridden.isEmpty { print("overridden (--force): \(reason ?? "")") }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Catalog
 import MLOpsBasics
+import Validation
 
 struct ModelShow: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,7 +22,7 @@ struct ModelShow: ParsableCommand {
             return
         }
         let (m, v) = try registry.resolve(ref)
-        let report = try registry.report(m, v)
+        let report = try registry.report(m, v, facts: [ValidationFacts()])
         if output.json { printJSON(report.json) } else { print(report.text, terminator: "") }
     }
 }

@@ -1,4 +1,5 @@
 import Lineage
+import Validation
 import MLOpsBasics
 import Workspace
 
@@ -8,6 +9,7 @@ func postCommitHook(_ args: [String]) throws {
     guard let repo = try? Repo.open() else { return }
     do {
         for line in try PostCommit.handle(repo: repo) { Terminal.err(line) }
+        for line in try ValidationHooks.recordBypass(repo: repo) { Terminal.err(line) }
     } catch {
         Terminal.warn("git-mlops post-commit: \(error)")
     }

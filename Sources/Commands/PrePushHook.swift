@@ -19,6 +19,7 @@ func prePushHook(_ args: [String]) throws {
     let args = arguments
     let repo = try Repo.open()
     for line in CatalogPush.conflicts(input, git: repo.git, remote: args.first ?? "origin") { Terminal.err(line) }
+    try gatePush(repo, gitRemote: args.first ?? "origin", input: input)
     do {
         if let r = try repo.prePush(gitRemote: args.first ?? "origin", input: input), r.report.objects > 0 {
             Terminal.err("git-mlops: uploaded \(r.report.objects) objects (\(formatBytes(r.report.bytes))) to data remote \(r.remote)")

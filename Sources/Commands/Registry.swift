@@ -6,10 +6,10 @@ var remoteCommands: [ParsableCommand.Type] { [Remote.self, Push.self, Fetch.self
 var lineageCommands: [ParsableCommand.Type] {
     [StageCommand.self, Run.self, Log.self, LineageCommand.self, ParamsCommand.self, MetricsCommand.self, Reproduce.self]
         + [ReportCommand.self, ProfileCommand.self, ModelCommand.self, AuditCommand.self]
-        + [MonitorCommand.self]
+        + [MonitorCommand.self, ValidateCommand.self, DriftCommand.self, ChecksCommand.self]
 }
 
 /// What `git mlops hook NAME ARGS...` runs, by hook name.
 var hookHandlers: [String: ([String]) throws -> Void] {
-    ["pre-push": prePushHook, "post-commit": postCommitHook, "post-checkout": postCheckoutHook]
+    ["pre-push": prePushHook, "post-commit": postCommitHook, "post-checkout": postCheckoutHook, "pre-commit": preCommitHook]
 }

@@ -30,7 +30,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let options = ReportOptions(diff: diff.count == 2 ? (diff[0], diff[1]) : nil)
         let result = try ReportBuilder.build(repo: try Repo.open(), output: output, options: options,
-                                             sources: ReportSources(catalog: ReportCatalogSource(), monitoring: ReportMonitoringSource()))
+                                             sources: ReportSources(catalog: ReportCatalogSource(), validation: ReportValidationSource(), monitoring: ReportMonitoringSource()))
         for w in result.warnings { Terminal.warn(w) }
         print(result.index)
         if open { try openInBrowser(result.index) }

@@ -116,8 +116,9 @@ public struct Pipeline: Equatable, Sendable {
         var specs: [StageSpec] = []
         for (k, v) in top {
             if let name = k.string, otherSections.contains(name) { continue }
+            if try isValidationSection(k, v, path: path) { continue }
             guard k.string == "stages" else {
-                throw bad("line \(k.mark?.line ?? 0): unknown top-level key '\(k.string ?? "?")'", "the only top-level key is `stages`")
+                throw bad("line \(k.mark?.line ?? 0): unknown top-level key '\(k.string ?? "?")'", "the top-level keys are \(topLevelKeys)")
             }
             if case .scalar(let s) = v, s.string.isEmpty || v.tagName == .null { continue }
             guard let stages = v.mapping else {

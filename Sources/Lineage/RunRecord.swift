@@ -178,7 +178,7 @@ public struct RunRecord: Equatable, Sendable {
         var more = 0, firstMore = 0
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let t = line.trimmingCharacters(in: .whitespaces)
-            if t.isEmpty { continue }
+            if t.isEmpty || isValidationEntry(t) { continue }
             do { records.append(try RunRecord(line: t)) } catch {
                 if isOtherSchema(t) { continue }
                 if problems.count < maxProblemsPerNote {

@@ -11,6 +11,9 @@ public enum ObjectKind: UInt8, Sendable {
     case dirManifest = 3
     /// A run of directory entries in path order; its id is the SHA-256 of its text.
     case dirPiece = 4
+    /// The profile of a version of tabular data, under a key derived from the data's id; it ends
+    /// with a check line (see the Store's `ProfileObject`).
+    case profile = 5
 
     /// How an object is checked when it is read. Most objects are stored under the SHA-256 of their
     /// bytes; an object keyed by another id (a file manifest, under the id of the whole file) ends with
@@ -21,7 +24,7 @@ public enum ObjectKind: UInt8, Sendable {
     public var verification: Verification {
         switch self {
         case .chunk, .dirManifest, .dirPiece: return .contentHash
-        case .fileManifest: return .checkLine
+        case .fileManifest, .profile: return .checkLine
         }
     }
 

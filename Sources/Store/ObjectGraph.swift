@@ -15,6 +15,7 @@ extension Store {
         case .fileManifest: return try FileManifest.decode(bytes(), id: id).chunks.map(\.id)
         case .dirManifest: return try DirManifest.decodeTop(bytes(), id: id).pieces.map(\.id)
         case .dirPiece: return try DirManifest.decodePiece(bytes(), id: id).map(\.id)
+        case .profile: return try ProfileObject.decode(bytes(), key: id).partKeys
         }
     }
 
@@ -48,7 +49,8 @@ extension Store {
     public func closure(of roots: [ObjectID]) -> (objects: Set<ObjectID>, missing: Set<ObjectID>) {
         var seen = Set<ObjectID>()
         var missing = Set<ObjectID>()
-        var stack = roots
+        // A root's profile (when there is one) is part of its closure: it travels and is kept with it.
+        var stack = roots + roots.map(ProfileObject.key).filter(contains)
         while let id = stack.popLast() {
             guard seen.insert(id).inserted else { continue }
             guard let loc = locate(id) else { missing.insert(id); seen.remove(id); continue }

@@ -44,6 +44,7 @@ extension Repo {
         defer { storeLock.release() }
         let ingester = Ingester(store: store, statCache: statCache)
         var records: [(String, Pointer)] = []
+        let profiler = AddProfiler(self, rels)
         do {
             if progress {
                 ingester.progress = ProgressMeter("Adding", totalBytes: rels.reduce(Int64(0)) { $0 + FileWalk.size(of: absolute($1)) })
@@ -52,7 +53,8 @@ extension Repo {
                 let abs = absolute(rel)
                 return FS.lstat(abs)!.isDirectory ? .directory(path: abs, keyPrefix: rel) : .file(path: abs, key: rel)
             }
-            for (rel, result) in zip(rels, try ingester.ingest(targets)) {
+            let results = try ingester.ingest(targets)
+            for (rel, result) in zip(rels, results) {
                 switch result {
                 case .directory(let id, let manifest):
                     records.append((rel, Pointer(id: id, size: manifest.totalSize, kind: .dir, files: manifest.entries.count)))
@@ -60,10 +62,12 @@ extension Repo {
                     records.append((rel, Pointer(id: r.id, size: r.size, kind: .file, executable: r.executable)))
                 }
             }
+            try profiler.finish(zip(rels, results), into: ingester)
             try ingester.finish()
             ingester.progress?.finish()
             Repo.warnSkipped(ingester.skipped)
         } catch {
+            profiler.abandon()
             ingester.abandon()
             try? statCache.save()
             throw error

@@ -10,7 +10,7 @@ import MLOpsBasics
 public enum Hooks {
     public static let marker = "# git-mlops hook v1"
     /// Every hook git-mlops knows how to install.
-    public static let all = ["pre-push", "post-commit", "post-checkout"]
+    public static let all = ["pre-commit", "pre-push", "post-commit", "post-checkout"]
 
     public enum Outcome: String, Sendable { case installed, chained, updated, unchanged, removed, restored, absent }
 

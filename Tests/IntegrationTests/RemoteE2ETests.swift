@@ -89,8 +89,8 @@ import Testing
         try s.write(hook, "#!/bin/sh\nwhile read l; do echo \"existing hook saw: $l\" >> \"$(dirname \"$0\")/../chained.log\"; done\n")
         chmod(hook, 0o755)
         let install = try s.ok(["git", "mlops", "hooks", "install"], in: repo).stdout
-        #expect(install == "pre-push: installed (runs the existing hook after it)\npost-commit: installed\npost-checkout: installed\n")
-        #expect(try s.ok(["git", "mlops", "hooks", "install"], in: repo).stdout == "pre-push: unchanged\npost-commit: unchanged\npost-checkout: unchanged\n")
+        #expect(install == "pre-commit: installed\npre-push: installed (runs the existing hook after it)\npost-commit: installed\npost-checkout: installed\n")
+        #expect(try s.ok(["git", "mlops", "hooks", "install"], in: repo).stdout == "pre-commit: unchanged\npre-push: unchanged\npost-commit: unchanged\npost-checkout: unchanged\n")
         #expect(FS.exists(hook + ".mlops-chained"))
 
         try s.ok(["git", "push", "-q", "origin", "main"], in: repo)
@@ -116,7 +116,7 @@ import Testing
         #expect(serverHead == localParent, "git sent nothing")
 
         let un = try s.ok(["git", "mlops", "hooks", "uninstall"], in: repo).stdout
-        #expect(un == "pre-push: restored\npost-commit: removed\npost-checkout: removed\n")
+        #expect(un == "pre-commit: removed\npre-push: restored\npost-commit: removed\npost-checkout: removed\n")
         #expect(try String(decoding: s.read(hook), as: UTF8.self).contains("existing hook saw"))
     }
 

@@ -53,7 +53,7 @@ import Testing
         ("stages:\n  a:\n    cmd: x\n    dep: [y]\n",
          "mlops.yaml: line 4: stage 'a' has unknown key 'dep'; known keys: cmd, deps, params, outs, metrics, wdir, plots"),
         ("stage:\n  a:\n    cmd: x\n",
-         "mlops.yaml: line 1: unknown top-level key 'stage'; the only top-level key is `stages`"),
+         "mlops.yaml: line 1: unknown top-level key 'stage'; the top-level keys are `stages`, `checks`, `gates`, `promotion` and `version`"),
         ("stages:\n  a:\n    deps: [x]\n",
          "mlops.yaml: stage 'a': has no `cmd`; add `cmd: <command line>` to the stage"),
         ("stages:\n  a:\n    cmd: x\n    outs: [../up.bin]\n",

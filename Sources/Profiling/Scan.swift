@@ -1,0 +1,227 @@
+import CKernels
+import Foundation
+import MLOpsBasics
+
+/// The values of one column, read in order: for the checks a profile cannot answer exactly (is every
+/// id unique, is every value in an allowed list), which then read the data once more. CSV, TSV and
+/// JSON Lines (also as .gz or .zst), with the readers' rules (docs/validation.md, "Readers"); a value is
+/// its text (a CSV field unquoted and unescaped, a JSON string unescaped, a JSON number as written,
+/// `true`/`false`, nested JSON as written), a null is nil. Memory stays bounded by the record limit.
+public enum TableScan {
+    /// Whether a file of this name can be scanned.
+    public static func supports(_ path: String) -> Bool {
+        guard let (format, _) = Profiler.detect(path) else { return false }
+        return format != .npy
+    }
+
+    /// Calls `visit` with the 1-based line and the value (nil for a null) of `column` in every row.
+    /// Throws when the column does not exist or the file does not parse; `name` is how errors name it.
+    public static func values(file path: String, name: String, column: String, maxRecordBytes: Int = ProfileOptions.defaultMaxRecordBytes,
+                              _ visit: (Int64, UnsafeRawBufferPointer?) throws -> Void) throws {
+        guard let (format, compression) = Profiler.detect(path), format != .npy else {
+            throw MLOpsError.malformed(name, "its values cannot be read one by one", fix: "exact checks read CSV, TSV and JSON Lines files")
+        }
+        let fd = try FileDescriptor.open(path, O_RDONLY | O_CLOEXEC)
+        defer { fd.close() }
+        fd.adviseSequential()
+        let source: ByteSource
+        switch compression {
+        case .none: source = FileSource(fd)
+        case .gzip: source = try GzipSource(FileSource(fd), name: name)
+        case .zstd: source = try ZstdSource(FileSource(fd), name: name)
+        }
+        var reader = LineReader(source: source, name: name, maxRecord: maxRecordBytes)
+        if format == .jsonl {
+            try jsonValues(&reader, name: name, column: column, visit)
+        } else {
+            try csvValues(&reader, separator: format == .csv ? 0x2C : 0x09, name: name, column: column, visit)
+        }
+    }
+
+    private static func csvValues(_ reader: inout LineReader, separator: UInt8, name: String, column: String,
+                                  _ visit: (Int64, UnsafeRawBufferPointer?) throws -> Void) throws {
+        var index = -1, count = 0, first = true
+        var scratch: [UInt8] = []
+        try reader.records(cut: { try CSVFormat.cutRecords($0, atEOF: $1, first: false) }) { p, end, startLine in
+            var pos = 0, line: Int64 = 0
+            if first {
+                first = false
+                if end >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF { pos = 3 }
+                var names: [String] = []
+                _ = try parse(p, end, &pos, &line, separator, &scratch, startLine, name) { f, n, _ in
+                    names.append(String(decoding: UnsafeBufferPointer(start: f, count: n), as: UTF8.self)); return true
+                }
+                guard let i = names.firstIndex(of: column) else {
+                    throw MLOpsError.malformed(name, "no column \"\(column)\"", fix: "check the column name")
+                }
+                index = i
+                count = names.count
+            }
+            while pos < end {
+                if p[pos] == 0x0A || (p[pos] == 0x0D && pos + 1 < end && p[pos + 1] == 0x0A) {
+                    pos += p[pos] == 0x0A ? 1 : 2
+                    line += 1
+                    if count == 1 { try visit(startLine + line, nil) }
+                    continue
+                }
+                let recordLine = startLine + line
+                var field = 0
+                var failure: Error?
+                _ = try parse(p, end, &pos, &line, separator, &scratch, startLine, name) { f, n, quoted in
+                    if field == index && failure == nil {
+                        let isNull = !quoted && isNullToken(f, n)
+                        do { try visit(recordLine, isNull ? nil : UnsafeRawBufferPointer(start: f, count: n)) } catch { failure = error }
+                    }
+                    field += 1
+                    return true
+                }
+                if let failure { throw failure }
+                guard field == count else {
+                    throw MLOpsError("\(name):\(recordLine): row has \(field) fields, the header has \(count)", hint: "fix the row")
+                }
+            }
+        }
+    }
+
+    private static func parse(_ p: UnsafePointer<UInt8>, _ end: Int, _ pos: inout Int, _ line: inout Int64, _ separator: UInt8,
+                              _ scratch: inout [UInt8], _ startLine: Int64, _ name: String,
+                              _ field: (UnsafePointer<UInt8>, Int, Bool) -> Bool) throws -> Bool {
+        do {
+            return try CSVFormat.parseRecord(p, end: end, pos: &pos, line: &line, separator: separator, scratch: &scratch, field)
+        } catch let f as BlockFailure {
+            throw MLOpsError("\(name):\(startLine + f.line): \(f.message)", hint: f.hint)
+        }
+    }
+
+    private static func jsonValues(_ reader: inout LineReader, name: String, column: String,
+                                   _ visit: (Int64, UnsafeRawBufferPointer?) throws -> Void) throws {
+        let want = Array(column.utf8)
+        try reader.records(cut: { data, atEOF in
+            guard let base = data.baseAddress, data.count > 0 else { return 0 }
+            if atEOF { return data.count }
+            return findLast(base.assumingMemoryBound(to: UInt8.self), 0, data.count, 0x0A).map { $0 + 1 } ?? 0
+        }) { p, end, startLine in
+            var pos = 0, line: Int64 = 0
+            var parser = ObjectParser(p: p)
+            while pos < end {
+                let lineEnd = find(p, pos, end, 0x0A) ?? end
+                defer { pos = lineEnd + 1; line += 1 }
+                parser.i = pos
+                parser.end = lineEnd
+                parser.skipSpace()
+                guard parser.i < lineEnd else { continue }
+                do {
+                    if let v = try parser.value(of: want) {
+                        try v.withUnsafeBytes { try visit(startLine + line, $0) }
+                    } else {
+                        try visit(startLine + line, nil)
+                    }
+                } catch let e as JSONFailure {
+                    throw MLOpsError("\(name):\(startLine + line): invalid JSON at byte \(e.offset - pos + 1) of the line: \(e.what)",
+                                     hint: "fix or remove the line; each line must be one JSON object")
+                }
+            }
+        }
+    }
+}
+
+extension ObjectParser {
+    /// The text of `key`'s value in the object at `i` (nil when absent or null), checking the whole line.
+    mutating func value(of key: [UInt8]) throws -> [UInt8]? {
+        guard p[i] == UInt8(ascii: "{") else { throw fail("a line must hold a JSON object ({...})") }
+        i += 1
+        skipSpace()
+        var found: [UInt8]? = nil
+        if i < end, p[i] == UInt8(ascii: "}") { i += 1 } else {
+            while true {
+                skipSpace()
+                guard i < end, p[i] == UInt8(ascii: "\"") else { throw fail("expected a key in quotes") }
+                try readKey()
+                let match = self.key == key
+                skipSpace()
+                guard i < end, p[i] == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
+                i += 1
+                skipSpace()
+                guard i < end else { throw fail("expected a value") }
+                let start = i
+                var text: [UInt8]?
+                switch p[i] {
+                case UInt8(ascii: "\""): try readValue(); text = value
+                case UInt8(ascii: "t"): try literal("true")
+                case UInt8(ascii: "f"): try literal("false")
+                case UInt8(ascii: "n"): try literal("null")
+                case UInt8(ascii: "{"), UInt8(ascii: "["): try skipNested(depth: 0)
+                default: try number()
+                }
+                if match {
+                    let isNull = p[start] == UInt8(ascii: "n")
+                    found = isNull ? nil : (text ?? Array(UnsafeBufferPointer(start: p + start, count: i - start)))
+                }
+                skipSpace()
+                guard i < end else { throw fail("the object is not closed") }
+                if p[i] == UInt8(ascii: ",") { i += 1; continue }
+                if p[i] == UInt8(ascii: "}") { i += 1; break }
+                throw fail("expected ',' or '}'")
+            }
+        }
+        skipSpace()
+        guard i == end else { throw fail("text after the object") }
+        return found
+    }
+}
+
+/// Reads a stream in pieces that end at record boundaries, counting lines.
+struct LineReader {
+    let source: ByteSource
+    let name: String
+    let maxRecord: Int
+    var buffer: [UInt8] = []
+
+    init(source: ByteSource, name: String, maxRecord: Int) {
+        self.source = source
+        self.name = name
+        self.maxRecord = max(1 << 16, maxRecord)
+    }
+
+    /// Calls `body` with each run of complete records (pointer, length, 1-based line of its first byte).
+    mutating func records(cut: (UnsafeRawBufferPointer, Bool) throws -> Int,
+                          _ body: (UnsafePointer<UInt8>, Int, Int64) throws -> Void) throws {
+        let piece = 1 << 20
+        var line: Int64 = 1
+        var eof = false
+        while true {
+            if !eof {
+                let old = buffer.count
+                buffer += [UInt8](repeating: 0, count: piece)
+                let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0.baseAddress! + old, count: piece) }
+                buffer.removeLast(piece - n)
+                if n == 0 { eof = true }
+            }
+            if buffer.isEmpty && eof { return }
+            let used = try buffer.withUnsafeBytes { b -> Int in
+                let n = try cut(b, eof)
+                guard n > 0 else { return 0 }
+                let p = b.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                try body(p, n, line)
+                line += Int64(countNewlines(p, n))
+                return n
+            }
+            if used == 0 {
+                if eof { throw MLOpsError("\(name):\(line): the file ends inside a record", hint: "check for an unclosed quote") }
+                if buffer.count >= maxRecord {
+                    throw MLOpsError("\(name):\(line): a record is longer than \(formatBytes(Int64(maxRecord))), the limit", hint: "check for an unclosed quote or a missing line end")
+                }
+                continue
+            }
+            buffer.removeFirst(used)
+            if eof && buffer.isEmpty { return }
+        }
+    }
+}
+
+/// A null as "Values" (docs/validation.md) reads one: the same classifier the profiler uses.
+private func isNullToken(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    var d = 0.0
+    var i: Int64 = 0
+    return Int(mlops_classify(p, n, &d, &i)) == MLOPS_VALUE_NULL
+}
