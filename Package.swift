@@ -70,9 +70,11 @@ let package = Package(
         .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "MLOpsBasics"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Lineage", "MLOpsBasics"]),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "MLOpsBasics", "TestSupport", "CZlib", "CZstd"]),
+        /// The command tree and "did you mean", without the binary.
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "MLOpsBasics"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
         /// (Store only to forge the objects an attacker's repository holds.)
-        .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "Store", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "Store", "TestSupport"], exclude: ["HelpText"]),
     ],
     swiftLanguageModes: [.v5]
 )

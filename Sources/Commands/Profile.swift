@@ -18,11 +18,8 @@ struct ProfileCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let report = try ProfileReport.make(paths: paths)
-        if output.json {
-            printJSON(report.json)
-        } else {
-            print(report.text, terminator: "")
-        }
+        output.emit(try ProfileReport.make(paths: paths)) { $0.text }
     }
 }
+
+extension ProfileReport: JSONRepresentable {}

@@ -31,7 +31,7 @@ struct ReportCommand: ParsableCommand {
         let options = ReportOptions(diff: diff.count == 2 ? (diff[0], diff[1]) : nil)
         let result = try ReportBuilder.build(repo: try Repo.open(), output: output, options: options)
         for w in result.warnings { Terminal.warn(w) }
-        print(result.index)
+        emitText(result.index)
         if open { try openInBrowser(result.index) }
     }
 
