@@ -27,6 +27,9 @@ let commandList: [ParsableCommand.Type] = [
     Reproduce.self,
     ReportCommand.self,
     ProfileCommand.self,
+    // Hidden: for scripts/install.
+    GenerateManual.self,
+    CompletionCommand.self,
 ]
 
 /// What `git mlops hook NAME ARGS...` runs, by hook name.

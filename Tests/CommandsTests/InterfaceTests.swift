@@ -22,7 +22,7 @@ import Testing
             // --version belongs to the root only.
             if c.path.count > 1 { #expect(!c.options.contains { $0.names.contains("--version") }, "\(c.fullName) lists --version") }
         }
-        let hidden = Set(["hook", "generate-manual", "help"])
+        let hidden = Set(["hook", "generate-manual", "completion", "help"])
         #expect(root.subcommands.allSatisfy { !hidden.contains($0.name) })
         #expect(root.all.map(\.pageName).contains("git-mlops-remote-add"))
     }
