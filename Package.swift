@@ -6,6 +6,13 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "git-mlops", targets: ["git-mlops"]),
+        // For the fuzz targets (scripts/fuzz), which build this package as a dependency.
+        .library(name: "MLOpsBasics", targets: ["MLOpsBasics"]),
+        .library(name: "Store", targets: ["Store"]),
+        .library(name: "GitBridge", targets: ["GitBridge"]),
+        .library(name: "Workspace", targets: ["Workspace"]),
+        .library(name: "Lineage", targets: ["Lineage"]),
+        .library(name: "ParserSeeds", targets: ["ParserSeeds"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,14 +53,15 @@ let package = Package(
         .target(name: "Workspace", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Transfer"]),
         /// Pipelines (mlops.yaml), run records in git notes, log, lineage, params and metrics, reproduce.
         .target(name: "Lineage", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Yams"]),
-
+        /// The model catalog in GTO-format git tags: versions, stages, promotion gates, signatures, audit trail.
+        .target(name: "Catalog", dependencies: ["MLOpsBasics", "GitBridge", "Workspace", "Lineage"]),
         /// The static HTML report: runs, metric trends, diffs, lineage graphs and plots as plain HTML and inline SVG.
         .target(name: "Report", dependencies: ["MLOpsBasics", "Store", "GitBridge", "Workspace", "Lineage"]),
 
         // MARK: Interface
         /// One thin ArgumentParser command per file.
         .target(name: "Commands", dependencies: [
-            "MLOpsBasics", "Workspace", "Lineage", "Report", "Profiling",
+            "MLOpsBasics", "Workspace", "Lineage", "Catalog", "Report", "Profiling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         /// The `git-mlops` executable: the entry point only.
@@ -62,12 +70,15 @@ let package = Package(
         // MARK: Tests
         /// Helpers shared by the test targets (temporary directories, deterministic data).
         .target(name: "TestSupport", dependencies: ["MLOpsBasics"], path: "Tests/TestSupport"),
+        /// Valid encodings of every format read from outside, for the parser property tests and the fuzz targets.
+        .target(name: "ParserSeeds", dependencies: ["MLOpsBasics", "Store", "Workspace", "Lineage"], path: "Tests/ParserSeeds"),
         .testTarget(name: "MLOpsBasicsTests", dependencies: ["MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "MLOpsBasics", "CKernels", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "MLOpsBasics", "CKernels", "TestSupport", "ParserSeeds"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "Store", "MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "GitBridge", "MLOpsBasics"]),
+        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "MLOpsBasics", "TestSupport", "ParserSeeds"]),
+        .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "GitBridge", "MLOpsBasics", "TestSupport", "ParserSeeds", "Yams"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "GitBridge", "Lineage", "MLOpsBasics"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Lineage", "MLOpsBasics"]),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "MLOpsBasics", "TestSupport", "CZlib", "CZstd"]),
         /// The command tree and "did you mean", without the binary.

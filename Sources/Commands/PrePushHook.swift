@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import MLOpsBasics
 import Workspace
@@ -8,6 +9,7 @@ func prePushHook(_ args: [String]) throws {
     let input = PrePushInput.resolve(stdin: String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self),
                                      arguments: args, environment: ProcessInfo.processInfo.environment)
     let repo = try Repo.open()
+    for line in CatalogPush.conflicts(input.refLines, git: repo.git, remote: input.gitRemote) { Terminal.err(line) }
     do {
         if let r = try repo.prePush(gitRemote: input.gitRemote, input: input.refLines), r.report.objects > 0 {
             Terminal.err("git-mlops: uploaded \(counted(r.report.objects, "object")) (\(formatBytes(r.report.bytes))) to data remote \(r.remote)")

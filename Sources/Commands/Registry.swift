@@ -27,6 +27,8 @@ let commandList: [ParsableCommand.Type] = [
     Reproduce.self,
     ReportCommand.self,
     ProfileCommand.self,
+    ModelCommand.self,
+    AuditCommand.self,
     // Hidden: for scripts/install.
     GenerateManual.self,
     CompletionCommand.self,

@@ -29,7 +29,8 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let options = ReportOptions(diff: diff.count == 2 ? (diff[0], diff[1]) : nil)
-        let result = try ReportBuilder.build(repo: try Repo.open(), output: output, options: options)
+        let result = try ReportBuilder.build(repo: try Repo.open(), output: output, options: options,
+                                             sources: ReportSources(catalog: ReportCatalogSource()))
         for w in result.warnings { Terminal.warn(w) }
         emitText(result.index)
         if open { try openInBrowser(result.index) }

@@ -39,23 +39,21 @@ public struct GitMLOps: ParsableCommand {
         ("git mlops push", "upload the data and the run records"),
         ("git mlops pull", "after a clone or a pull: fetch and check out the data"),
         ("git mlops log --oneline", "recorded runs, newest first"),
+        ("git mlops --version", "which git-mlops this is"),
     ]
 
     public static let configuration = CommandConfiguration(
         commandName: "git mlops",
         abstract: "Version data, models and runs in git.",
+        usage: "git mlops [--version] <subcommand>",
         discussion: description + "\n\nEXAMPLES:\n" + examples.map { "  \($0.command)\n      \($0.what)" }.joined(separator: "\n"),
         subcommands: commandList
     )
 
-    @Flag(help: "Print the version of git-mlops and exit.")
-    var version = false
-
     public init() {}
 
     public func run() throws {
-        guard version else { throw CleanExit.helpRequest(GitMLOps.self) }
-        print("git-mlops version \(GitMLOps.version)")
+        throw CleanExit.helpRequest(GitMLOps.self)
     }
 
     /// ArgumentParser's usage errors read like the rest: `error: ...`, as git prints them.
@@ -65,16 +63,18 @@ public struct GitMLOps: ParsableCommand {
     /// usage errors. A mistyped command gets git's "did you mean" (exit 1 at the top, 129 below it).
     public static func main(arguments: [String]) -> Never {
         signal(SIGPIPE, SIG_DFL)
+        // `git mlops --version`, as `git --version`: the root's alone. Not a parser flag, because
+        // ArgumentParser would take it after a subcommand too, and from `model register --version`.
+        if arguments.first == "--version" {
+            emitText("git-mlops version \(GitMLOps.version)")
+            Foundation.exit(0)
+        }
         if let unknown = UnknownCommand.find(in: arguments) {
             Terminal.err(unknown.message)
             Foundation.exit(unknown.status)
         }
         do {
             var command = try parseAsRoot(arguments)
-            if let misplaced = UnknownCommand.misplacedVersion(arguments, parsed: command) {
-                Terminal.err(misplaced.message)
-                Foundation.exit(misplaced.status)
-            }
             try command.run()
             Foundation.exit(0)
         } catch {

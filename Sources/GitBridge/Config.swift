@@ -23,6 +23,40 @@ public final class GitConfigFile: @unchecked Sendable {
 
     deinit { git_config_free(handle) }
 
+    /// Largest config file that comes with a repository (`.gitmlops`) git-mlops reads.
+    public static let maxCommittedSize = 1 << 20
+
+    /// Opens a config file that comes with the repository (`.gitmlops`), so from anyone: a regular
+    /// file, not a symlink, of at most `maxCommittedSize`, without `[include]` or `[includeIf]`
+    /// sections, which libgit2 would follow to any file on the machine (a FIFO blocks it forever).
+    /// `name` is the repository-relative name, for errors.
+    public static func committed(path: String, name: String) throws -> GitConfigFile {
+        let bytes = try FS.readBounded(path, name: name, limit: maxCommittedSize, followSymlink: false,
+                                       fix: "make it a regular file of git-config syntax (`git checkout -- \(name)` restores the committed one)")
+        if let line = includeLine(bytes) {
+            throw MLOpsError.malformed(name, "line \(line): [include] and [includeIf] sections are not allowed in a committed file",
+                                       fix: "remove the section; put local settings in .git/config (`git config mlops.KEY VALUE`)")
+        }
+        return try GitConfigFile(path: path)
+    }
+
+    /// The line of the first `[include` or `[includeIf` (any case, spaces allowed after `[`), anywhere
+    /// in the text: section names have no escapes, so this finds every include git or libgit2 would
+    /// honour, and at worst refuses a value that merely looks like one.
+    static func includeLine(_ bytes: [UInt8]) -> Int? {
+        let word = Array("include".utf8)
+        var line = 1
+        for (i, b) in bytes.enumerated() {
+            if b == 0x0a { line += 1 }
+            guard b == UInt8(ascii: "[") else { continue }
+            var k = i + 1
+            while k < bytes.count, bytes[k] == 0x20 || bytes[k] == 0x09 { k += 1 }
+            guard k + word.count <= bytes.count else { continue }
+            if zip(bytes[k..<k + word.count], word).allSatisfy({ $0 | 0x20 == $1 }) { return line }
+        }
+        return nil
+    }
+
     public func string(_ key: String) -> String? {
         var buf = git_buf()
         defer { git_buf_dispose(&buf) }
@@ -44,7 +78,9 @@ public final class GitConfigFile: @unchecked Sendable {
         var out: [(String, String)] = []
         var entry: UnsafeMutablePointer<git_config_entry>?
         while git_config_next(&entry, it) == 0, let e = entry {
-            out.append((String(cString: e.pointee.name), String(cString: e.pointee.value)))
+            // A key with no `= value` has no value (git reads it as boolean true, but as no string).
+            guard let value = e.pointee.value else { continue }
+            out.append((String(cString: e.pointee.name), String(cString: value)))
         }
         return out
     }

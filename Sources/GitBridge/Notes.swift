@@ -32,8 +32,12 @@ extension GitRepository {
         }, Unmanaged.passUnretained(box).toOpaque())
         if rc == GIT_ENOTFOUND.rawValue { return [] }
         try check(rc, "git_note_foreach")
-        return try box.pairs.map { blob, commit in
-            (commit, String(decoding: try readBlob(blob), as: UTF8.self))
+        return try box.pairs.compactMap { blob, commit in
+            guard let bytes = try readBlob(blob, atMost: DocumentLimits.maxNoteBytes) else {
+                Terminal.warn("\(ref): the note on \(commit.short) is over \(DocumentLimits.describe(bytes: DocumentLimits.maxNoteBytes)) and was skipped; remove it with `git notes --ref=\(ref) remove \(commit.short)`")
+                return nil
+            }
+            return (commit, String(decoding: bytes, as: UTF8.self))
         }
     }
 

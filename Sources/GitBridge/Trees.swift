@@ -27,6 +27,20 @@ extension GitRepository {
         return Array(UnsafeRawBufferPointer(start: p, count: n))
     }
 
+    /// The blob's bytes when it has at most `limit` of them, else nil, read without loading it: a
+    /// blob from a stranger's clone (a pointer, a note) may be of any size.
+    public func readBlob(_ oid: GitOID, atMost limit: Int) throws -> [UInt8]? {
+        var odb: OpaquePointer?
+        try check(git_repository_odb(&odb, handle), "git_repository_odb")
+        defer { git_odb_free(odb) }
+        var o = oid.raw
+        var size = 0
+        var type = GIT_OBJECT_INVALID
+        try check(git_odb_read_header(&size, &type, odb, &o), "git_odb_read_header \(oid)")
+        guard size <= limit else { return nil }
+        return try readBlob(oid)
+    }
+
     public func commitInfo(_ oid: GitOID) throws -> CommitInfo {
         var o = oid.raw
         var c: OpaquePointer?

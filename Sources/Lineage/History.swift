@@ -63,21 +63,22 @@ public final class History {
         return Side(label: rev, commit: try repo.git.resolveCommit(rev))
     }
 
-    func text(_ path: String, at side: Side) -> String? {
+    func text(_ path: String, at side: Side) throws -> String? {
         if let c = side.commit {
             return (try? repo.git.file(path, in: c))?.map { String(decoding: $0, as: UTF8.self) } ?? nil
         }
-        return try? FS.readText(repo.absolute(path))
+        let abs = repo.absolute(path)
+        return FS.exists(abs) ? try Values.readDocument(abs, path: path) : nil
     }
 
     /// The pipeline at a side; nil when it has none.
     public func pipeline(at side: Side) throws -> Pipeline? {
-        guard let t = text(Pipeline.fileName, at: side) else { return nil }
+        guard let t = try text(Pipeline.fileName, at: side) else { return nil }
         return try Pipeline.parse(t, path: side.commit == nil ? Pipeline.fileName : "\(side.label):\(Pipeline.fileName)")
     }
 
     func document(_ path: String, at side: Side) throws -> JSON? {
-        guard let t = text(path, at: side) else { return nil }
+        guard let t = try text(path, at: side) else { return nil }
         return try Values.parseDocument(t, path: side.commit == nil ? path : "\(side.label):\(path)")
     }
 

@@ -85,7 +85,13 @@ public final class Journal: @unchecked Sendable {
         var out: [Entry] = []
         for e in names where e.kind == .file && e.name.hasSuffix(".json") {
             let path = pendingDir + "/" + e.name
-            guard let text = try? FS.readText(path) else { continue }
+            let text: String
+            do {
+                text = String(decoding: try FS.readBounded(path, name: e.name, followSymlink: false, fix: "remove it"), as: UTF8.self)
+            } catch {
+                if FS.exists(path) { problems.append(RecordProblem(source: "pending run \(e.name)", line: 1, reason: "\(error)")) }
+                continue
+            }
             let (records, problems) = RunRecord.parseNote(text, source: "pending run \(e.name)")
             self.problems += problems
             out += records.map { Entry(record: $0, commit: nil, pendingFile: path) }

@@ -72,6 +72,12 @@ public struct Pipeline: Equatable, Sendable {
     public static let fileName = "mlops.yaml"
     public static let defaultParamsFile = "params.yaml"
     static let stageKeys = ["cmd", "deps", "params", "outs", "metrics", "wdir"]
+    /// Top-level sections that other layers read (the catalog's promotion thresholds); skipped here.
+    public static let otherSections = ["promotion"]
+    /// Bounds on what a pipeline declares, so that a stranger's `mlops.yaml` cannot make every
+    /// command slow.
+    static let maxStages = 2_000
+    static let maxPaths = 20_000
 
     /// Stages in file order.
     public var stages: [Stage]
@@ -84,7 +90,7 @@ public struct Pipeline: Equatable, Sendable {
     public static func load(root: String) throws -> Pipeline? {
         let path = root + "/" + fileName
         guard FS.exists(path) else { return nil }
-        return try parse(try FS.readText(path))
+        return try parse(try Values.readDocument(path, path: fileName))
     }
 
     /// Like `load`, but a missing file is an error that says how to create one.
@@ -108,6 +114,7 @@ public struct Pipeline: Equatable, Sendable {
         }
         var specs: [StageSpec] = []
         for (k, v) in top {
+            if let name = k.string, otherSections.contains(name) { continue }
             guard k.string == "stages" else {
                 throw bad("line \(k.mark?.line ?? 0): unknown top-level key '\(k.string ?? "?")'", "the only top-level key is `stages`")
             }
@@ -194,9 +201,10 @@ public struct Pipeline: Equatable, Sendable {
         if let s = scalarString(n) { return [s] }
         guard let seq = n.sequence else { return nil }
         var out: [String] = []
+        var seen = Set<String>()
         for e in seq {
             guard let s = scalarString(e) else { return nil }
-            if !out.contains(s) { out.append(s) }
+            if seen.insert(s).inserted { out.append(s) }
         }
         return out
     }
@@ -288,57 +296,120 @@ public struct Pipeline: Equatable, Sendable {
         a == b || a.hasPrefix(b + "/") || b.hasPrefix(a + "/")
     }
 
+    /// Every path the stages write, and every directory above one: finds the writes that overlap a
+    /// path in time proportional to its depth and to the answer, so that checking and ordering a
+    /// pipeline of thousands of paths from a stranger's `mlops.yaml` stays linear.
+    struct WriteIndex {
+        struct Write { var order: Int; var stage: Int; var path: String }
+        private var exact: [String: [Write]] = [:]
+        private var below: [String: [Write]] = [:]
+        private var count = 0
+
+        init(_ stages: [Stage] = []) {
+            for (i, s) in stages.enumerated() { for w in s.writes { add(w, stage: i) } }
+        }
+
+        mutating func add(_ path: String, stage: Int) {
+            let w = Write(order: count, stage: stage, path: path)
+            count += 1
+            exact[path, default: []].append(w)
+            for dir in WriteIndex.ancestors(path) { below[dir, default: []].append(w) }
+        }
+
+        /// Writes equal to `path`, inside it or containing it, in no particular order.
+        func overlapping(_ path: String) -> [Write] {
+            var out = (exact[path] ?? []) + (below[path] ?? [])
+            for dir in WriteIndex.ancestors(path) { out += exact[dir] ?? [] }
+            return out
+        }
+
+        static func ancestors(_ path: String) -> [String] {
+            var out: [String] = []
+            var i = path.startIndex
+            while let slash = path[i...].firstIndex(of: "/") {
+                out.append(String(path[..<slash]))
+                i = path.index(after: slash)
+            }
+            return out
+        }
+    }
+
+    /// For each stage, the stages that write something it depends on, in file order (by index).
+    func upstreamIndexes() -> [[Int]] {
+        let index = WriteIndex(stages)
+        return stages.indices.map { i in
+            var found = Set<Int>()
+            for d in stages[i].deps { for w in index.overlapping(d) where w.stage != i { found.insert(w.stage) } }
+            return found.sorted()
+        }
+    }
+
     /// Checks that no two stages write one path and that dependencies form no cycle.
     func validate(path: String = fileName) throws {
+        guard stages.count <= Pipeline.maxStages, stages.reduce(0, { $0 + $1.deps.count + $1.writes.count + $1.params.count }) <= Pipeline.maxPaths else {
+            throw MLOpsError.malformed(path, "declares more than \(Pipeline.maxStages) stages or \(Pipeline.maxPaths) deps, params and outputs",
+                                       fix: "declare fewer: a directory can be one dep or output")
+        }
         var seen = Set<String>()
         for s in stages {
             guard seen.insert(s.name).inserted else {
                 throw MLOpsError.malformed(path, "stage '\(s.name)' is declared twice", fix: "rename or remove one of them")
             }
         }
-        var writers: [(stage: String, path: String)] = []
-        for s in stages {
+        var index = WriteIndex()
+        for (i, s) in stages.enumerated() {
             for w in s.writes {
-                if let other = writers.first(where: { Pipeline.overlaps($0.path, w) }) {
+                if let other = index.overlapping(w).min(by: { $0.order < $1.order }) {
+                    let otherStage = stages[other.stage].name
                     let what = other.path == w ? "both write '\(w)'" : "write overlapping paths '\(other.path)' and '\(w)'"
-                    let who = other.stage == s.name ? "stage '\(s.name)' lists '\(w)' twice or" : "stages '\(other.stage)' and '\(s.name)'"
+                    let who = otherStage == s.name ? "stage '\(s.name)' lists '\(w)' twice or" : "stages '\(otherStage)' and '\(s.name)'"
                     throw MLOpsError.malformed(path, "\(who) \(what)", fix: "give every output exactly one stage")
                 }
-                writers.append((s.name, w))
+                index.add(w, stage: i)
             }
             for d in s.deps {
-                if let w = s.writes.first(where: { Pipeline.overlaps($0, d) }) {
+                if let w = index.overlapping(d).filter({ $0.stage == i }).min(by: { $0.order < $1.order })?.path {
                     throw MLOpsError.malformed(path, "stage '\(s.name)' depends on its own output '\(w)'",
                                                fix: "remove '\(d)' from its deps or '\(w)' from its outs")
                 }
             }
         }
-        // Depth-first search for a cycle, reporting it as a path of stage names.
-        var state: [String: Int] = [:]
-        var stack: [String] = []
-        func visit(_ name: String) throws {
-            state[name] = 1
-            stack.append(name)
-            for u in upstream(of: name) {
+        // Depth-first search for a cycle, reporting it as a path of stage names; iterative, since a
+        // chain of stages may be long.
+        let up = upstreamIndexes()
+        var state = [Int](repeating: 0, count: stages.count)
+        for root in stages.indices where state[root] == 0 {
+            var stack: [(stage: Int, next: Int)] = [(root, 0)]
+            state[root] = 1
+            while let (n, k) = stack.last {
+                guard k < up[n].count else {
+                    state[n] = 2
+                    stack.removeLast()
+                    continue
+                }
+                stack[stack.count - 1].next += 1
+                let u = up[n][k]
                 if state[u] == 1 {
-                    let cycle = stack[stack.lastIndex(of: u)!...] + [u]
+                    let names = stack.map { stages[$0.stage].name }
+                    let cycle = names[names.lastIndex(of: stages[u].name)!...] + [stages[u].name]
                     throw MLOpsError.malformed(path, "stages form a cycle: \(cycle.reversed().joined(separator: " -> "))",
                                                fix: "a stage cannot depend, directly or not, on its own outputs; remove one of these deps")
                 }
-                if state[u] == nil { try visit(u) }
+                if state[u] == 0 {
+                    state[u] = 1
+                    stack.append((u, 0))
+                }
             }
-            stack.removeLast()
-            state[name] = 2
         }
-        for s in stages where state[s.name] == nil { try visit(s.name) }
     }
 
     /// Stages that write something `name` depends on, in file order.
     public func upstream(of name: String) -> [String] {
-        guard let s = stage(name) else { return [] }
-        return stages.filter { other in
-            other.name != name && s.deps.contains { d in other.writes.contains { Pipeline.overlaps($0, d) } }
-        }.map(\.name)
+        guard let i = stages.firstIndex(where: { $0.name == name }) else { return [] }
+        let index = WriteIndex(stages)
+        var found = Set<Int>()
+        for d in stages[i].deps { for w in index.overlapping(d) where w.stage != i { found.insert(w.stage) } }
+        return found.sorted().map { stages[$0].name }
     }
 
     /// The stage that writes `path` (or a directory containing it), if any.
@@ -353,34 +424,36 @@ public struct Pipeline: Equatable, Sendable {
             throw MLOpsError("no stage '\(t)' in \(Pipeline.fileName)",
                              hint: stages.isEmpty ? "add one with `git mlops stage add`" : "stages: \(stages.map(\.name).joined(separator: ", "))")
         }
-        var wanted = Set<String>()
-        var todo = targets.isEmpty ? stages.map(\.name) : targets
+        let up = upstreamIndexes()
+        var wanted = Set<Int>()
+        var todo = targets.isEmpty ? Array(stages.indices) : targets.compactMap { t in stages.firstIndex { $0.name == t } }
         while let n = todo.popLast() {
-            if wanted.insert(n).inserted { todo += upstream(of: n) }
+            if wanted.insert(n).inserted { todo += up[n] }
         }
-        var done = Set<String>()
+        var done = Set<Int>()
         var out: [Stage] = []
         while out.count < wanted.count {
-            guard let next = stages.first(where: { s in
-                wanted.contains(s.name) && !done.contains(s.name) && upstream(of: s.name).allSatisfy { done.contains($0) }
+            guard let next = stages.indices.first(where: { i in
+                wanted.contains(i) && !done.contains(i) && up[i].allSatisfy { done.contains($0) }
             }) else { break }
-            done.insert(next.name)
-            out.append(next)
+            done.insert(next)
+            out.append(stages[next])
         }
         return out
     }
 
     /// Stages downstream of `name` (that depend on it directly or through others).
     public func downstream(of name: String) -> Set<String> {
-        var out = Set<String>()
-        var todo = [name]
+        guard let start = stages.firstIndex(where: { $0.name == name }) else { return [] }
+        let up = upstreamIndexes()
+        var down = [[Int]](repeating: [], count: stages.count)
+        for (i, us) in up.enumerated() { for u in us { down[u].append(i) } }
+        var out = Set<Int>()
+        var todo = [start]
         while let n = todo.popLast() {
-            for s in stages where !out.contains(s.name) && upstream(of: s.name).contains(n) {
-                out.insert(s.name)
-                todo.append(s.name)
-            }
+            for d in down[n] where out.insert(d).inserted { todo.append(d) }
         }
-        return out
+        return Set(out.map { stages[$0].name })
     }
 }
 

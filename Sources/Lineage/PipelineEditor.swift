@@ -10,7 +10,7 @@ public enum PipelineEditor {
     @discardableResult
     public static func addStage(_ spec: StageSpec, root: String, force: Bool) throws -> Outcome {
         let path = root + "/" + Pipeline.fileName
-        let old = FS.exists(path) ? try FS.readText(path) : nil
+        let old = FS.exists(path) ? try Values.readDocument(path, path: Pipeline.fileName) : nil
         let (text, outcome) = try adding(spec, to: old, force: force)
         try FS.writeAtomic(path, text)
         return outcome
@@ -36,21 +36,27 @@ public enum PipelineEditor {
     /// Inserts or replaces the stage's block. Falls back to writing the whole file from the parsed
     /// stages when the existing layout is not plain block style.
     static func splice(_ spec: StageSpec, into text: String, replacing: Bool) throws -> String {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Split at `\n` bytes: as Characters, `\r\n` is one that is not `\n`. Lines of a CRLF file keep
+        // their `\r`, and the new stage's lines get one too.
+        var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         if lines.last == "" { lines.removeLast() }
+        let cr = lines.first?.hasSuffix("\r") == true ? "\r" : ""
+        func emit(_ spec: StageSpec, indent: Int) -> [String] { PipelineEditor.emit(spec, indent: indent).map { $0 + cr } }
         guard let root = try Values.composeYAML(text, path: Pipeline.fileName, fix: "fix its syntax first"),
               let top = root.mapping else {
             // Empty (or only comments): append a fresh `stages:` block.
-            return joined(lines + ["stages:"] + emit(spec, indent: 2))
+            return joined(lines + ["stages:" + cr] + emit(spec, indent: 2))
         }
+        // Marks count lines as libyaml does; the text is edited as `\n`-separated lines.
+        guard breaksOnlyAtNewlines(text) else { return try rewrite(spec, text: text, replacing: replacing) }
         guard let (stagesKey, stagesNode) = top.first(where: { $0.key.string == "stages" }).map({ ($0.key, $0.value) }),
               let keyLine = stagesKey.mark?.line else {
-            return joined(lines + ["stages:"] + emit(spec, indent: 2))
+            return joined(lines + ["stages:" + cr] + emit(spec, indent: 2))
         }
         let stageKeys = stagesNode.mapping.map { m in m.map(\.key) } ?? []
         // `stages:` with nothing below it.
         if stageKeys.isEmpty {
-            if case .scalar = stagesNode, lines[keyLine - 1].trimmingCharacters(in: .whitespaces) == "stages:" {
+            if case .scalar = stagesNode, lines[keyLine - 1].trimmingCharacters(in: .whitespacesAndNewlines) == "stages:" {
                 lines.insert(contentsOf: emit(spec, indent: 2), at: keyLine)
                 return joined(lines)
             }
@@ -68,16 +74,19 @@ public enum PipelineEditor {
         var end = lines.count
         for i in keyLine..<lines.count {
             let l = lines[i]
-            let t = l.trimmingCharacters(in: .whitespaces)
+            let t = l.trimmingCharacters(in: .whitespacesAndNewlines)
             if t.isEmpty || t.hasPrefix("#") { continue }
             if leadingSpaces(l) <= stagesIndent { end = i; break }
         }
         let starts = stageKeys.map { $0.mark!.line - 1 }
+        guard zip(starts, starts.dropFirst()).allSatisfy({ $0 < $1 }), let last = starts.last, last < end else {
+            return try rewrite(spec, text: text, replacing: replacing)
+        }
         func span(_ k: Int) -> Range<Int> {
             var hi = k + 1 < starts.count ? starts[k + 1] : end
             // Leave trailing blank lines and comments at the stage's indentation or less to what follows.
             while hi > starts[k] + 1 {
-                let t = lines[hi - 1].trimmingCharacters(in: .whitespaces)
+                let t = lines[hi - 1].trimmingCharacters(in: .whitespacesAndNewlines)
                 if t.isEmpty || (t.hasPrefix("#") && leadingSpaces(lines[hi - 1]) <= indent) { hi -= 1 } else { break }
             }
             return starts[k]..<hi
@@ -100,6 +109,18 @@ public enum PipelineEditor {
 
     private static func joined(_ lines: [String]) -> String { lines.joined(separator: "\n") + "\n" }
 
+    /// Whether every line break is `\n` or `\r\n`: libyaml also breaks lines at a lone `\r`, NEL, LS
+    /// and PS, and then its line numbers are not those of the `\n`-separated lines.
+    static func breaksOnlyAtNewlines(_ text: String) -> Bool {
+        var previous: Unicode.Scalar = "\0"
+        for u in text.unicodeScalars {
+            if previous == "\r" && u != "\n" { return false }
+            if u == "\u{85}" || u == "\u{2028}" || u == "\u{2029}" { return false }
+            previous = u
+        }
+        return previous != "\r"
+    }
+
     private static func leadingSpaces(_ s: String) -> Int { s.prefix { $0 == " " }.count }
 
     /// A stage as block YAML at `indent` spaces.
@@ -120,7 +141,7 @@ public enum PipelineEditor {
         if !s.isEmpty, let f = s.unicodeScalars.first, !unsafeStart.unicodeScalars.contains(f),
            !s.contains(": "), !s.contains(" #"), !s.hasSuffix(":"), !s.hasSuffix(" "),
            s.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7f }),
-           let n = try? Yams.compose(yaml: "k: " + s), let v = n.mapping?.first?.value,
+           let n = try? Values.composeYAML("k: " + s, path: "", fix: ""), let v = n.mapping?.first?.value,
            v.tagName == .str, v.string == s {
             return s
         }

@@ -90,7 +90,8 @@ public struct RunRecord: Equatable, Sendable {
     /// Parses one line; throws a short reason when it is not a run record.
     public init(line: String) throws {
         let j: JSON
-        do { j = try JSON.parse(line) } catch { throw RecordError("not JSON (\(error))") }
+        // A record holds params and metrics documents two levels down: room for those at their limit.
+        do { j = try JSON.parse(line, maxDepth: DocumentLimits.maxDepth + 4) } catch { throw RecordError("not JSON (\(error))") }
         guard case .object(let o) = j else { throw RecordError("not a JSON object") }
         guard let s = o["schema"]?.string, s.hasPrefix(RunRecord.schemaPrefix), Int(s.dropFirst(RunRecord.schemaPrefix.count)) != nil else {
             throw RecordError("not a git-mlops run record (no `schema` \(RunRecord.schemaPrefix)N)")
@@ -165,16 +166,29 @@ public struct RunRecord: Equatable, Sendable {
 
     // MARK: Notes
 
-    /// Records of a note body (JSON Lines). A line that is not a record is reported, not fatal.
+    /// Problems reported one by one for each note; the rest are counted in one more line.
+    static let maxProblemsPerNote = 10
+
+    /// Records of a note body (JSON Lines). A line that is not a record is reported, not fatal; a note
+    /// from a stranger may hold any number of them, so past `maxProblemsPerNote` they are only counted.
     public static func parseNote(_ text: String, source: String) -> (records: [RunRecord], problems: [RecordProblem]) {
         var records: [RunRecord] = []
         var problems: [RecordProblem] = []
+        var more = 0, firstMore = 0
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let t = line.trimmingCharacters(in: .whitespaces)
             if t.isEmpty { continue }
             do { records.append(try RunRecord(line: t)) } catch {
-                problems.append(RecordProblem(source: source, line: i + 1, reason: "\(error)"))
+                if problems.count < maxProblemsPerNote {
+                    problems.append(RecordProblem(source: source, line: i + 1, reason: "\(error)"))
+                } else {
+                    if more == 0 { firstMore = i + 1 }
+                    more += 1
+                }
             }
+        }
+        if more > 0 {
+            problems.append(RecordProblem(source: source, line: firstMore, reason: "and \(more - 1) more lines after it are not run records either"))
         }
         return (records, problems)
     }
@@ -232,8 +246,9 @@ enum Clock {
         return s + " UTC"
     }
 
-    /// `0.42 s`, `12.3 s`, `2 min 5 s`.
+    /// `0.42 s`, `12.3 s`, `2 min 5 s`. Any double from a record prints, NaN and 1e300 included.
     static func duration(_ s: Double) -> String {
+        guard s.isFinite, abs(s) < 1e15 else { return "\(s) s" }
         if s < 10 { return String(format: "%.2f s", s) }
         if s < 120 { return String(format: "%.1f s", s) }
         let m = Int(s) / 60

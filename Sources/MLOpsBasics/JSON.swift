@@ -116,8 +116,14 @@ public enum JSON: Equatable, Sendable {
         public var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
-    public static func parse(_ text: String) throws -> JSON {
-        var p = Parser(bytes: Array(text.utf8))
+    /// Parses one document of at most `DocumentLimits.maxBytes`, nested at most `maxDepth` deep, with
+    /// numbers of at most `maxNumberLength` characters that fit a double: records and metrics may come
+    /// from a stranger's repository.
+    public static func parse(_ text: String, maxDepth: Int = DocumentLimits.maxDepth) throws -> JSON {
+        guard text.utf8.count <= DocumentLimits.maxBytes else {
+            throw ParseError(offset: 0, reason: "larger than \(DocumentLimits.describe(bytes: DocumentLimits.maxBytes))")
+        }
+        var p = Parser(bytes: Array(text.utf8), maxDepth: maxDepth)
         p.skipSpace()
         let v = try p.value(depth: 0)
         p.skipSpace()
@@ -127,6 +133,7 @@ public enum JSON: Equatable, Sendable {
 
     private struct Parser {
         let bytes: [UInt8]
+        let maxDepth: Int
         var i = 0
 
         mutating func skipSpace() {
@@ -143,7 +150,7 @@ public enum JSON: Equatable, Sendable {
         }
 
         mutating func value(depth: Int) throws -> JSON {
-            guard depth < 512 else { throw fail("nested too deeply") }
+            guard depth < maxDepth else { throw fail("nested more than \(maxDepth) levels deep") }
             guard i < bytes.count else { throw fail("unexpected end") }
             switch bytes[i] {
             case UInt8(ascii: "n"): return try literal("null", .null)
@@ -199,16 +206,31 @@ public enum JSON: Equatable, Sendable {
                     || c == UInt8(ascii: "+") || c == UInt8(ascii: "-") { isInt = false; i += 1; continue }
                 break
             }
+            guard i - start <= DocumentLimits.maxNumberLength else {
+                i = start
+                throw fail("number longer than \(DocumentLimits.maxNumberLength) characters")
+            }
             let s = String(decoding: bytes[start..<i], as: UTF8.self)
             if s.isEmpty || s == "-" { throw fail("unexpected character") }
             if isInt, let v = Int64(s) { return .int(v) }
             guard let d = Double(s) else { throw fail("bad number \(s)") }
+            guard d.isFinite else { throw fail("number \(s) is out of range") }
             return .double(d)
         }
 
         mutating func hex4() throws -> UInt32 {
-            guard i + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[i..<i + 4], as: UTF8.self), radix: 16)
-            else { throw fail("bad \\u escape") }
+            guard i + 4 <= bytes.count else { throw fail("bad \\u escape") }
+            var v: UInt32 = 0
+            for c in bytes[i..<i + 4] {
+                let d: UInt8
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
+                default: throw fail("bad \\u escape")
+                }
+                v = v << 4 | UInt32(d)
+            }
             i += 4
             return v
         }
@@ -233,10 +255,12 @@ public enum JSON: Equatable, Sendable {
                 case UInt8(ascii: "f"): out.append(0x0c)
                 case UInt8(ascii: "u"):
                     var v = try hex4()
+                    // A high surrogate joins the low surrogate after it; any other surrogate is U+FFFD.
                     if v >= 0xd800 && v < 0xdc00, i + 6 <= bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
+                        let mark = i
                         i += 2
                         let lo = try hex4()
-                        v = 0x10000 + ((v - 0xd800) << 10) + (lo &- 0xdc00)
+                        if lo >= 0xdc00 && lo < 0xe000 { v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00) } else { i = mark }
                     }
                     out.append(contentsOf: Array(String(Unicode.Scalar(v).map(Character.init) ?? "\u{fffd}").utf8))
                 default: out.append(e)

@@ -69,7 +69,8 @@ public final class StatCache: @unchecked Sendable {
                   base.loadLE(UInt32.self, at: 8) == 2 else { return nil }
             let count = Int(base.loadLE(UInt32.self, at: 12))
             var out: [String: Entry] = [:]
-            out.reserveCapacity(count)
+            // Each entry takes at least 70 bytes: a count the file cannot hold reserves no more than it can.
+            out.reserveCapacity(min(count, p.count / 70))
             var o = 16
             let end = p.count - 32
             for _ in 0..<count {

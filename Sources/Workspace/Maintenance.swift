@@ -24,7 +24,7 @@ extension Repo {
         var roots = Set<ObjectID>()
         for t in try workspacePointers() { roots.insert(t.pointer.id) }
         for f in try git.indexFiles(endingWith: Pointer.suffix) {
-            if let p = try? Pointer.decode(String(decoding: git.readBlob(f.blob), as: UTF8.self), path: f.path) { roots.insert(p.id) }
+            if let p = git.pointer(blob: f.blob, path: f.path) { roots.insert(p.id) }
         }
         if workspaceOnly { return roots }
         for wt in git.linkedWorktrees() where wt != root {
@@ -38,8 +38,7 @@ extension Repo {
             var seenBlobs = Set<GitOID>()
             try git.files(endingWith: Pointer.suffix, inAll: try git.commits(reachableFrom: tips)) { _, f in
                 guard seenBlobs.insert(f.blob).inserted,
-                      let text = try? git.readBlob(f.blob),
-                      let p = try? Pointer.decode(String(decoding: text, as: UTF8.self), path: f.path) else { return }
+                      let p = git.pointer(blob: f.blob, path: f.path) else { return }
                 roots.insert(p.id)
             }
         }

@@ -35,11 +35,23 @@ public struct Pointer: Equatable, Sendable {
         return s
     }
 
+    /// A pointer blob is read only up to this size; anything larger is not a pointer.
+    public static let maxBlobBytes = 1023
+
+    /// Parses a pointer blob read with `readBlob(_:atMost: maxBlobBytes)` (nil: it was larger).
+    public static func decode(blob: [UInt8]?, path: String) throws -> Pointer {
+        guard let blob else { throw malformed(path, "too large for a pointer") }
+        return try decode(String(decoding: blob, as: UTF8.self), path: path)
+    }
+
+    static func malformed(_ path: String, _ why: String) -> MLOpsError {
+        .malformed(path, "not a valid git-mlops pointer (\(why))", fix: "restore it with `git checkout -- \(path)`, or re-create it with `git mlops add`")
+    }
+
     /// Parses a pointer; `path` names the file in errors.
     public static func decode(_ text: String, path: String) throws -> Pointer {
-        let fix = "restore it with `git checkout -- \(path)`, or re-create it with `git mlops add`"
-        func bad(_ why: String) -> MLOpsError { .malformed(path, "not a valid git-mlops pointer (\(why))", fix: fix) }
-        guard text.utf8.count < 1024 else { throw bad("too large for a pointer") }
+        func bad(_ why: String) -> MLOpsError { malformed(path, why) }
+        guard text.utf8.count <= maxBlobBytes else { throw bad("too large for a pointer") }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.last == "" else { throw bad("no final newline") }
         lines.removeLast()

@@ -141,7 +141,7 @@ extension Repo {
                 guard seen.insert(f.blob).inserted else { return }
                 let data = Pointer.dataPath(forPointer: f.path)
                 if !selectedPaths.isEmpty && !selectedPaths.contains(where: { $0.isEmpty || data == $0 || data.hasPrefix($0 + "/") }) { return }
-                if let text = try? git.readBlob(f.blob), let p = try? Pointer.decode(String(decoding: text, as: UTF8.self), path: f.path) {
+                if let p = git.pointer(blob: f.blob, path: f.path) {
                     ids.insert(p.id)
                 }
             }
@@ -252,7 +252,7 @@ extension Repo {
         guard !commits.isEmpty else { return nil }
         var ids = Set<ObjectID>()
         try git.files(endingWith: Pointer.suffix, inAll: commits) { c, f in
-            if let text = try? git.readBlob(f.blob), let p = try? Pointer.decode(String(decoding: text, as: UTF8.self), path: f.path) {
+            if let p = git.pointer(blob: f.blob, path: f.path) {
                 ids.insert(p.id)
             }
         }

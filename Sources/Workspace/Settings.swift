@@ -16,7 +16,7 @@ public final class Settings: @unchecked Sendable {
     }
 
     public func reload() throws {
-        shared = FS.exists(repoFile) ? try GitConfigFile(path: repoFile) : nil
+        shared = FS.exists(repoFile) ? try GitConfigFile.committed(path: repoFile, name: basename(repoFile)) : nil
         local = [:]
         if let cfg = try? GitConfigFile(path: git.commonDir + "/config") {
             for (k, v) in cfg.entries(matching: "^mlops\\.") { local[String(k.dropFirst(6))] = v }

@@ -58,10 +58,10 @@ extension Repo {
     public func pointers(at commit: GitOID, strict: Bool = true) throws -> [Tracked] {
         var out: [Tracked] = []
         for f in try git.files(endingWith: Pointer.suffix, in: commit) {
-            let text = String(decoding: try git.readBlob(f.blob), as: UTF8.self)
+            let blob = try git.readBlob(f.blob, atMost: Pointer.maxBlobBytes)
             let source = "\(commit.short):\(f.path)"
             do {
-                out.append(try Tracked(pointerPath: f.path, pointer: try Pointer.decode(text, path: source), source: source))
+                out.append(try Tracked(pointerPath: f.path, pointer: try Pointer.decode(blob: blob, path: source), source: source))
             } catch {
                 if strict { throw error }
                 Terminal.warn("\(error)")
@@ -139,5 +139,13 @@ extension Tracked {
                 up = u.parent
             }
         }
+    }
+}
+
+extension GitRepository {
+    /// The pointer in a blob of history, nil when it is not one (history cannot be fixed; the
+    /// commands that must report a bad pointer read it with `Pointer.decode(blob:path:)`).
+    func pointer(blob: GitOID, path: String) -> Pointer? {
+        try? Pointer.decode(blob: try readBlob(blob, atMost: Pointer.maxBlobBytes), path: path)
     }
 }

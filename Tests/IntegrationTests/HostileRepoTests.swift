@@ -225,6 +225,19 @@ import Glibc
         #expect(FS.lstat(clone + "/a") == nil && FS.lstat(clone + "/b") == nil)
     }
 
+    /// A 32 MiB file named like a pointer is refused, naming it (git-mlops checks the blob's size in
+    /// git's object database and never loads it).
+    @Test func aHugePointerBlobIsRefusedByItsSize() throws {
+        let s = try Sandbox()
+        let repo = try attackerRepo(s)
+        try s.write(repo + "/huge.mlops", "version 1\n" + String(repeating: "x", count: 32 << 20) + "\n")
+        let clone = try publish(s, repo, push: false)
+        let r = try s.fails(["git", "mlops", "pull"], in: clone)
+        #expect(r.status == 1 && oneLine(r), "\(r)")
+        #expect(r.stderr.contains("huge.mlops: not a valid git-mlops pointer (too large for a pointer)"), "\(r)")
+        #expect(FS.lstat(clone + "/huge") == nil)
+    }
+
     /// A listing whose top claims 2^40 files (its piece counts add up to it): refused, no allocation
     /// of that size and no crash.
     @Test func anOverflowingListingCountIsRefusedNotACrash() throws {

@@ -22,9 +22,11 @@ enum Completion {
         c.subcommands.map(\.name) + (c.path.count == 1 ? ["help"] : [])
     }
 
-    /// Long options as git's completion offers them: `--name=` when the option takes a value.
+    /// Long options as git's completion offers them: `--name=` when the option takes a value (and
+    /// the root's `--version`, which `GitMLOps.main` reads itself).
     static func options(_ c: CommandInfo) -> [String] {
-        c.options.flatMap { a in a.names.filter { $0.hasPrefix("--") }.map { a.kind == .option ? $0 + "=" : $0 } }
+        (c.path.count == 1 ? ["--version"] : [])
+            + c.options.flatMap { a in a.names.filter { $0.hasPrefix("--") }.map { a.kind == .option ? $0 + "=" : $0 } }
     }
 
     /// Shell `case` arms: `"remote add") echo '--default --endpoint=' ;;`.

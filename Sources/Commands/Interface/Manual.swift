@@ -26,7 +26,7 @@ enum Manual {
             out.append(".SH ARGUMENTS")
             for a in c.positionals { out += [".TP", "\\fI\(escape(a.synopsis))\\fR", escape(a.abstract)] }
         }
-        let options = c.options
+        let options = (isRoot ? [ArgumentInfo(kind: .flag, names: ["--version"], abstract: "Print the version of git-mlops and exit.")] : []) + c.options
         if !options.isEmpty {
             out.append(".SH OPTIONS")
             for a in options {
@@ -51,7 +51,7 @@ enum Manual {
 
     /// `git mlops remote add <name> <url> [--default] [--endpoint <endpoint>]`: in the order `-h` shows.
     static func synopsis(_ c: CommandInfo) -> String {
-        var words = [c.fullName]
+        var words = [c.fullName] + (c.path.count == 1 ? ["[--version]"] : [])
         for a in c.arguments where !a.names.contains("--help") {
             words.append(a.isOptional ? "[\(a.synopsis)]" : a.synopsis)
         }

@@ -49,26 +49,6 @@ enum UnknownCommand {
         return nil
     }
 
-    /// `--version` is the root's flag, but ArgumentParser takes a parent's options after a subcommand
-    /// too: `git mlops status --version` is a usage error, as `git status --version` is.
-    static func misplacedVersion(_ arguments: [String], parsed command: ParsableCommand) -> Finding? {
-        guard !(command is GitMLOps), arguments.prefix(while: { $0 != "--" }).contains("--version") else { return nil }
-        let type = Swift.type(of: command)
-        let name = ([GitMLOps._commandName] + path(to: type, from: GitMLOps.self)).joined(separator: " ")
-        return Finding(message: "error: unknown option '--version'\nUsage: \(GitMLOps.usageString(for: type))\n  See '\(name) --help' for more information.",
-                       status: 129)
-    }
-
-    /// The names from `root` down to `target` (empty when it is not below `root`).
-    static func path(to target: ParsableCommand.Type, from root: ParsableCommand.Type) -> [String] {
-        for sub in root.configuration.subcommands {
-            if sub == target { return [sub._commandName] }
-            let below = path(to: target, from: sub)
-            if !below.isEmpty { return [sub._commandName] + below }
-        }
-        return []
-    }
-
     /// ArgumentParser's messages begin with a capital (`error: Unexpected argument`); git's do not.
     static func lowercased(_ message: String) -> String {
         let prefix = GitMLOps._errorPrefix
