@@ -95,6 +95,19 @@ import Testing
             """, "\(r)")
     }
 
+    @Test func theInstallCommandsRefuseBadInputWithOneLine() throws {
+        let s = try Sandbox()
+        var r = try s.run(["git", "mlops", "completion", "fish"])
+        #expect(r.status == 129 && r.stdout == "")
+        #expect(r.stderr.hasPrefix("error: unknown shell 'fish'; give bash or zsh\n"), "\(r)")
+        // A file where the directory should be: one error line, nothing written.
+        try s.write(s.root + "/man", "not a directory")
+        r = try s.run(["git", "mlops", "generate-manual", s.root + "/man/man1"])
+        #expect(r.status == 1 && r.stdout == "", "\(r)")
+        #expect(r.stderr.hasPrefix("error: ") && r.stderr.filter { $0 == "\n" }.count == 1, "\(r)")
+        #expect(try FS.readText(s.root + "/man") == "not a directory")
+    }
+
     @Test func zshCompletionCompletesTheSameWords() throws {
         guard FS.exists("/usr/bin/zsh") || FS.exists("/bin/zsh") else {
             Issue.record("zsh is not installed")
