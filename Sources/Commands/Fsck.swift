@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lineage
 import MLOpsBasics
 import Workspace
 
@@ -28,10 +29,10 @@ struct Fsck: ParsableCommand {
         let repo = try Repo.open()
         let outcome: FsckOutcome
         if repair {
-            let r = try repo.repair(remote: remote)
+            let r = try repo.repair(remote: remote, keeping: [RunRecordRoots()])
             outcome = FsckOutcome(check: r.after!, repair: r)
         } else {
-            outcome = FsckOutcome(check: try repo.fsck(), repair: nil)
+            outcome = FsckOutcome(check: try repo.fsck(keeping: [RunRecordRoots()]), repair: nil)
         }
         output.emit(outcome, text: text)
         if let failure = outcome.failure {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lineage
 import MLOpsBasics
 import Workspace
 
@@ -28,7 +29,7 @@ struct GC: ParsableCommand {
 
     func run() throws {
         if let remote {
-            let r = try Repo.open().gcRemote(remote, grace: grace, dryRun: dryRun)
+            let r = try Repo.open().gcRemote(remote, grace: grace, dryRun: dryRun, keeping: [RunRecordRoots()])
             output.emit(RemoteGCOutcome(remote: remote, r, dryRun: dryRun)) { o in
                 let r = o.report
                 let (retire, remove) = o.dryRun ? ("would retire", "would delete") : ("retired", "deleted")
@@ -38,7 +39,7 @@ struct GC: ParsableCommand {
             }
             return
         }
-        let r = try Repo.open().gc(GCOptions(workspaceOnly: workspace, dryRun: dryRun))
+        let r = try Repo.open().gc(GCOptions(workspaceOnly: workspace, dryRun: dryRun), keeping: [RunRecordRoots()])
         output.emit(GCOutcome(r, dryRun: dryRun)) { o in
             let r = o.report
             return "\(o.dryRun ? "would remove" : "removed") \(counted(r.objectsRemoved, "object")) (\(formatBytes(r.bytesRemoved))); "

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MLOpsBasics
 import Profiling
 
@@ -18,7 +19,7 @@ struct ProfileCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        output.emit(try ProfileReport.make(paths: paths)) { $0.text }
+        output.emit(try ProfileReport.make(paths: paths, options: ProfileOptions(threads: Tuning(environment: ProcessInfo.processInfo.environment).threads))) { $0.text }
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lineage
 import MLOpsBasics
 import Workspace
 
@@ -18,7 +19,7 @@ struct Push: ParsableCommand {
     }
 
     func run() throws {
-        output.emit(try Repo.open().push(remote: remote, revs: revs, allCommits: allCommits, notes: notes)) { r in
+        output.emit(try Repo.open().push(remote: remote, revs: revs, allCommits: allCommits, notes: notes, keeping: [RunRecordRoots()])) { r in
             lines(["pushed \(counted(r.report.objects, "object")) (\(formatBytes(r.report.bytes)) in \(counted(r.report.packs, "pack"))) to \(r.remote); \(r.report.alreadyThere) already there"]
                   + (r.notes.map { [$0] } ?? []))
         }
@@ -35,7 +36,7 @@ struct Fetch: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        output.emit(try Repo.open().fetch(remote: remote, revs: revs, notes: notes), text: fetchText)
+        output.emit(try Repo.open().fetch(remote: remote, revs: revs, notes: notes, keeping: [RunRecordRoots()]), text: fetchText)
     }
 }
 
@@ -57,7 +58,7 @@ struct Pull: ParsableCommand {
     func run() throws {
         let repo = try Repo.open()
         let (name, paths) = try repo.remoteAndPaths(arguments, remote: remote)
-        let (f, c) = try repo.pull(remote: name, paths: paths, force: force)
+        let (f, c) = try repo.pull(remote: name, paths: paths, force: force, keeping: [RunRecordRoots()])
         output.emit(PullOutcome(fetch: f, checkout: c)) { o in
             lines([fetchText(o.fetch), checkoutLine(o.checkout)])
         }

@@ -174,16 +174,14 @@ extension GitRepository {
         return (SignatureStatus.classifyFailure(said), detail)
     }
 
-    /// Runs the git binary in the working tree. Every git-mlops call of the binary added for tags goes
-    /// through here, so that a failure names the command and shows what git said.
+    /// Runs the git binary in the working tree (through `GitCommand`); a failure, unless allowed, is a
+    /// `GitCommandError` with the fix for what git said.
     @discardableResult
     public func runGit(_ args: [String], input: String? = nil, allowFailure: Bool = false) throws -> ProcessRunner.Output {
-        let r = try ProcessRunner.capture(["git"] + args, cwd: workdir, stdin: input)
+        let r = try GitCommand(in: workdir).output(args, input: input)
         if r.status != 0 && !allowFailure {
-            let said = (r.stderr + r.stdout).trimmingCharacters(in: .whitespacesAndNewlines)
-                .split(separator: "\n").map(String.init).joined(separator: " / ")
-            throw MLOpsError("`git \(args.joined(separator: " "))` failed (exit \(r.status)): \(said)",
-                             hint: GitRepository.hint(forGitFailure: said))
+            let failure = GitCommand.failure(args, r)
+            throw GitCommand.failure(args, r, hint: GitRepository.hint(forGitFailure: failure.output))
         }
         return r
     }

@@ -28,7 +28,9 @@ public final class Journal: @unchecked Sendable {
 
     public init(repo: Repo) { self.repo = repo }
 
-    var runsDir: String { repo.storeRoot + "/runs" }
+    var runsDir: String { Journal.runsDirectory(of: repo) }
+    /// Where pending records and the notes lock live: shared by every worktree.
+    static func runsDirectory(of repo: Repo) -> String { repo.storeRoot + "/runs" }
     var pendingDir: String { runsDir + "/pending" }
 
     /// Serialises note updates and pending-file moves between processes and worktrees.

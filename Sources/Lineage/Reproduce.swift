@@ -120,20 +120,20 @@ public final class Reproducer {
     func addWorktree(_ commit: GitOID) throws -> String {
         let base = FS.realpath(NSTemporaryDirectory()) ?? "/tmp"
         let dir = base + "/git-mlops-reproduce-" + RunRecord.newID().prefix(10)
-        let r = try ProcessRunner.capture(["git", "-c", "core.hooksPath=/dev/null", "worktree", "add", "--detach", "-q", dir, commit.hex], cwd: repo.root)
-        guard r.status == 0 else {
+        do {
+            try repo.gitCommand.run(["-c", "core.hooksPath=/dev/null", "worktree", "add", "--detach", "-q", dir, commit.hex],
+                                    hint: "check `git worktree list`; `git worktree prune` removes stale entries")
+        } catch {
             try? FS.removeTree(dir)
-            throw MLOpsError("git worktree add failed: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
-                             hint: "check `git worktree list`; `git worktree prune` removes stale entries")
+            throw error
         }
         return dir
     }
 
     func removeWorktree(_ dir: String) {
-        let r = try? ProcessRunner.capture(["git", "worktree", "remove", "--force", dir], cwd: repo.root)
-        if r?.status != 0 {
+        if (try? repo.gitCommand.run(["worktree", "remove", "--force", dir])) == nil {
             try? FS.removeTree(dir)
-            _ = try? ProcessRunner.capture(["git", "worktree", "prune"], cwd: repo.root)
+            _ = try? repo.gitCommand.run(["worktree", "prune"])
         }
     }
 

@@ -268,23 +268,10 @@ public final class Runner {
     /// Keeps a copy of each metrics file in the cache, so the run cache can restore it.
     func storeMetricFiles(_ stage: Stage) throws -> [Artifact] {
         guard !stage.metrics.isEmpty else { return [] }
-        let lock = try repo.lockStore()
-        defer { lock.release() }
-        let ingester = Ingester(store: repo.store, statCache: nil)
-        var out: [Artifact] = []
-        do {
-            for m in stage.metrics {
-                let abs = repo.absolute(m)
-                let bytes = try FS.readFile(abs)
-                let r = try ingester.file(at: abs, key: nil)
-                out.append(Artifact(path: m, oid: r.id, size: r.size, type: "file", blob: GitRepository.blobID(bytes).hex))
-            }
-            try ingester.finish()
-        } catch {
-            ingester.abandon()
-            throw error
+        let blobs = try stage.metrics.map { GitRepository.blobID(try FS.readFile(repo.absolute($0))).hex }
+        return zip(stage.metrics, zip(try repo.storeCopies(of: stage.metrics), blobs)).map { m, stored in
+            Artifact(path: m, oid: stored.0.id, size: stored.0.size, type: "file", blob: stored.1)
         }
-        return out
     }
 
     /// Puts a recorded run's outputs in place from the cache, with their pointers.
@@ -299,20 +286,9 @@ public final class Runner {
             _ = try repo.checkout(stage.outs, force: true, cwd: repo.root)
             _ = try repo.add(stage.outs, cwd: repo.root)
         }
-        let files = r.metricFiles.filter { stage.metrics.contains($0.path) }
-        if !files.isEmpty {
-            let lock = try repo.lockStore()
-            defer { lock.release() }
-            let m = Materializer(store: repo.store)
-            let tree = repo.workTree()
-            for f in files {
-                guard let id = f.oid else { continue }
-                let p = try RepoPath(f.path)
-                try tree.remove(p)
-                _ = try m.write(.init(id: id, size: f.size ?? 0, executable: false, tree: tree, directory: p.parent, name: p.name,
-                                      origin: "run \(r.shortID) in \(Journal.ref)"))
-            }
-        }
+        try repo.restore(r.metricFiles.filter { stage.metrics.contains($0.path) }.compactMap { f in
+            f.oid.map { Repo.CachedFile(path: f.path, id: $0, size: f.size ?? 0, origin: "run \(r.shortID) in \(Journal.ref)") }
+        })
     }
 
     /// A record for outputs restored from the run cache: the original run's, under a new id.

@@ -72,7 +72,9 @@ public struct RepoPath: Hashable, Sendable, CustomStringConvertible {
     }
 
     private static let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
-    static let ownSuffix = Array(".mlops-tmp".utf8)
+    /// The suffix of the temporaries git-mlops writes in the work tree (`.NAME.mlops-tmp`).
+    public static let tempSuffix = ".mlops-tmp"
+    static let ownSuffix = Array(tempSuffix.utf8)
 
     private static func componentProblem(_ c: UnsafeBufferPointer<UInt8>) -> String? {
         if c.isEmpty { return "an empty component" }

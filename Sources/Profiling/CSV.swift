@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // CSV and TSV (RFC 4180): a header row; fields separated by ',' (or a tab); a field that starts
@@ -74,12 +75,24 @@ struct CSVFormat: BlockFormat {
                                                      hint: "convert the file to UTF-8, e.g. `iconv -f latin1 -t utf-8`"))
         }
         var failure: BlockFailure? = nil
+        let batch = ValueBatches(columns: count)
         columns.withUnsafeMutableBufferPointer { acc in
             let p = data.baseAddress!.assumingMemoryBound(to: UInt8.self)
             let end = data.count
             var pos = 0
             var scratch: [UInt8] = []
             while pos < end {
+                // Runs of records that need only splitting go column by column through CKernels.
+                let span = Swift.min(end - pos, Int(UInt32.max))
+                let records = batch.scan(p + pos, span, atEnd: span == end - pos, separator: separator)
+                if records > 0 {
+                    for c in 0..<count { acc[c].add(batch.column(c, of: records)) }
+                    rows += Int64(records)
+                    line += Int64(records) - (p[pos + batch.used - 1] == 0x0A ? 0 : 1)
+                    pos += batch.used
+                    if records == batch.capacity || pos >= end { continue }
+                }
+                // Any other record (quoted fields, blank lines, errors) here, one at a time.
                 // A blank line is no record, except in a one-column file, where it is a null.
                 if p[pos] == 0x0A || (p[pos] == 0x0D && pos + 1 < end && p[pos + 1] == 0x0A) {
                     pos += p[pos] == 0x0A ? 1 : 2
@@ -209,6 +222,85 @@ extension ColumnProfile {
     }
 }
 
+/// One column of a run of CSV records, as CKernels' mlops_csv_column read it: value i is
+/// base[starts[i] ..< starts[i] + lengths[i]], of kind kinds[i] (MLOPS_VALUE_...), hashed to
+/// hashes[i] unless null; the numeric values in order are nums[0 ..< stats.numerics].
+struct ValueBatch {
+    let count: Int
+    let stats: mlops_column_stats
+    let base: UnsafePointer<UInt8>
+    let starts: UnsafePointer<UInt32>
+    let lengths: UnsafePointer<UInt32>
+    let kinds: UnsafePointer<UInt8>
+    let hashes: UnsafePointer<UInt64>
+    let nums: UnsafePointer<Double>
+
+    /// Values from i on that are not null.
+    func present(from i: Int) -> Int64 {
+        var n: Int64 = 0
+        for j in i..<count where Int(kinds[j]) != MLOPS_VALUE_NULL { n += 1 }
+        return n
+    }
+
+    /// Numeric values (those in nums) before value i.
+    func numbers(before i: Int) -> Int {
+        var n = 0
+        for j in 0..<i {
+            let k = Int(kinds[j])
+            if k != MLOPS_VALUE_NULL && k != MLOPS_VALUE_STRING && k != MLOPS_VALUE_NONFINITE { n += 1 }
+        }
+        return n
+    }
+}
+
+/// The scratch space of one block's parse: the field ends of up to `capacity` records and one
+/// column's values at a time, about 16k fields (a few hundred KiB), so that it stays in cache.
+final class ValueBatches {
+    let columns: Int
+    let capacity: Int
+    let ends: UnsafeMutablePointer<UInt32>
+    let starts: UnsafeMutablePointer<UInt32>
+    let lengths: UnsafeMutablePointer<UInt32>
+    let kinds: UnsafeMutablePointer<UInt8>
+    let hashes: UnsafeMutablePointer<UInt64>
+    let nums: UnsafeMutablePointer<Double>
+    let isa = mlops_profiling_best_isa()
+    /// The records of the last scan and the bytes they span.
+    private(set) var base = UnsafePointer<UInt8>(bitPattern: 1)!
+    private(set) var size = 0
+    private(set) var used = 0
+
+    init(columns: Int) {
+        self.columns = columns
+        capacity = Swift.max(8, Swift.min(4096, 16384 / Swift.max(1, columns)))
+        ends = .allocate(capacity: capacity * columns)
+        starts = .allocate(capacity: capacity)
+        lengths = .allocate(capacity: capacity)
+        kinds = .allocate(capacity: capacity)
+        hashes = .allocate(capacity: capacity)
+        nums = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        ends.deallocate(); starts.deallocate(); lengths.deallocate()
+        kinds.deallocate(); hashes.deallocate(); nums.deallocate()
+    }
+
+    /// Scans the records at p that need only splitting (see mlops_csv_scan); returns how many.
+    func scan(_ p: UnsafePointer<UInt8>, _ n: Int, atEnd: Bool, separator: UInt8) -> Int {
+        base = p
+        size = n
+        return mlops_csv_scan(isa, p, n, atEnd ? 1 : 0, separator, columns, ends, capacity, &used)
+    }
+
+    /// Column c of the first `records` records scanned.
+    func column(_ c: Int, of records: Int) -> ValueBatch {
+        var stats = mlops_column_stats()
+        mlops_csv_column(base, size, ends, columns, c, records, starts, lengths, kinds, hashes, nums, &stats)
+        return ValueBatch(count: records, stats: stats, base: base, starts: starts, lengths: lengths, kinds: kinds, hashes: hashes, nums: nums)
+    }
+}
+
 func blockSeed(_ index: Int) -> UInt64 {
     var s = Profile.seed &+ UInt64(bitPattern: Int64(index))
     return splitmix(&s)
@@ -242,34 +334,9 @@ func findLast(_ p: UnsafePointer<UInt8>, _ from: Int, _ to: Int, _ byte: UInt8) 
     return nil
 }
 
-/// The offset of the first byte that is not valid UTF-8, or nil. Checks 8 bytes at a time for ASCII first.
+/// The offset of the first byte that is not valid UTF-8, or nil.
 func firstInvalidUTF8(_ data: UnsafeRawBufferPointer) -> Int? {
     guard let base = data.baseAddress else { return nil }
-    let n = data.count
-    var i = 0
-    while i + 8 <= n {
-        if base.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }
-        i += 8
-    }
-    let p = base.assumingMemoryBound(to: UInt8.self)
-    while i < n {
-        let c = p[i]
-        if c < 0x80 { i += 1; continue }
-        let len: Int
-        var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
-        switch c {
-        case 0xC2...0xDF: len = 2
-        case 0xE0: len = 3; lo = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: len = 3
-        case 0xED: len = 3; hi = 0x9F
-        case 0xF0: len = 4; lo = 0x90
-        case 0xF1...0xF3: len = 4
-        case 0xF4: len = 4; hi = 0x8F
-        default: return i
-        }
-        guard i + len <= n, p[i + 1] >= lo, p[i + 1] <= hi else { return i }
-        for j in 2..<len where p[i + j] & 0xC0 != 0x80 { return i }
-        i += len
-    }
-    return nil
+    let bad = mlops_utf8_invalid(base.assumingMemoryBound(to: UInt8.self), data.count)
+    return bad < data.count ? bad : nil
 }

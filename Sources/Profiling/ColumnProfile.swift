@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The type a column's values agree on (docs/validation.md, "Values").
@@ -92,22 +93,62 @@ public struct ColumnProfile: Equatable, Sendable {
     @inline(__always)
     mutating func addText(_ p: UnsafePointer<UInt8>, _ n: Int) {
         count += 1
-        if n <= 4, isNullToken(p, n) { nulls += 1; return }
+        var x = 0.0, i: Int64 = 0
+        let kind = Int(mlops_classify(p, n, &x, &i))
+        if kind == MLOPS_VALUE_NULL { nulls += 1; return }
         listed(valueHash(p, n), p, n)
-        switch parseNumber(p, n) {
-        case .int(let v): addIntValue(v)
-        case .float(let d): addFloatValue(d)
-        case .none:
-            if let b = parseBool(p, n) {
-                kinds.bool += 1
-                addNumeric(b ? 1 : 0)
-            } else if let t = parseDatetime(p, n) {
-                kinds.datetime += 1
-                addNumeric(t)
-            } else {
-                kinds.string += 1
-            }
+        switch kind {
+        case MLOPS_VALUE_INT: addIntValue(i)
+        case MLOPS_VALUE_FLOAT, MLOPS_VALUE_NONFINITE: addFloatValue(x)
+        case MLOPS_VALUE_BOOL: kinds.bool += 1; addNumeric(x)
+        case MLOPS_VALUE_DATETIME: kinds.datetime += 1; addNumeric(x)
+        default: kinds.string += 1
         }
+    }
+
+    /// The values of one column in a run of CSV records, read by CKernels' mlops_csv_column: the
+    /// same profile as `addText` on each, with the work for values that are no longer listed (the
+    /// common case for columns of many distinct values) done in bulk.
+    mutating func add(_ b: ValueBatch) {
+        let s = b.stats
+        count += Int64(b.count)
+        nulls += s.nulls
+        kinds.int += s.ints
+        kinds.float += s.floats
+        kinds.bool += s.bools
+        kinds.datetime += s.datetimes
+        kinds.string += s.strings
+        nonFinite += s.nonfinite
+        if s.ints > 0 {
+            intMin = Swift.min(intMin, s.int_min)
+            intMax = Swift.max(intMax, s.int_max)
+        }
+        // Listing: values already in the category table are counted in bulk, and once the table is
+        // saturated (the values nearly all distinct) only counted; the others one by one. Listing a
+        // value may fold the table, after which numbers go to the quantile sketch too, from that
+        // value's on.
+        var sketchFrom = deferred ? -1 : 0
+        var i = 0
+        while i < b.count {
+            if !deferred && categories.saturated {
+                categories.addSaturated(b.present(from: i))
+                distinctSketch.add(hashes: b.hashes + i, kinds: b.kinds + i, count: b.count - i)
+                break
+            }
+            if !(deferred && categories.isFull) {
+                i = deferred ? categories.countListed(b, from: i, registers: nil)
+                    : distinctSketch.registers.withUnsafeMutableBufferPointer { categories.countListed(b, from: i, registers: $0.baseAddress) }
+                if i == b.count { break }
+            }
+            if Int(b.kinds[i]) != MLOPS_VALUE_NULL {
+                listed(b.hashes[i], b.base + Int(b.starts[i]), Int(b.lengths[i]))
+                if sketchFrom < 0 && !deferred { sketchFrom = b.numbers(before: i) }
+            }
+            i += 1
+        }
+        let numbers = UnsafeBufferPointer(start: b.nums, count: Int(s.numerics))
+        moments.add(numbers)
+        if sketchFrom >= 0 { quantiles.add(UnsafeBufferPointer(rebasing: numbers[sketchFrom...])) }
     }
 
     /// A JSON string: a datetime or a string, never a number or a null.

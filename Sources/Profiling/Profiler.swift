@@ -17,12 +17,8 @@ public struct ProfileOptions: Sendable {
     public static let defaultBlockSize = 8 << 20
     public static let defaultMaxRecordBytes = 16 << 20
 
-    public static var defaultThreads: Int {
-        if let v = ProcessInfo.processInfo.environment["GIT_MLOPS_THREADS"], let n = Int(v), n > 0 { return n }
-        return ProcessInfo.processInfo.activeProcessorCount
-    }
-
-    public init(threads: Int = ProfileOptions.defaultThreads, blockSize: Int = ProfileOptions.defaultBlockSize,
+    /// `threads` defaults to one per core; the command passes the user's `Tuning` (`GIT_MLOPS_THREADS`).
+    public init(threads: Int = Tuning().threads, blockSize: Int = ProfileOptions.defaultBlockSize,
                 maxRecordBytes: Int = ProfileOptions.defaultMaxRecordBytes) {
         self.threads = threads
         self.blockSize = blockSize

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // The mergeable summaries a column profile is made of. Each is deterministic: the same values in the
@@ -6,40 +7,11 @@ import Foundation
 
 // MARK: Hash
 
-/// The 64-bit value hash of profile format 1 (docs/validation.md): HyperLogLog and the category table
-/// depend on it, so it is part of the format and must never change within a version.
+/// The 64-bit value hash of profile format 1 (docs/validation.md; in C, CKernels' profiling.c):
+/// HyperLogLog and the category table depend on it, so it is part of the format and must never
+/// change within a version.
 @inline(__always)
-func valueHash(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
-    let k1: UInt64 = 0x87C3_7B91_1142_53D5, k2: UInt64 = 0x4CF5_AD43_2745_937F
-    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ (UInt64(truncatingIfNeeded: n) &* 0xC2B2_AE3D_27D4_EB4F)
-    var i = 0
-    while i + 8 <= n {
-        let w = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-        h = ((h ^ (w &* k1)) << 29 | (h ^ (w &* k1)) >> 35) &* k2
-        i += 8
-    }
-    let r = n - i
-    if r > 0 {
-        // The last r bytes as a little-endian word, zero-padded, read with at most two loads.
-        var t: UInt64
-        if n >= 8 {
-            t = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)) >> UInt64(8 * (8 - r))
-        } else if r >= 4 {
-            let lo = UInt64(UInt32(littleEndian: p.loadUnaligned(as: UInt32.self)))
-            let hi = UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: r - 4, as: UInt32.self)))
-            t = lo | hi << UInt64(8 * (r - 4))
-        } else {
-            t = UInt64(p.load(as: UInt8.self))
-            if r > 1 { t |= UInt64(p.load(fromByteOffset: 1, as: UInt8.self)) << 8 }
-            if r > 2 { t |= UInt64(p.load(fromByteOffset: 2, as: UInt8.self)) << 16 }
-        }
-        h = ((h ^ (t &* k1)) << 29 | (h ^ (t &* k1)) >> 35) &* k2
-    }
-    h ^= h >> 33; h &*= 0xFF51_AFD7_ED55_8CCD
-    h ^= h >> 33; h &*= 0xC4CE_B9FE_1A85_EC53
-    h ^= h >> 33
-    return h
-}
+func valueHash(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 { mlops_value_hash(p.assumingMemoryBound(to: UInt8.self), n) }
 
 func valueHash(_ bytes: [UInt8]) -> UInt64 { bytes.withUnsafeBytes { valueHash($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, $0.count) } }
 
@@ -78,6 +50,11 @@ public struct HyperLogLog: Equatable, Sendable {
         registers.withUnsafeMutableBufferPointer { r in
             if r[index] < rank { r[index] = rank }
         }
+    }
+
+    /// Adds the hashes of the values that are not null (kinds from CKernels' mlops_csv_column).
+    mutating func add(hashes: UnsafePointer<UInt64>, kinds: UnsafePointer<UInt8>, count: Int) {
+        registers.withUnsafeMutableBufferPointer { mlops_hll_add($0.baseAddress!, Int32(HyperLogLog.precision), hashes, kinds, count) }
     }
 
     public mutating func merge(_ other: HyperLogLog) {
@@ -180,6 +157,11 @@ public struct Moments: Sendable {
         if batchN == 64 { fold() }
     }
 
+    /// Adds the values in order, as one add each.
+    mutating func add(_ xs: UnsafeBufferPointer<Double>) {
+        for x in xs { add(x) }
+    }
+
     mutating func fold() {
         (foldedN, foldedMean, foldedM2) = combined
         batchN = 0
@@ -280,6 +262,20 @@ public struct KLLSketch: Equatable, Sendable {
         if retained >= capacityTotal { compress() }
     }
 
+    /// Adds the values in order: the same sketch as one add each, with the appends done in bulk
+    /// between the compactions.
+    mutating func add(_ xs: UnsafeBufferPointer<Double>) {
+        var i = 0
+        while i < xs.count {
+            let take = Swift.min(Swift.max(1, capacityTotal - retained), xs.count - i)
+            level0.append(contentsOf: UnsafeBufferPointer(rebasing: xs[i..<i + take]))
+            n += Int64(take)
+            retained += take
+            i += take
+            if retained >= capacityTotal { compress() }
+        }
+    }
+
     func count(_ h: Int) -> Int { h == 0 ? level0.count : upper[h - 1].count }
 
     mutating func compress() {
@@ -303,7 +299,7 @@ public struct KLLSketch: Equatable, Sendable {
         let coin = Int(splitmix(&rng) >> 63)
         let count: Int, promote: Int
         if h == 0 {
-            level0.withUnsafeMutableBufferPointer { sortDoubles($0.baseAddress!, $0.count) }
+            level0.withUnsafeMutableBufferPointer { mlops_sort_doubles(-1, $0.baseAddress!, $0.count) }
             count = level0.count
             promote = (count - (count & 1)) / 2
             level0.withUnsafeBufferPointer { src in KLLSketch.mergeHalf(src, coin: coin, promote: promote, into: &upper[0]) }
@@ -461,58 +457,6 @@ public struct KLLSketch: Equatable, Sendable {
     }
 }
 
-/// Sorts finite doubles ascending in place. Quicksort with a branch-free Lomuto partition (an
-/// unconditional swap and a conditional increment: random data costs no mispredicted branches),
-/// median-of-three pivots, runs equal to the pivot set aside at once (so few distinct values stay
-/// linear), insertion sort below 16.
-func sortDoubles(_ a: UnsafeMutablePointer<Double>, _ n: Int) {
-    // Columns such as ids and timestamps arrive in order: check that first.
-    var sorted = 1
-    while sorted < n && a[sorted - 1] <= a[sorted] { sorted += 1 }
-    if sorted >= n { return }
-    var lo = 0, hi = n
-    while hi - lo > 16 {
-        let mid = lo + (hi - lo) / 2, last = hi - 1
-        if a[mid] < a[lo] { swap(&a[mid], &a[lo]) }
-        if a[last] < a[lo] { swap(&a[last], &a[lo]) }
-        if a[mid] < a[last] { swap(&a[mid], &a[last]) }
-        // Now a[lo] <= a[last] <= a[mid]: the pivot sits at `last`.
-        let p = a[last]
-        var first = lo
-        for j in lo..<last {
-            let x = a[j]
-            a[j] = a[first]
-            a[first] = x
-            // x < p is the sign of x - p (exact for distinct finite doubles); as arithmetic it
-            // cannot become a branch.
-            first &+= Int(truncatingIfNeeded: (x - p).bitPattern >> 63)
-        }
-        a[last] = a[first]
-        a[first] = p
-        if first == lo {
-            // Nothing below the pivot: gather the values equal to it, which are done.
-            var eq = first + 1
-            for j in (first + 1)..<hi {
-                let x = a[j]
-                a[j] = a[eq]
-                a[eq] = x
-                eq &+= 1 &- Int(truncatingIfNeeded: (p - x).bitPattern >> 63)
-            }
-            lo = eq
-            continue
-        }
-        if first - lo < hi - first - 1 { sortDoubles(a + lo, first - lo); lo = first + 1 } else { sortDoubles(a + first + 1, hi - first - 1); hi = first }
-    }
-    if hi - lo > 1 {
-        for i in lo + 1..<hi {
-            let v = a[i]
-            var j = i - 1
-            while j >= lo && a[j] > v { a[j + 1] = a[j]; j -= 1 }
-            a[j + 1] = v
-        }
-    }
-}
-
 // MARK: Frequent items
 
 /// The most frequent values with counts: Misra-Gries with a table that is cut back to K entries by
@@ -527,13 +471,9 @@ public struct FrequentItems: Sendable {
     public static let maxLabelBytes = 256
     static let maxTable = 4 * capacity
 
-    struct Slot {
-        var key: UInt64 = 0
-        /// 0: empty.
-        var count: Int64 = 0
-        var start: Int32 = 0
-        var length: Int32 = 0
-    }
+    /// key, count (0: empty), start and length of the label in the arena; a C struct, for
+    /// CKernels' mlops_table_count.
+    typealias Slot = mlops_table_slot
 
     /// Open addressing, linear probing, at most half full.
     var slots = [Slot](repeating: Slot(), count: 4 * FrequentItems.capacity)
@@ -561,6 +501,25 @@ public struct FrequentItems: Sendable {
         } else {
             add(hash: hash, count: 1, p, n)
         }
+    }
+
+    /// Counts the values from `from` on that are listed already (nulls skipped), as `add` would, and
+    /// adds their hashes to `registers` unless nil; returns the first value that needs `add`.
+    mutating func countListed(_ b: ValueBatch, from: Int, registers: UnsafeMutablePointer<UInt8>?) -> Int {
+        var counted: Int64 = 0
+        let next = slots.withUnsafeMutableBufferPointer {
+            mlops_table_count($0.baseAddress!, $0.count, registers, Int32(HyperLogLog.precision), b.hashes, b.kinds, b.lengths,
+                              FrequentItems.maxLabelBytes, from, b.count, &counted)
+        }
+        total += counted
+        return next
+    }
+
+    /// Counts `k` values while saturated (what `add` does to each of them then).
+    mutating func addSaturated(_ k: Int64) {
+        precondition(saturated)
+        total += k
+        maxError += k
     }
 
     @inline(__always)

@@ -308,14 +308,7 @@ public final class ReportCollector {
     func cached(_ id: ObjectID, size: Int64) throws -> [UInt8] {
         guard size <= ReportCollector.maxPlotBytes else { throw tooLarge(size) }
         guard repo.store.contains(id) else { throw notCached() }
-        let lock = try repo.lockStore()
-        defer { lock.release() }
-        let tmp = NSTemporaryDirectory() + "/git-mlops-plot-" + UUID().uuidString
-        defer { try? FS.remove(tmp) }
-        let fd = try FileDescriptor.open(tmp, O_RDWR | O_CREAT | O_EXCL, mode: 0o600)
-        defer { fd.close() }
-        try Materializer(store: repo.store).stream(id, size: size, to: fd)
-        return try FS.readFile(tmp)
+        return try repo.cachedBytes(of: id, size: size)
     }
 
     /// A workspace file, never through a symlink.
@@ -324,6 +317,8 @@ public final class ReportCollector {
         guard let st = FS.lstat(repo.absolute(path)) else { return nil }
         guard st.isRegular else { throw PlotData.Problem("not a regular file") }
         guard st.size <= ReportCollector.maxPlotBytes else { throw tooLarge(st.size) }
-        return try FS.readFile(repo.absolute(path))
+        // Read by a descriptor that refuses a symlink, a FIFO or growth past the limit put there since the lstat.
+        return try FS.readBounded(repo.absolute(path), name: path, limit: Int(ReportCollector.maxPlotBytes), followSymlink: false,
+                                  fix: "make it a regular file of at most \(formatBytes(ReportCollector.maxPlotBytes))")
     }
 }

@@ -28,7 +28,7 @@ public struct S3Credentials: Sendable, Equatable, CustomStringConvertible {
     ///
     /// Keys are `aws_access_key_id`, `aws_secret_access_key`, `aws_session_token`.
     /// Throws an `MLOpsError` saying what was looked at and how to fix it.
-    public static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> S3Credentials {
+    public static func resolve(environment: [String: String]) throws -> S3Credentials {
         func env(_ name: String) -> String? {
             guard let v = environment[name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
             return v

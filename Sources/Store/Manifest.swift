@@ -1,4 +1,5 @@
 import MLOpsBasics
+import ObjectStore
 
 /// The chunk list of a file, stored under the file's id (the SHA-256 of its bytes).
 ///
@@ -32,20 +33,11 @@ public struct FileManifest: Equatable, Sendable {
         var s = "\(FileManifest.header)\nsize \(size)\n"
         s.reserveCapacity(32 + chunks.count * 76 + 72)
         for c in chunks { s += "\(c.id.hex) \(c.size)\n" }
-        var bytes = Array(s.utf8)
-        bytes += Array("check \(ObjectID.hashing(bytes).hex)\n".utf8)
-        return bytes
+        return CheckLine.appended(to: Array(s.utf8))
     }
 
     /// Whether the `check` line matches the text above it.
-    public static func isIntact(_ bytes: [UInt8]) -> Bool {
-        let trailer = 6 + 64 + 1
-        guard bytes.count > trailer, bytes.last == 0x0a else { return false }
-        let body = Array(bytes[0..<(bytes.count - trailer)])
-        let line = String(decoding: bytes[(bytes.count - trailer)...], as: UTF8.self)
-        guard line.hasPrefix("check "), let id = ObjectID(hex: line.dropFirst(6).dropLast()) else { return false }
-        return ObjectID.hashing(body) == id
-    }
+    public static func isIntact(_ bytes: [UInt8]) -> Bool { CheckLine.isIntact(bytes) }
 
     public static func decode(_ bytes: [UInt8], id: ObjectID) throws -> FileManifest {
         let bad = { (why: String) in
@@ -237,20 +229,6 @@ public struct DirManifest: Equatable, Sendable {
         }
         return out
     }
-}
-
-/// Byte-order comparison of paths (Swift's `<` on String uses Unicode ordering, which is not stable
-/// across normalisations).
-public func pathLess(_ a: String, _ b: String) -> Bool {
-    let fast = a.utf8.withContiguousStorageIfAvailable { pa in
-        b.utf8.withContiguousStorageIfAvailable { pb -> Bool in
-            let n = min(pa.count, pb.count)
-            let c = n == 0 ? 0 : memcmp(pa.baseAddress!, pb.baseAddress!, n)
-            return c != 0 ? c < 0 : pa.count < pb.count
-        }
-    }
-    if let r = fast ?? nil { return r }
-    return a.utf8.lexicographicallyPrecedes(b.utf8)
 }
 
 func fnv1a(_ s: String) -> UInt64 {

@@ -1,5 +1,6 @@
 import Foundation
 import MLOpsBasics
+import ObjectStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,9 +15,9 @@ public final class Materializer: @unchecked Sendable {
     /// fsync each file before the rename. Off by default, like git: the cache holds a durable copy.
     public var durable = false
 
-    public init(store: Store, threads: Int = Ingester.defaultThreads) {
+    public init(store: Store, threads: Int? = nil) {
         self.store = store
-        self.threads = max(1, threads)
+        self.threads = max(1, threads ?? store.tuning.threads)
     }
 
     /// A file to write: a name in a directory of a `WorkTree` (opened, and made when missing, on the
@@ -60,10 +61,10 @@ public final class Materializer: @unchecked Sendable {
         }
         let out = Results(jobs.count)
         let lock = NSLock()
-        let errors = ChunkResults()
+        let errors = FirstError()
         let indices = Array(jobs.indices)
-        let large = indices.filter { jobs[$0].size > Int64(Ingester.smallFileLimit) }.sorted { jobs[$0].size > jobs[$1].size }
-        let small = indices.filter { jobs[$0].size <= Int64(Ingester.smallFileLimit) }
+        let large = indices.filter { jobs[$0].size > Int64(FileHasher.smallFileLimit) }.sorted { jobs[$0].size > jobs[$1].size }
+        let small = indices.filter { jobs[$0].size <= Int64(FileHasher.smallFileLimit) }
         let writeOne = { [self] (k: Int) in
             do {
                 let st = try write(jobs[k])
@@ -139,7 +140,7 @@ public final class Materializer: @unchecked Sendable {
     /// Walks skip such names, `RepoPath` refuses them, and `git mlops init` lists them in `.git/info/exclude`.
     public static func tempName(for name: String) -> String { "." + name + tempSuffix }
 
-    public static let tempSuffix = ".mlops-tmp"
+    public static let tempSuffix = RepoPath.tempSuffix
 
     /// Streams the bytes of file `id` into `fd` and checks the whole-file hash.
     public func stream(_ id: ObjectID, size: Int64, to fd: FileDescriptor) throws {

@@ -52,7 +52,7 @@ public struct RemoteSpec: Sendable, Equatable {
     }
 
     /// Opens the backend. Relative directory paths are relative to `base` (the repository root).
-    public func backend(base: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RemoteBackend {
+    public func backend(base: String, environment: [String: String]) throws -> RemoteBackend {
         try validate()
         if isS3 { return try S3Backend(spec: self, environment: environment) }
         var path = url.hasPrefix("file://") ? String(url.dropFirst(7)) : url

@@ -1,5 +1,6 @@
 import Foundation
 import MLOpsBasics
+import ObjectStore
 import Store
 
 extension Transfer {
@@ -141,7 +142,7 @@ extension Transfer {
             let record = try readRecord(e, pack: pack)
             if builder == nil { builder = try PackBuilder(directory: store.tmpDir) }
             try builder!.append(record: record, entry: e)
-            if builder!.size >= PackFormat.targetPackSize { try upload() }
+            if builder!.size >= store.tuning.packSize { try upload() }
         }
         try upload()
         return copied

@@ -1,6 +1,6 @@
 import Foundation
 import MLOpsBasics
-import Store
+import ObjectStore
 
 /// A backend whose listings under `packs/` and `trash/` hold only the names git-mlops makes there:
 /// `packs/HEX.pack`, `packs/HEX.idx` and `trash/HEX.idx`, HEX being 32 hex digits. A remote is not

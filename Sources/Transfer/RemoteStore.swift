@@ -1,6 +1,6 @@
 import Foundation
 import MLOpsBasics
-import Store
+import ObjectStore
 
 /// A remote's packs as this process sees them: names, sizes, ages, and their indexes (downloaded once
 /// and cached locally: an index never changes once written).

@@ -7,13 +7,8 @@ public struct RetryPolicy: Sendable {
     public var attempts: Int
     public var baseDelay: TimeInterval
 
-    /// `GIT_MLOPS_RETRIES` overrides the default number of attempts.
-    public static var defaultAttempts: Int {
-        if let v = ProcessInfo.processInfo.environment["GIT_MLOPS_RETRIES"], let n = Int(v), n >= 1 { return n }
-        return 5
-    }
-
-    public init(attempts: Int = RetryPolicy.defaultAttempts, baseDelay: TimeInterval = 0.5) {
+    /// `attempts` comes from the repository's `Tuning` (`GIT_MLOPS_RETRIES`).
+    public init(attempts: Int = Tuning.defaultRetries, baseDelay: TimeInterval = 0.5) {
         self.attempts = attempts
         self.baseDelay = baseDelay
     }
@@ -33,30 +28,4 @@ public struct RetryPolicy: Sendable {
             }
         }
     }
-}
-
-/// Runs `count` jobs on up to `width` threads; the first error stops the rest and is rethrown.
-func parallel(_ count: Int, width: Int, _ body: @escaping (Int) throws -> Void) throws {
-    guard count > 0 else { return }
-    let next = AtomicCounterT()
-    let lock = NSLock()
-    var firstError: Error?
-    DispatchQueue.concurrentPerform(iterations: min(width, count)) { _ in
-        while true {
-            lock.lock(); let stop = firstError != nil; lock.unlock()
-            if stop { return }
-            let i = next.increment()
-            guard i < count else { return }
-            do { try body(i) } catch {
-                lock.lock(); if firstError == nil { firstError = error }; lock.unlock()
-            }
-        }
-    }
-    if let firstError { throw firstError }
-}
-
-final class AtomicCounterT: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func increment() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value - 1 }
 }

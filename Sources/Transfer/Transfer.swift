@@ -1,5 +1,6 @@
 import Foundation
 import MLOpsBasics
+import ObjectStore
 import Store
 
 /// Moves objects between the local store and a remote. Orchestration only: what is missing, which
@@ -159,7 +160,7 @@ public final class Transfer: @unchecked Sendable {
         for loc in locations {
             if builder == nil { builder = try PackBuilder(directory: store.tmpDir) }
             try builder!.append(record: try loc.pack.readRecord(loc.entry), entry: loc.entry)
-            if builder!.size >= PackFormat.targetPackSize { try seal() }
+            if builder!.size >= store.tuning.packSize { try seal() }
         }
         try seal()
 
@@ -236,15 +237,7 @@ public final class Transfer: @unchecked Sendable {
     }
 
     /// Ids listed by a manifest object held locally (empty for chunks).
-    func children(of id: ObjectID) -> [ObjectID] {
-        guard let loc = store.locate(id), loc.entry.kind != .chunk, let bytes = try? store.read(loc) else { return [] }
-        switch loc.entry.kind {
-        case .fileManifest: return (try? FileManifest.decode(bytes, id: id).chunks.map(\.id)) ?? []
-        case .dirManifest: return (try? DirManifest.decodeTop(bytes, id: id).pieces.map(\.id)) ?? []
-        case .dirPiece: return (try? DirManifest.decodePiece(bytes, id: id).map(\.id)) ?? []
-        case .chunk: return []
-        }
-    }
+    func children(of id: ObjectID) -> [ObjectID] { store.references(of: id) }
 
     private func download(_ found: [ObjectID: (pack: String, entry: IndexEntry)], packs: [String: RemoteStore.Pack],
                           wholePacks: Bool, report: inout FetchReport) throws {

@@ -46,9 +46,9 @@ extension Repo {
         var records: [(String, Pointer)] = []
         do {
             if progress {
-                ingester.progress = ProgressMeter("Adding", totalBytes: rels.reduce(Int64(0)) { $0 + Repo.diskSize(absolute($1)) })
+                ingester.progress = ProgressMeter("Adding", totalBytes: rels.reduce(Int64(0)) { $0 + FileWalk.size(of: absolute($1)) })
             }
-            let targets: [Ingester.Target] = rels.map { rel in
+            let targets: [FileHasher.Target] = rels.map { rel in
                 let abs = absolute(rel)
                 return FS.lstat(abs)!.isDirectory ? .directory(path: abs, keyPrefix: rel) : .file(path: abs, key: rel)
             }
@@ -114,13 +114,4 @@ extension Repo {
         guard let parent = try workTree().directory(try RepoPath(rel).parent, create: false), parent.lstat(".gitignore") != nil else { return "" }
         return String(decoding: try parent.openRegularFile(".gitignore").readAll(), as: UTF8.self)
     }
-
-    /// Apparent size of a file or of everything under a directory, for progress totals.
-    static func diskSize(_ path: String) -> Int64 {
-        guard let st = FS.lstat(path) else { return 0 }
-        if !st.isDirectory { return st.size }
-        return (try? Ingester.walk(path).reduce(Int64(0)) { $0 + $1.stat.size }) ?? 0
-    }
 }
-
-import Foundation

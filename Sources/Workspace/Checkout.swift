@@ -1,5 +1,6 @@
 import Foundation
 import MLOpsBasics
+import ObjectStore
 import Store
 
 public struct CheckoutReport: Sendable {
@@ -26,7 +27,7 @@ extension Repo {
         let wsLock = try lockWorkspace()
         defer { wsLock.release() }
         let tree = workTree()
-        let hasher = Ingester(store: store, statCache: statCache, hashOnly: true)
+        let hasher = fileHasher()
         var plan = CheckoutPlan(tree: tree)
         for t in tracked { try plan.add(t, repo: self, hasher: hasher) }
 
@@ -156,7 +157,7 @@ struct CheckoutPlan {
 
     init(tree: WorkTree) { self.tree = tree }
 
-    mutating func add(_ t: Tracked, repo: Repo, hasher: Ingester) throws {
+    mutating func add(_ t: Tracked, repo: Repo, hasher: FileHasher) throws {
         let store = repo.store
         // Throws when a directory on the way is a symlink: nothing is read or written through one.
         let st = try tree.lstat(t.location)
@@ -205,7 +206,7 @@ struct CheckoutPlan {
             }
             var present = Set<RepoPath>()
             if st.isDirectory {
-                for e in try Ingester.walk(abs, sorted: false) { present.insert(try RepoPath(e.relPath)) }
+                for e in try FileWalk.files(under: abs, sorted: false) { present.insert(try RepoPath(e.relPath)) }
             }
             for e in manifest.entries {
                 let inner = try RepoPath(e.path)
@@ -271,7 +272,7 @@ struct CheckoutPlan {
     }
 
     private mutating func plan(_ p: RepoPath, id: ObjectID, size: Int64, exec: Bool, st: FileStat?, origin: String,
-                               repo: Repo, hasher: Ingester) throws {
+                               repo: Repo, hasher: FileHasher) throws {
         let abs = repo.absolute(p.string)
         if let st {
             if st.isRegular, let cur = try? hasher.file(at: abs, key: p.string, known: st).id, cur == id {
@@ -280,7 +281,7 @@ struct CheckoutPlan {
                 return
             }
             if st.isDirectory {
-                if (try? Ingester.walk(abs))?.contains(where: { !isSaved($0.absPath, key: p.string + "/" + $0.relPath, repo: repo, hasher: hasher) }) ?? true {
+                if (try? FileWalk.files(under: abs))?.contains(where: { !isSaved($0.absPath, key: p.string + "/" + $0.relPath, repo: repo, hasher: hasher) }) ?? true {
                     unsaved.append(p.string)
                 }
                 replaced.append(p)
@@ -292,7 +293,7 @@ struct CheckoutPlan {
     }
 
     /// Whether losing the workspace file loses nothing: its content is in the cache.
-    private func isSaved(_ abs: String, key: String, repo: Repo, hasher: Ingester) -> Bool {
+    private func isSaved(_ abs: String, key: String, repo: Repo, hasher: FileHasher) -> Bool {
         guard let st = FS.lstat(abs) else { return true }
         if st.isSymlink { return true }
         guard st.isRegular, let id = try? hasher.file(at: abs, key: key).id else { return false }

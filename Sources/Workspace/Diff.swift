@@ -23,7 +23,7 @@ extension Repo {
     public func diff(from a: String? = "HEAD", to b: String? = nil) throws -> [DiffEntry] {
         let lock = try lockStore()
         defer { lock.release() }
-        let hasher = Ingester(store: store, statCache: statCache, hashOnly: true)
+        let hasher = fileHasher()
         let left = try side(a, hasher: hasher), right = try side(b, hasher: hasher)
         try statCache.save()
         var out: [DiffEntry] = []
@@ -56,7 +56,7 @@ extension Repo {
         func dirListing(_ store: Store) -> DirManifest? { isDir ? try? store.directory(id) : nil }
     }
 
-    private func side(_ rev: String?, hasher: Ingester) throws -> [String: SideItem] {
+    private func side(_ rev: String?, hasher: FileHasher) throws -> [String: SideItem] {
         var out: [String: SideItem] = [:]
         if let rev {
             let commit = try git.resolveCommit(rev)

@@ -23,7 +23,7 @@ extension Repo {
     static let trustKey = "mlops.trustedEndpoint"
 
     /// Throws, before anything is sent, when `spec`'s endpoint is not one the user trusts.
-    func checkEndpointTrust(_ spec: RemoteSpec, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    func checkEndpointTrust(_ spec: RemoteSpec) throws {
         guard spec.isS3, let endpoint = spec.endpoint, !endpoint.isEmpty else { return }
         if config.isLocal("remote.\(spec.name).endpoint") { return }
         guard let origin = RemoteSpec.origin(ofEndpoint: endpoint) else { return }  // checkSettings refuses it
@@ -37,7 +37,7 @@ extension Repo {
 
     /// Origins listed in `mlops.trustedEndpoint` of the user's git config (system, global, local).
     func trustedOrigins() throws -> Set<String> {
-        let r = try ProcessRunner.capture(["git", "config", "--get-all", Repo.trustKey], cwd: root)
+        let r = try gitCommand.output(["config", "--get-all", Repo.trustKey])
         return Set(r.stdout.split(separator: "\n").compactMap { RemoteSpec.origin(ofEndpoint: String($0)) })
     }
 
@@ -62,15 +62,12 @@ extension Repo {
         }
         let scope = global ? "--global" : "--local"
         let file = global ? "your global git config" : ".git/config"
-        let listed = try ProcessRunner.capture(["git", "config", scope, "--get-all", Repo.trustKey], cwd: root)
+        let listed = try gitCommand.output(["config", scope, "--get-all", Repo.trustKey])
         if listed.stdout.split(separator: "\n").contains(where: { RemoteSpec.origin(ofEndpoint: String($0)) == origin }) {
             return TrustedEndpoint(origin: origin, file: file)
         }
-        let r = try ProcessRunner.capture(["git", "config", scope, "--add", Repo.trustKey, origin], cwd: root)
-        guard r.status == 0 else {
-            throw MLOpsError("cannot record \(origin) as trusted in \(file): \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
-                             hint: global ? "fix your global git config, or trust it for this repository only with `git mlops remote trust NAME --local`" : "check .git/config")
-        }
+        try gitCommand.run(["config", scope, "--add", Repo.trustKey, origin],
+                           hint: global ? "fix your global git config, or trust it for this repository only with `git mlops remote trust NAME --local`" : "check .git/config")
         return TrustedEndpoint(origin: origin, file: file)
     }
 }

@@ -11,10 +11,13 @@ public struct PathState: Sendable, Equatable {
 }
 
 extension Repo {
+    /// Computes ids as `add` would, storing nothing; remembers what it hashed in the stat cache.
+    func fileHasher() -> FileHasher { FileHasher(statCache: statCache, store: store) }
+
     /// Ids of repository-relative paths (files or directories), using the stat cache so unchanged
     /// files are not read. A path that does not exist maps to nil.
     public func hash(_ rels: [String]) throws -> [String: PathState?] {
-        let hasher = Ingester(store: store, statCache: statCache, hashOnly: true)
+        let hasher = fileHasher()
         var out: [String: PathState?] = [:]
         for rel in rels {
             let abs = absolute(rel)

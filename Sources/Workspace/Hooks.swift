@@ -17,7 +17,7 @@ public enum Hooks {
     /// The hook directory git uses: `core.hooksPath` if set, else `hooks` in the common git dir.
     public static func directory(_ repo: Repo) -> String {
         if let cfg = try? repo.git.config(), let p = cfg.string("core.hooksPath"), !p.isEmpty {
-            let expanded = p.hasPrefix("~/") ? (ProcessInfo.processInfo.environment["HOME"] ?? "") + p.dropFirst(1) : p
+            let expanded = p.hasPrefix("~/") ? (repo.environment["HOME"] ?? "") + p.dropFirst(1) : p
             return expanded.hasPrefix("/") ? expanded : repo.root + "/" + expanded
         }
         return repo.git.commonDir + "/hooks"

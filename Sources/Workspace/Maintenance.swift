@@ -15,12 +15,9 @@ public struct GCOptions: Sendable {
 }
 
 extension Repo {
-    /// Notes ref that holds run records; gc keeps every object they name.
-    public static let notesRef = "refs/notes/mlops"
-
     /// Object ids gc must keep: pointers in every commit reachable from branches, tags and remote
-    /// branches, in every worktree and index, and every id named by a lineage note or pending run.
-    public func liveRoots(workspaceOnly: Bool) throws -> Set<ObjectID> {
+    /// branches, in every worktree and index, and every id a provider names (run records).
+    public func liveRoots(workspaceOnly: Bool, keeping providers: [any RootsProvider]) throws -> Set<ObjectID> {
         var roots = Set<ObjectID>()
         for t in try workspacePointers() { roots.insert(t.pointer.id) }
         for f in try git.indexFiles(endingWith: Pointer.suffix) {
@@ -28,7 +25,7 @@ extension Repo {
         }
         if workspaceOnly { return roots }
         for wt in git.linkedWorktrees() where wt != root {
-            if let other = try? GitRepository(path: wt), let r = try? Repo(git: other) {
+            if let other = try? GitRepository(path: wt), let r = try? Repo(git: other, environment: environment) {
                 for t in (try? r.workspacePointers()) ?? [] { roots.insert(t.pointer.id) }
             }
         }
@@ -42,23 +39,16 @@ extension Repo {
                 roots.insert(p.id)
             }
         }
-        for (_, text) in try git.notes(ref: Repo.notesRef) {
-            roots.formUnion(Repo.objectIDs(in: text))
-        }
-        let pending = storeRoot + "/runs"
-        if FS.isDirectory(pending) {
-            for e in try Ingester.walk(pending) {
-                if let text = try? FS.readText(e.absPath) { roots.formUnion(Repo.objectIDs(in: text)) }
-            }
-        }
+        for p in providers { roots.formUnion(try p.liveRoots(in: self)) }
         return roots
     }
 
-    /// Removes what nothing reaches and repacks, holding the cache exclusively.
-    public func gc(_ options: GCOptions) throws -> Store.GCReport {
+    /// Removes what nothing reaches and repacks, holding the cache exclusively. `providers` name what
+    /// layers above keep (run records); with `workspaceOnly` only the checkout's pointers count.
+    public func gc(_ options: GCOptions, keeping providers: [any RootsProvider]) throws -> Store.GCReport {
         let lock = try lockStore(exclusive: true)
         defer { lock.release() }
-        let keep = store.closure(of: Array(try liveRoots(workspaceOnly: options.workspaceOnly))).objects
+        let keep = store.closure(of: Array(try liveRoots(workspaceOnly: options.workspaceOnly, keeping: providers))).objects
         return try store.repack(keep: keep, dryRun: options.dryRun)
     }
 
@@ -71,17 +61,17 @@ extension Repo {
     /// Checks every object in the cache, then names the workspace paths whose data is missing or corrupt.
     /// Missing objects count only when the workspace or a kept version (what gc keeps) needs them: a
     /// whole pack adopted by a pull may hold manifests of versions nobody asked for.
-    public func fsck(progress: Bool = Terminal.stdoutIsTTY) throws -> FsckResult {
+    public func fsck(keeping providers: [any RootsProvider], progress: Bool = Terminal.stdoutIsTTY) throws -> FsckResult {
         let lock = try lockStore()
         defer { lock.release() }
-        return try fsckLocked(progress: progress)
+        return try fsckLocked(progress: progress, providers)
     }
 
-    private func fsckLocked(progress: Bool) throws -> FsckResult {
+    private func fsckLocked(progress: Bool, _ providers: [any RootsProvider]) throws -> FsckResult {
         let meter = progress ? ProgressMeter("Checking") : nil
         var report = try store.fsck(progress: meter)
         meter?.finish()
-        let needed = try neededButMissing()
+        let needed = try neededButMissing(providers)
         report.problems.removeAll { $0.kind == .missing && !($0.id.map(needed.contains) ?? true) }
         let bad = Set(report.problems.compactMap(\.id))
         var affected: [(String, String)] = []
@@ -104,8 +94,8 @@ extension Repo {
 
     /// Objects that a manifest in the cache lists, for a version gc keeps, and that the cache lacks.
     /// (A kept version whose data was never fetched at all is not missing: the cache is partial by design.)
-    private func neededButMissing(absentRoots: Set<ObjectID>? = nil) throws -> Set<ObjectID> {
-        let roots = try liveRoots(workspaceOnly: false)
+    private func neededButMissing(_ providers: [any RootsProvider], absentRoots: Set<ObjectID>? = nil) throws -> Set<ObjectID> {
+        let roots = try liveRoots(workspaceOnly: false, keeping: providers)
         let absent = absentRoots ?? roots.filter { !store.contains($0) }
         return store.closure(of: Array(roots)).missing.subtracting(absent)
     }
@@ -129,7 +119,7 @@ extension Repo {
     /// `fsck --repair`: drops damaged packs and bad indexes (keeping every object of theirs that still
     /// verifies), fetches what is then missing from `remote` (default: the default remote), and checks
     /// again. Holds the cache exclusively, like gc. Run again, it resumes.
-    public func repair(remote name: String?, progress: Bool = Terminal.stdoutIsTTY) throws -> RepairResult {
+    public func repair(remote name: String?, keeping providers: [any RootsProvider], progress: Bool = Terminal.stdoutIsTTY) throws -> RepairResult {
         let lock = try lockStore(exclusive: true)
         defer { lock.release() }
         let meter = progress ? ProgressMeter("Checking") : nil
@@ -140,12 +130,12 @@ extension Repo {
         for p in report.problems where p.kind == .corrupt && p.pack == nil {
             if let id = p.id, let loc = store.locate(id) { damaged.insert(loc.pack.name) }
         }
-        let roots = try liveRoots(workspaceOnly: false)
+        let roots = try liveRoots(workspaceOnly: false, keeping: providers)
         let neverFetched = roots.filter { !store.contains($0) }
         let salvage = try store.dropDamagedPacks(damaged)
         var result = RepairResult(dropped: salvage.dropped, salvaged: salvage.salvaged)
 
-        var want = try neededButMissing(absentRoots: neverFetched)
+        var want = try neededButMissing(providers, absentRoots: neverFetched)
         for t in try workspacePointers() { want.formUnion(store.closure(of: [t.pointer.id]).missing) }
         if !want.isEmpty {
             if try name != nil || !remotes().isEmpty {
@@ -157,13 +147,13 @@ extension Repo {
                 transfer.progress?.finish()
                 result.fetched = fetched.objects
             }
-            var still = try neededButMissing(absentRoots: neverFetched)
+            var still = try neededButMissing(providers, absentRoots: neverFetched)
             for t in try workspacePointers() { still.formUnion(store.closure(of: [t.pointer.id]).missing) }
             result.unrecoverable = still.sorted()
         }
         let needed = store.closure(of: Array(roots))
         result.unneeded = salvage.lost.subtracting(needed.objects).subtracting(needed.missing).count
-        result.after = try fsckLocked(progress: false)
+        result.after = try fsckLocked(progress: false, providers)
         return result
     }
 }

@@ -35,12 +35,13 @@ public struct Pointer: Equatable, Sendable {
         return s
     }
 
-    /// A pointer blob is read only up to this size; anything larger is not a pointer.
-    public static let maxBlobBytes = 1023
+    /// A pointer is under 200 bytes (ours are at most 191: every field at its widest), so a file or
+    /// blob is read only up to this size, and anything larger is not a pointer.
+    public static let maxBlobBytes = 199
 
     /// Parses a pointer blob read with `readBlob(_:atMost: maxBlobBytes)` (nil: it was larger).
     public static func decode(blob: [UInt8]?, path: String) throws -> Pointer {
-        guard let blob else { throw malformed(path, "too large for a pointer") }
+        guard let blob else { throw malformed(path, "too large for a pointer: it is under 200 bytes") }
         return try decode(String(decoding: blob, as: UTF8.self), path: path)
     }
 
@@ -51,13 +52,18 @@ public struct Pointer: Equatable, Sendable {
     /// Parses a pointer; `path` names the file in errors.
     public static func decode(_ text: String, path: String) throws -> Pointer {
         func bad(_ why: String) -> MLOpsError { malformed(path, why) }
-        guard text.utf8.count <= maxBlobBytes else { throw bad("too large for a pointer") }
+        guard text.utf8.count <= maxBlobBytes else { throw bad("too large for a pointer: it is under 200 bytes") }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.last == "" else { throw bad("no final newline") }
         lines.removeLast()
         let first = lines.first ?? ""
         guard first == "version \(version)" else {
-            if first.hasPrefix("version ") { throw bad("unsupported \(first); upgrade git-mlops") }
+            // A later version of this spec is not damage: a newer git-mlops wrote it.
+            let spec = "version https://git-mlops.dev/spec/pointer/v"
+            if first.hasPrefix(spec), let v = Int(first.dropFirst(spec.count)), v > 1 {
+                throw MLOpsError("\(path): this pointer was made by a newer git-mlops (pointer version \(v))", hint: "upgrade git-mlops to read it")
+            }
+            if first.hasPrefix("version ") { throw bad("unknown \(first.prefix(80))") }
             throw bad("first line must be `version \(version)`")
         }
         var fields: [String: String] = [:]

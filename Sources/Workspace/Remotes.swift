@@ -99,9 +99,10 @@ extension Repo {
     public func transfer(to spec: RemoteSpec) throws -> Transfer {
         try checkSettings(of: spec)
         try checkEndpointTrust(spec)
-        let backend = try spec.backend(base: root)
+        let backend = try spec.backend(base: root, environment: environment)
         let width = spec.isS3 ? 6 : 2
-        let remote = try RemoteStore(backend: backend, cacheDir: storeRoot + "/remotes/" + spec.name, parallelism: width)
+        let remote = try RemoteStore(backend: backend, cacheDir: storeRoot + "/remotes/" + spec.name,
+                                     retry: RetryPolicy(attempts: tuning.retries), parallelism: width)
         return Transfer(store: store, remote: remote)
     }
 
@@ -120,8 +121,10 @@ extension Repo {
     // MARK: What to send or get
 
     /// Object ids named by pointers at the given revisions (all reachable commits with `allCommits`),
-    /// plus the workspace's pointers when no revision is given, plus ids in run records of those commits.
-    func roots(revs: [String], allCommits: Bool, paths: [String] = [], cwd: String = FS.currentDirectory) throws -> [ObjectID] {
+    /// plus the workspace's pointers when no revision is given, plus what the providers name for those
+    /// commits (ids in their run records).
+    func roots(revs: [String], allCommits: Bool, paths: [String] = [], cwd: String = FS.currentDirectory,
+               keeping providers: [any RootsProvider]) throws -> [ObjectID] {
         var ids = Set<ObjectID>()
         var commits: [GitOID] = []
         if allCommits {
@@ -146,9 +149,7 @@ extension Repo {
                 }
             }
             if paths.isEmpty {
-                for c in commits {
-                    if let note = git.note(ref: Repo.notesRef, on: c) { ids.formUnion(Repo.objectIDs(in: note)) }
-                }
+                for p in providers { ids.formUnion(try p.roots(in: self, onCommits: commits)) }
             }
         }
         return ids.sorted()
@@ -163,13 +164,14 @@ extension Repo {
         public var notes: String?
     }
 
-    /// Uploads what the remote lacks for the selected revisions, then pushes run records to the git remote.
-    public func push(remote name: String?, revs: [String], allCommits: Bool, notes: Bool = true,
+    /// Uploads what the remote lacks for the selected revisions (and what `providers` name for them),
+    /// then pushes run records to the git remote.
+    public func push(remote name: String?, revs: [String], allCommits: Bool, notes: Bool = true, keeping providers: [any RootsProvider],
                      progress: Bool = Terminal.stdoutIsTTY) throws -> PushResult {
         let spec = try remote(name)
         let lock = try lockStore()
         defer { lock.release() }
-        let roots = try self.roots(revs: revs, allCommits: allCommits)
+        let roots = try self.roots(revs: revs, allCommits: allCommits, keeping: providers)
         let transfer = try self.transfer(to: spec)
         if progress { transfer.progress = ProgressMeter("Pushing to \(spec.name)") }
         let (objects, missing) = store.closure(of: roots)
@@ -187,15 +189,16 @@ extension Repo {
     }
 
     /// Fetches run records from the git remote (merging them), then the data the selected revisions or
-    /// paths need from the data remote.
+    /// paths need from the data remote (with what `providers` name for those revisions).
     public func fetch(remote name: String?, revs: [String], paths: [String] = [], notes: Bool = true,
+                      keeping providers: [any RootsProvider],
                       cwd: String = FS.currentDirectory, progress: Bool = Terminal.stdoutIsTTY,
                       allowMissing: Bool = false) throws -> FetchResult {
         let spec = try remote(name)
         let noteResult = notes ? try NotesSync(repo: self).fetch() : nil
         let lock = try lockStore()
         defer { lock.release() }
-        let roots = try self.roots(revs: revs, allCommits: false, paths: paths, cwd: cwd)
+        let roots = try self.roots(revs: revs, allCommits: false, paths: paths, cwd: cwd, keeping: providers)
         let transfer = try self.transfer(to: spec)
         if progress { transfer.progress = ProgressMeter("Fetching from \(spec.name)") }
         let report = try transfer.fetch(roots: roots)
@@ -208,9 +211,9 @@ extension Repo {
     }
 
     /// Fetch, then checkout, for the given paths (all when none).
-    public func pull(remote name: String?, paths: [String], force: Bool, cwd: String = FS.currentDirectory,
-                     progress: Bool = Terminal.stdoutIsTTY) throws -> (FetchResult, CheckoutReport) {
-        let f = try fetch(remote: name, revs: [], paths: paths, cwd: cwd, progress: progress, allowMissing: true)
+    public func pull(remote name: String?, paths: [String], force: Bool, keeping providers: [any RootsProvider],
+                     cwd: String = FS.currentDirectory, progress: Bool = Terminal.stdoutIsTTY) throws -> (FetchResult, CheckoutReport) {
+        let f = try fetch(remote: name, revs: [], paths: paths, keeping: providers, cwd: cwd, progress: progress, allowMissing: true)
         // What is missing on the remote does not hold back the rest: check out what can be, then say what could not.
         let c = try checkout(paths, force: force, cwd: cwd, progress: progress, skipMissing: true)
         if !c.missing.isEmpty || !f.report.missing.isEmpty {
@@ -224,11 +227,11 @@ extension Repo {
     }
 
     /// Deletes from a remote what no branch, tag or run record needs (two-phase, `grace` seconds apart).
-    public func gcRemote(_ name: String, grace: TimeInterval, dryRun: Bool) throws -> Transfer.RemoteGCReport {
+    public func gcRemote(_ name: String, grace: TimeInterval, dryRun: Bool, keeping providers: [any RootsProvider]) throws -> Transfer.RemoteGCReport {
         let spec = try remote(name)
         let lock = try lockStore()
         defer { lock.release() }
-        let roots = Array(try liveRoots(workspaceOnly: false))
+        let roots = Array(try liveRoots(workspaceOnly: false, keeping: providers))
         return try transfer(to: spec).collectGarbage(roots: roots, grace: grace, dryRun: dryRun)
     }
 
@@ -268,6 +271,11 @@ extension Repo {
     }
 }
 
+extension Repo {
+    /// The notes ref that push and fetch move with the data (Lineage keeps run records there).
+    public static let notesRef = "refs/notes/mlops"
+}
+
 /// Moves `refs/notes/mlops` to and from the git remote with the git binary, never with a forced
 /// refspec: a rejected push fetches the other side's notes, merges them with `cat_sort_uniq` (run
 /// records are canonical JSON lines, so the union loses nothing), and pushes again.
@@ -276,9 +284,9 @@ struct NotesSync {
 
     /// The git remote of the current branch's upstream, else `origin`, else the only one; nil if none.
     var gitRemote: String? {
-        let remotes = (try? ProcessRunner.capture(["git", "remote"], cwd: repo.root))?.stdout.split(separator: "\n").map(String.init) ?? []
+        let remotes = (try? repo.gitCommand.output(["remote"]))?.stdout.split(separator: "\n").map(String.init) ?? []
         if let b = repo.git.currentBranch,
-           let r = try? ProcessRunner.capture(["git", "config", "branch.\(b).remote"], cwd: repo.root), r.status == 0 {
+           let r = try? repo.gitCommand.output(["config", "branch.\(b).remote"]), r.status == 0 {
             let name = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             if remotes.contains(name) { return name }
         }
@@ -286,22 +294,19 @@ struct NotesSync {
         return remotes.count == 1 ? remotes[0] : nil
     }
 
-    private func git(_ args: [String]) throws -> ProcessRunner.Output {
-        try ProcessRunner.capture(["git"] + args, cwd: repo.root, env: ProcessInfo.processInfo.environment.merging(["GIT_MLOPS_NOTES_SYNC": "1"]) { $1 })
+    /// Git with `GIT_MLOPS_NOTES_SYNC` set, so the pre-push hook lets this push through.
+    private var git: GitCommand {
+        GitCommand(in: repo.root, environment: ProcessInfo.processInfo.environment.merging(["GIT_MLOPS_NOTES_SYNC": "1"]) { $1 })
     }
 
     func push() throws -> String? {
         guard repo.git.referenceTarget(Repo.notesRef) != nil else { return nil }
         guard let remote = gitRemote else { return "no git remote: run records stay local" }
         let refspec = "\(Repo.notesRef):\(Repo.notesRef)"
-        var r = try git(["push", "--quiet", "--no-verify", remote, refspec])
-        if r.status != 0 {
+        let push = ["push", "--quiet", "--no-verify", remote, refspec]
+        if try git.output(push).status != 0 {
             _ = try fetch()
-            r = try git(["push", "--quiet", "--no-verify", remote, refspec])
-        }
-        guard r.status == 0 else {
-            throw MLOpsError("pushing \(Repo.notesRef) to \(remote) failed: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
-                             hint: "the data was uploaded; fix the git remote and run `git mlops push` again")
+            try git.run(push, hint: "the data was uploaded; fix the git remote and run `git mlops push` again")
         }
         return "run records pushed to \(remote)"
     }
@@ -309,23 +314,19 @@ struct NotesSync {
     /// Fetches the remote's notes into FETCH_HEAD and merges them into ours.
     func fetch() throws -> String? {
         guard let remote = gitRemote else { return nil }
-        let f = try git(["fetch", "--quiet", remote, Repo.notesRef])
+        let fetch = ["fetch", "--quiet", remote, Repo.notesRef]
+        let f = try git.output(fetch)
         guard f.status == 0 else {
             if f.stderr.contains("couldn't find remote ref") { return nil }
-            throw MLOpsError("fetching \(Repo.notesRef) from \(remote) failed: \(f.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
-                             hint: "check the git remote and run the command again")
+            throw GitCommand.failure(fetch, f, hint: "check the git remote and run the command again")
         }
-        let theirs = try git(["rev-parse", "FETCH_HEAD"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let theirs = try git.run(["rev-parse", "FETCH_HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
         if repo.git.referenceTarget(Repo.notesRef) == nil {
-            let u = try git(["update-ref", Repo.notesRef, theirs])
-            guard u.status == 0 else { throw MLOpsError("cannot create \(Repo.notesRef): \(u.stderr)", hint: "run `git fsck`") }
+            try git.run(["update-ref", Repo.notesRef, theirs], hint: "run `git fsck`")
             return "run records fetched from \(remote)"
         }
-        let m = try git(["notes", "--ref=mlops", "merge", "--quiet", "-s", "cat_sort_uniq", theirs])
-        guard m.status == 0 else {
-            throw MLOpsError("merging run records from \(remote) failed: \(m.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
-                             hint: "run `git notes --ref=mlops merge --abort`, then fetch again")
-        }
+        try git.run(["notes", "--ref=mlops", "merge", "--quiet", "-s", "cat_sort_uniq", theirs],
+                    hint: "run `git notes --ref=mlops merge --abort`, then fetch again")
         return "run records merged from \(remote)"
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GitBridge
 import MLOpsBasics
+import ObjectStore
 import Store
 
 /// A git repository under git-mlops: the git side, the cache, the settings and the workspace paths.
@@ -15,8 +16,16 @@ public final class Repo: @unchecked Sendable {
     /// `.git/worktrees/NAME/mlops` for a linked one.
     public let worktreeState: String
     public let config: Settings
+    /// The process environment, read once when the repository is opened: tuning, credentials and
+    /// endpoints come from here, and nothing below `Workspace` reads the environment itself.
+    public let environment: [String: String]
+    /// Threads, pack size, direct I/O and retries (`GIT_MLOPS_*`), handed to the store and transfers.
+    public let tuning: Tuning
 
     public static let configFileName = ".gitmlops"
+
+    /// The git binary in this working tree, for what libgit2 does not do as git does.
+    public var gitCommand: GitCommand { GitCommand(in: root) }
 
     /// Opens the repository that contains `cwd`; it must have been set up with `git mlops init`.
     public static func open(from cwd: String = FS.currentDirectory) throws -> Repo {
@@ -43,12 +52,14 @@ public final class Repo: @unchecked Sendable {
         try FS.writeAtomic(path, text + (text.isEmpty || text.hasSuffix("\n") ? "" : "\n") + line + "\n")
     }
 
-    init(git: GitRepository) throws {
+    init(git: GitRepository, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.git = git
+        self.environment = environment
+        tuning = Tuning(environment: environment)
         root = FS.realpath(git.workdir) ?? git.workdir
         storeRoot = git.commonDir + "/mlops"
         worktreeState = git.gitDir == git.commonDir ? storeRoot : git.gitDir + "/mlops"
-        store = try Store(root: storeRoot)
+        store = try Store(root: storeRoot, tuning: tuning)
         config = try Settings(repoFile: root + "/" + Repo.configFileName, git: git)
     }
 

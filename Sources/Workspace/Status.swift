@@ -36,7 +36,7 @@ extension Repo {
         let tracked = try select(try workspacePointers(), userPaths, cwd: cwd)
         let lock = try lockStore()
         defer { lock.release() }
-        let hasher = Ingester(store: store, statCache: statCache, hashOnly: true)
+        let hasher = fileHasher()
         let marker = PendingCheckout(self)
         let pending = marker.load()
         var clean = Set<RepoPath>()

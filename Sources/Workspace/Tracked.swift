@@ -45,8 +45,8 @@ extension Repo {
                 throw MLOpsError("\(p): cannot be read", hint: "check that the directory holding it exists")
             }
             let fd = try dir.openRegularFile(location.name)
-            // A pointer is under 1 KiB (`Pointer.decode` says why when longer): never read more.
-            let bytes = try fd.pread(count: 1024, offset: 0)
+            // A pointer is under 200 bytes: one byte more is enough for `Pointer.decode` to say it is too large.
+            let bytes = try fd.pread(count: Pointer.maxBlobBytes + 1, offset: 0)
             fd.close()
             return try Tracked(pointerPath: p, pointer: try Pointer.decode(String(decoding: bytes, as: UTF8.self), path: p))
         }
@@ -95,7 +95,7 @@ extension Repo {
 
     /// The current id of workspace data (stat cache first, hashing what changed), nil when absent.
     /// A directory's listing is included only when it differs from the pointer.
-    func currentState(of t: Tracked, hasher: Ingester) throws -> (id: ObjectID, manifest: DirManifest?)? {
+    func currentState(of t: Tracked, hasher: FileHasher) throws -> (id: ObjectID, manifest: DirManifest?)? {
         let abs = absolute(t.path)
         guard let st = FS.lstat(abs) else { return nil }
         switch t.pointer.kind {
@@ -109,18 +109,6 @@ extension Repo {
             let r = try hasher.directory(at: abs, keyPrefix: t.path)
             return (r.id, r.manifest)
         }
-    }
-
-    /// Every object id mentioned in a text (`sha256:<hex>`): roots kept by gc from notes and run records.
-    static func objectIDs(in text: String) -> [ObjectID] {
-        var out: [ObjectID] = []
-        var rest = Substring(text)
-        while let r = rest.range(of: "sha256:") {
-            let after = rest[r.upperBound...]
-            if let id = ObjectID(hex: after.prefix(64)) { out.append(id) }
-            rest = after
-        }
-        return out
     }
 }
 

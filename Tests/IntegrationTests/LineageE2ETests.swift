@@ -364,40 +364,35 @@ import Testing
     @Test func interruptedReproduceRemovesItsWorktree() throws {
         let s = try Sandbox()
         let repo = try s.makeRepo()
-        try s.write(repo + "/slow.sh", "if [ -n \"$SLOW\" ]; then echo sleeping; sleep 30; fi\necho done > out.txt\n")
+        try s.write(repo + "/slow.sh", "if [ -n \"$SLOW\" ]; then echo sleeping; : > \"$SLOW.started\"; sleep 30; : > \"$SLOW.finished\"; fi\necho done > out.txt\n")
         try s.ok(["git", "mlops", "stage", "add", "-n", "slow", "-d", "slow.sh", "-o", "out.txt", "--", "sh slow.sh"], in: repo)
         try s.ok(["git", "mlops", "run"], in: repo)
         try s.ok(["git", "add", "-A"], in: repo)
         try s.ok(["git", "commit", "-qm", "slow"], in: repo)
         try s.ok(["git", "mlops", "log"], in: repo)
 
+        let mark = s.root + "/slow-stage"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Sandbox.binDir + "/git-mlops")
         p.arguments = ["reproduce", "HEAD"]
         p.currentDirectoryURL = URL(fileURLWithPath: repo)
         var env = s.env
-        env["SLOW"] = "1"
+        env["SLOW"] = mark
         p.environment = env
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
-        let start = Date()
         try p.run()
-        // Wait until the stage runs in its worktree.
-        while Date().timeIntervalSince(start) < 20 {
-            let wts = try s.ok(["git", "worktree", "list"], in: repo).stdout.split(separator: "\n")
-            if wts.count == 2, (try? FS.listDirectory(String(wts[1].split(separator: " ")[0])))?.contains(where: { $0.name == "slow.sh" }) == true,
-               (try? FS.listDirectory(s.root))?.contains(where: { $0.name.hasPrefix("git-mlops-reproduce-") }) == true {
-                break
-            }
-            usleep(50_000)
-        }
-        usleep(300_000)
-        kill(p.processIdentifier, SIGINT)
+        // Interrupted once the stage has started its sleep in the temporary worktree (an observed point);
+        // the wait throws if reproduce ended first.
+        let pid = p.processIdentifier
+        try GitMLOpsRun.wait(for: "the stage to start", while: { GitMLOpsRun.running(pid) }) { FS.exists(mark + ".started") }
+        #expect((try FS.listDirectory(s.root)).contains { $0.name.hasPrefix("git-mlops-reproduce-") }, "the stage runs in a temporary worktree")
+        kill(pid, SIGINT)
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         #expect(p.terminationStatus == 130, "\(text)")
-        #expect(Date().timeIntervalSince(start) < 15, "the 30 s sleep was interrupted")
+        #expect(!FS.exists(mark + ".finished"), "the 30 s sleep was interrupted, and the stage went no further")
         #expect(text.contains("sleeping"))
         #expect(try s.ok(["git", "worktree", "list", "--porcelain"], in: repo).stdout.components(separatedBy: "worktree ").count == 2)
         #expect(try FS.listDirectory(s.root).filter { $0.name.hasPrefix("git-mlops-reproduce-") }.isEmpty)

@@ -105,6 +105,40 @@ import Testing
         #expect(try String(decoding: s.read(repo + "/notes/3.txt"), as: UTF8.self) == "note 3\n")
     }
 
+    /// An index whose header no longer matches its length cannot even be opened: the cache still opens,
+    /// fsck names the index and the fix, gc refuses to touch the pack, and `fsck --repair` (the fix the
+    /// error names) rewrites the pack's objects from its records, with nothing lost and no remote.
+    @Test func anUnopenableIndexIsRebuiltFromItsPackByTheRepairItsErrorNames() throws {
+        let s = try Sandbox()
+        let repo = try s.makeRepo()
+        for i in 0..<10 { try s.write(repo + "/notes/\(i).txt", "note \(i)\n") }
+        try s.ok(["git", "mlops", "add", "notes"], in: repo)
+        try s.ok(["git", "add", "-A"], in: repo)
+        try s.ok(["git", "commit", "-qm", "notes"], in: repo)
+        let expected = try s.fingerprint(repo)
+        let p = try #require(try packs(repo).first)
+        let idx = repo + "/.git/mlops/packs/\(p.name).idx"
+        chmod(idx, 0o644)
+        var bytes = try s.read(idx)
+        bytes[12] = 0xff; bytes[13] = 0xff  // the row count: the length no longer matches
+        try s.write(idx, bytes)
+
+        let fsck = try s.fails(["git", "mlops", "fsck"], in: repo)
+        #expect(fsck.stdout.contains("bad-index (pack \(p.name)): \(idx) is not a valid pack index (its length"), "\(fsck)")
+        #expect(fsck.stdout.contains("run `git mlops fsck --repair`"), "\(fsck)")
+        let gc = try s.fails(["git", "mlops", "gc"], in: repo)
+        #expect(gc.stderr.hasPrefix("error: \(idx) is not a valid pack index"), "\(gc)")
+        #expect(FS.exists(repo + "/.git/mlops/packs/\(p.name).pack"), "gc left the pack alone")
+
+        let repaired = try s.ok(["git", "mlops", "fsck", "--repair"], in: repo).stdout
+        #expect(repaired.hasPrefix("repair: dropped 1 damaged pack, kept ") && repaired.contains(" objects that still verify, fetched 0 objects\n")
+                 && !repaired.contains("lost"), "\(repaired)")
+        try s.ok(["git", "mlops", "fsck"], in: repo)
+        try FS.removeTree(repo + "/notes")
+        try s.ok(["git", "mlops", "checkout"], in: repo)
+        #expect(try s.fingerprint(repo) == expected)
+    }
+
     /// One object missing on the remote holds back only the path that needs it.
     @Test func pullChecksOutWhatItCanAndNamesTheRest() throws {
         let s = try Sandbox()

@@ -1,6 +1,7 @@
 import Foundation
 import Lineage
 import MLOpsBasics
+import ObjectStore
 import Store
 import Workspace
 

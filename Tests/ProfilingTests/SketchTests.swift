@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 @testable import Profiling
 import Testing
@@ -190,7 +191,7 @@ import Testing
         ]
         for input in inputs {
             var a = input
-            a.withUnsafeMutableBufferPointer { if let b = $0.baseAddress { sortDoubles(b, $0.count) } }
+            a.withUnsafeMutableBufferPointer { if let b = $0.baseAddress { mlops_sort_doubles(-1, b, $0.count) } }
             #expect(a == input.sorted(), "\(input.count) values")
         }
     }

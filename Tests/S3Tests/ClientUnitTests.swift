@@ -232,7 +232,6 @@ import Glibc
         let server = try SilentServer()
         defer { server.close() }
         let c = try client(port: server.port, timeout: 1)
-        let start = Date()
         do {
             _ = try c.get("k")
             Issue.record("expected a timeout")
@@ -241,7 +240,6 @@ import Glibc
             #expect(e.isRetriable)
             #expect(e.description == "s3://silent-bucket/p/k: no response from http://127.0.0.1:\(server.port) within 1 s (timeout); check the network and the endpoint, then retry")
         }
-        #expect(Date().timeIntervalSince(start) < 10)
     }
 
     @Test func connectionRefusedIsRetriable() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import MLOpsBasics
+@testable import ObjectStore
 import ParserSeeds
 @testable import Store
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import MLOpsBasics
+import ObjectStore
 import Store
 @testable import Transfer
 import TestSupport

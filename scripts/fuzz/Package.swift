@@ -16,7 +16,7 @@ func product(_ name: String) -> Target.Dependency { .product(name: name, package
 /// Each target's module and its dependencies.
 let targets: [(name: String, uses: [String])] = [
     ("pointer", ["Workspace"]), ("file-manifest", ["Store"]), ("dir-top", ["Store"]), ("dir-piece", ["Store"]),
-    ("pack-index", ["Store"]), ("multi-index", ["Store"]), ("record-header", ["Store"]), ("settings", ["GitBridge"]),
+    ("pack-index", ["ObjectStore"]), ("multi-index", ["ObjectStore"]), ("record-header", ["ObjectStore"]), ("settings", ["GitBridge"]),
     ("stat-cache", ["Store"]), ("json", []), ("note", ["Lineage"]), ("yaml", ["Lineage"]),
 ]
 

@@ -2,6 +2,7 @@
 #define CKERNELS_H
 #include <stddef.h>
 #include <stdint.h>
+#include "profiling.h"  // the profiling kernels (here too, so that a module cache built before that header sees it)
 
 /// Splits n bytes into 4 byte planes of n/4 bytes each (byte 0 of every 4-byte word, then byte 1, ...).
 /// The n % 4 tail bytes are copied as they are after the planes.

@@ -1,6 +1,6 @@
 import FuzzSupport
 import MLOpsBasics
-@testable import Store
+@testable import ObjectStore
 
 /// The multi-pack index (`packs/multi.midx`): lookups of ids present and absent.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,6 +1,6 @@
 import FuzzSupport
 import MLOpsBasics
-@testable import Store
+@testable import ObjectStore
 
 /// A pack index (`NAME.idx`), read as git-mlops reads one: mapped, every entry, and lookups.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,6 +1,6 @@
 import FuzzSupport
 import MLOpsBasics
-import Store
+import ObjectStore
 
 /// The header of a record in a pack: what it accepts writes back to the same bytes.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,5 +1,6 @@
 import MLOpsBasics
-@testable import Store
+@testable import ObjectStore
+import TestSupport
 import Testing
 
 /// The multi-buffer SHA-256 must equal the one-at-a-time hash for every length and batch shape: lanes

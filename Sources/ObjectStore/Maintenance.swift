@@ -1,51 +1,7 @@
 import Foundation
 import MLOpsBasics
 
-extension Store {
-    /// A directory's full listing, read from its top object and pieces.
-    public func directory(_ id: ObjectID) throws -> DirManifest {
-        let (kind, top) = try read(id)
-        guard kind == .dirManifest else {
-            throw MLOpsError("object \(id.hex) is a \(kind), not a directory", hint: "the pointer is wrong; run `git mlops fsck`")
-        }
-        let t = try DirManifest.decodeTop(top, id: id)
-        var entries: [DirEntry] = []
-        entries.reserveCapacity(min(t.files, 1 << 16))  // a count from outside: never trust it for memory
-        for p in t.pieces {
-            let (pk, bytes) = try read(p.id)
-            guard pk == .dirPiece else { throw CorruptObjectError(id: p.id, pack: "-", reason: "not a directory piece") }
-            let part = try DirManifest.decodePiece(bytes, id: p.id)
-            guard part.count == p.count else { throw CorruptObjectError(id: p.id, pack: "-", reason: "entry count differs from its directory") }
-            entries.append(contentsOf: part)
-        }
-        return DirManifest(sortedEntries: entries)
-    }
-
-    /// Every object needed to rebuild `roots` (files or directories), roots included.
-    /// Objects that are referenced but absent are returned in `missing`.
-    public func closure(of roots: [ObjectID]) -> (objects: Set<ObjectID>, missing: Set<ObjectID>) {
-        var seen = Set<ObjectID>()
-        var missing = Set<ObjectID>()
-        var stack = roots
-        while let id = stack.popLast() {
-            guard seen.insert(id).inserted else { continue }
-            guard let loc = locate(id) else { missing.insert(id); seen.remove(id); continue }
-            switch loc.entry.kind {
-            case .chunk: continue
-            case .fileManifest:
-                guard let m = try? FileManifest.decode(read(loc), id: id) else { continue }
-                for c in m.chunks where !seen.contains(c.id) { stack.append(c.id) }
-            case .dirManifest:
-                guard let t = try? DirManifest.decodeTop(read(loc), id: id) else { continue }
-                for p in t.pieces { stack.append(p.id) }
-            case .dirPiece:
-                guard let bytes = try? read(loc), let es = try? DirManifest.decodePiece(bytes, id: id) else { continue }
-                for e in es where !seen.contains(e.id) { stack.append(e.id) }
-            }
-        }
-        return (seen, missing)
-    }
-
+extension ObjectDatabase {
     // MARK: gc
 
     public struct GCReport: Sendable {
@@ -82,7 +38,7 @@ extension Store {
             for e in live { report.objectsKept += 1; report.bytesKept += Int64(e.recordSize) }
             let liveBytes = live.reduce(Int64(0)) { $0 + Int64($1.recordSize) }
             if live.isEmpty { drop.append(name) }
-            else if live.count == entries.count && liveBytes >= PackFormat.targetPackSize / 4 { keepWhole.append(name) }
+            else if live.count == entries.count && liveBytes >= tuning.packSize / 4 { keepWhole.append(name) }
             else { rewrite.append((name, live)) }
         }
         // Small packs that are all live are merged only when there are several of them.
@@ -91,7 +47,7 @@ extension Store {
             rewrite = []
         }
         if dryRun {
-            report.packsAfter = keepWhole.count + Int((rewrite.reduce(Int64(0)) { $0 + $1.1.reduce(0) { $0 + Int64($1.recordSize) } } + PackFormat.targetPackSize - 1) / PackFormat.targetPackSize)
+            report.packsAfter = keepWhole.count + Int((rewrite.reduce(Int64(0)) { $0 + $1.1.reduce(0) { $0 + Int64($1.recordSize) } } + tuning.packSize - 1) / tuning.packSize)
             return report
         }
         if !rewrite.isEmpty {
@@ -159,91 +115,56 @@ extension Store {
         public var problems: [Problem] = []
     }
 
-    /// Re-hashes every object in every pack, checks every manifest's references, and rebuilds each file
-    /// listed by a manifest to check its whole-file hash.
-    public func fsck(progress: ProgressMeter? = nil, threads: Int = Ingester.defaultThreads) throws -> FsckReport {
+    /// Re-hashes every object in every pack (or checks its check line; see `ObjectKind.verification`),
+    /// checks every index and every pack's length. `visit` gets each object that verified, with its
+    /// bytes, on any of `threads` threads; what it throws is reported as a corrupt object. `bad` holds
+    /// the ids of the objects that failed.
+    public func verifyObjects(progress: ProgressMeter? = nil, threads: Int? = nil,
+                              visit: @escaping (IndexEntry, [UInt8]) throws -> Void = { _, _ in }) throws -> (report: FsckReport, bad: Set<ObjectID>) {
         var report = FsckReport()
         let lock = NSLock()
-        var manifests: [(ObjectID, FileManifest)] = []
         var bad = Set<ObjectID>()
-        var dirRefs: [(ObjectID, [ObjectID])] = []
         let names = packNames
-        let next = AtomicCounter()
-        DispatchQueue.concurrentPerform(iterations: min(threads, max(1, names.count))) { _ in
-            while true {
-                let k = next.increment()
-                guard k < names.count else { return }
-                let name = names[k]
-                var local = FsckReport()
-                var localManifests: [(ObjectID, FileManifest)] = []
-                var localBad: [ObjectID] = []
-                var localDirs: [(ObjectID, [ObjectID])] = []
-                let index: PackIndex
-                do { index = try PackIndex(path: "\(packsDir)/\(name).idx", name: name, verifyChecksum: true) } catch {
-                    local.problems.append(Problem(kind: .badIndex, id: nil, pack: name, detail: "\(error)"))
-                    lock.lock(); report.problems += local.problems; lock.unlock()
-                    continue
-                }
-                let entries = index.entries
-                let pack = packFile(name)
-                let size = FS.stat("\(packsDir)/\(name).pack")?.size
-                if size != index.packSize {
-                    let what = size.map { "is \($0) bytes" } ?? "is missing"
-                    local.problems.append(Problem(kind: .corrupt, id: nil, pack: name, detail: "the pack \(what), its index says \(index.packSize)"))
-                }
-                for e in entries.sorted(by: { $0.offset < $1.offset }) {
-                    local.objects += 1
-                    local.bytes += Int64(e.recordSize)
-                    do {
-                        let rec = try pack.readRecord(e)
-                        let bytes = try decode(record: rec, entry: e, pack: name)
-                        switch e.kind {
-                        case .fileManifest: localManifests.append((e.id, try FileManifest.decode(bytes, id: e.id)))
-                        case .dirManifest: localDirs.append((e.id, try DirManifest.decodeTop(bytes, id: e.id).pieces.map(\.id)))
-                        case .dirPiece: localDirs.append((e.id, try DirManifest.decodePiece(bytes, id: e.id).map(\.id)))
-                        case .chunk: break
-                        }
-                    } catch let c as CorruptObjectError {
-                        local.problems.append(Problem(kind: .corrupt, id: e.id, pack: name, detail: c.reason))
-                        localBad.append(e.id)
-                    } catch {
-                        local.problems.append(Problem(kind: .corrupt, id: e.id, pack: name, detail: "\(error)"))
-                        localBad.append(e.id)
-                    }
-                    progress?.add(bytes: Int64(e.recordSize), items: 1)
-                }
+        try parallel(names.count, width: threads ?? tuning.threads) { [self] k in
+            let name = names[k]
+            var local = FsckReport()
+            var localBad: [ObjectID] = []
+            defer {
                 lock.lock()
                 report.objects += local.objects
                 report.bytes += local.bytes
                 report.problems += local.problems
-                manifests += localManifests
                 bad.formUnion(localBad)
-                dirRefs += localDirs
                 lock.unlock()
             }
-        }
-        for (owner, refs) in dirRefs {
-            for r in refs where !contains(r) {
-                report.problems.append(Problem(kind: .missing, id: r, pack: nil, detail: "referenced by directory manifest \(owner.short)"))
+            let index: PackIndex
+            do { index = try PackIndex(path: "\(packsDir)/\(name).idx", name: name, verifyChecksum: true) } catch {
+                local.problems.append(Problem(kind: .badIndex, id: nil, pack: name, detail: "\(error)"))
+                return
             }
-        }
-        let mat = Materializer(store: self, threads: 1)
-        let devnull = try FileDescriptor.open("/dev/null", O_WRONLY)
-        for (id, m) in manifests {
-            let absent = m.chunks.filter { !contains($0.id) }
-            if !absent.isEmpty {
-                for c in absent {
-                    report.problems.append(Problem(kind: .missing, id: c.id, pack: nil, detail: "chunk of file \(id.short)"))
+            let pack = packFile(name)
+            let size = FS.stat("\(packsDir)/\(name).pack")?.size
+            if size != index.packSize {
+                let what = size.map { "is \($0) bytes" } ?? "is missing"
+                local.problems.append(Problem(kind: .corrupt, id: nil, pack: name, detail: "the pack \(what), its index says \(index.packSize)"))
+            }
+            for e in index.entries.sorted(by: { $0.offset < $1.offset }) {
+                local.objects += 1
+                local.bytes += Int64(e.recordSize)
+                do {
+                    let rec = try pack.readRecord(e)
+                    try visit(e, try decode(record: rec, entry: e, pack: name))
+                } catch let c as CorruptObjectError {
+                    local.problems.append(Problem(kind: .corrupt, id: e.id, pack: name, detail: c.reason))
+                    localBad.append(e.id)
+                } catch {
+                    local.problems.append(Problem(kind: .corrupt, id: e.id, pack: name, detail: "\(error)"))
+                    localBad.append(e.id)
                 }
-                continue
-            }
-            if m.chunks.contains(where: { bad.contains($0.id) }) { continue }
-            do { try mat.stream(id, size: m.size, to: devnull) } catch {
-                report.problems.append(Problem(kind: .corrupt, id: id, pack: nil, detail: "file manifest does not rebuild its file (\(error))"))
+                progress?.add(bytes: Int64(e.recordSize), items: 1)
             }
         }
-        report.problems.sort { ($0.id?.hex ?? "", $0.detail) < ($1.id?.hex ?? "", $1.detail) }
-        return report
+        return (report, bad)
     }
 
     // MARK: repair
@@ -320,7 +241,7 @@ extension Store {
             guard let bytes = try? fd.pread(count: PackFormat.recordHeaderSize, offset: off),
                   let h = bytes.withUnsafeBytes({ PackFormat.parseRecordHeader($0) }),
                   Int64(h.storedSize) <= size - off - Int64(PackFormat.recordHeaderSize),
-                  h.rawSize <= Store.largestScannedObject else { break }
+                  h.rawSize <= ObjectDatabase.largestScannedObject else { break }
             out.append(IndexEntry(id: h.id, offset: off, storedSize: h.storedSize, rawSize: h.rawSize, kind: h.kind, codec: h.codec))
             off += Int64(PackFormat.recordHeaderSize + h.storedSize)
         }

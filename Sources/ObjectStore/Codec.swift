@@ -59,8 +59,9 @@ public final class Compressor {
         return (.raw, src)
     }
 
-    /// Planes codec layout: u8 mask (bit k: plane k is a zstd frame), then for each compressed plane its
-    /// u32 stored size, then planes 0-3 (frames or raw bytes), then the tail bytes that do not fill a word.
+    /// Planes codec layout (docs/format.md): u8 flags (bit k: plane k is a zstd frame; bit 4+k: plane k
+    /// has a length slot), a u32 length per slotted plane (0: stored raw after all), planes 0-3 (frames
+    /// or raw bytes), then the tail bytes that do not fill a word.
     private func compressPlanes(_ src: UnsafeRawBufferPointer, laneEntropy: [Double]) -> Int? {
         let n = src.count, words = n / 4
         guard words > 0 else { return nil }
@@ -112,29 +113,6 @@ public final class Compressor {
         let r = ZSTD_compress2(cctx, dst, bound, src.baseAddress, src.count)
         return ZSTD_isError(r) != 0 ? 0 : r
     }
-}
-
-/// A reusable heap buffer that only grows.
-struct GrowableBuffer {
-    private(set) var pointer: UnsafeMutableRawPointer?
-    private var capacity = 0
-    private var alignment = 16
-
-    init(alignment: Int = 16) { self.alignment = alignment }
-
-    /// At least `n` bytes; the first `keeping` bytes survive a move.
-    mutating func reserve(_ n: Int, keeping: Int = 0) -> UnsafeMutableRawPointer {
-        if capacity < n {
-            let grown = UnsafeMutableRawPointer.allocate(byteCount: max(n, capacity * 2), alignment: alignment)
-            if keeping > 0, let pointer { grown.copyMemory(from: pointer, byteCount: keeping) }
-            pointer?.deallocate()
-            capacity = max(n, capacity * 2)
-            pointer = grown
-        }
-        return pointer!
-    }
-
-    func free() { pointer?.deallocate() }
 }
 
 /// Per-thread decompressor.

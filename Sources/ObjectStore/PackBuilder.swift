@@ -38,7 +38,7 @@ public final class PackBuilder {
     }
 }
 
-extension Store {
+extension ObjectDatabase {
     /// Adopts a complete, verified pack file (downloaded from a remote) with its index: durable first,
     /// then visible, exactly like a sealed local pack.
     ///

@@ -13,7 +13,7 @@ final class MappedFile: @unchecked Sendable {
         guard fd >= 0 else { throw SystemError("open", path, errno: errno) }
         defer { close(fd) }
         let size = Int(FileStat.fstat(fd)?.size ?? 0)
-        guard size > 0 else { throw MLOpsError("\(path) is empty", hint: "run `git mlops fsck` and restore it from a remote") }
+        guard size > 0 else { throw DamagedIndexError(error: MLOpsError("\(path) is empty", hint: DamagedIndexError.hint)) }
         guard let m = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), m != MAP_FAILED else {
             throw SystemError("mmap", path, errno: errno)
         }
@@ -47,6 +47,15 @@ struct SortedIDTable {
     }
 }
 
+/// A local index that is damaged (not one a newer git-mlops wrote): the database leaves its pack out
+/// of lookups but lists it, so that fsck reports it and `fsck --repair` reads the pack record by record
+/// (records carry their own ids) and writes its objects anew under a new index.
+struct DamagedIndexError: Error, CustomStringConvertible {
+    static let hint = "run `git mlops fsck --repair`; it rewrites the pack's objects, read record by record, under a new index"
+    let error: MLOpsError
+    var description: String { error.description }
+}
+
 /// One pack's `.idx`, memory-mapped.
 final class PackIndex: @unchecked Sendable {
     let name: String
@@ -62,7 +71,8 @@ final class PackIndex: @unchecked Sendable {
         do {
             (count, packSize) = try IndexFormat.check(file.buffer, checksum: verifyChecksum, rows: verifyChecksum)
         } catch let e as IndexFormatError {
-            throw e.error(path, damagedHint: "run `git mlops fsck`; it rebuilds indexes from their packs")
+            let error = e.error(path, damagedHint: DamagedIndexError.hint)
+            throw e.foundVersion == nil ? DamagedIndexError(error: error) : error
         }
         table = SortedIDTable(rows: file.base + IndexFormat.headerSize, rowSize: IndexFormat.entrySize,
                               fanout: file.base + 24, count: count)

@@ -10,11 +10,11 @@ import MLOpsBasics
 /// index (which makes it visible). `finish()` waits for every seal, so data is durable before any
 /// pointer names it.
 public final class PackWriter: @unchecked Sendable {
-    private unowned let store: Store
+    private let store: ObjectDatabase
     private let lock = NSLock()
     private var current: OpenPack?
-    private let pendingLock = NSLock()
-    private var pending: [ObjectID: ObjectLocation] = [:]
+    /// This session in the database's table of pending objects.
+    private var session = 0
     private let sealQueue = DispatchQueue(label: "git-mlops.seal")
     private let ioQueue = DispatchQueue(label: "git-mlops.pack-io")
     static let ioDepth = 4
@@ -76,23 +76,19 @@ public final class PackWriter: @unchecked Sendable {
     /// Direct I/O wants whole blocks at block offsets; 4 KiB suits every device's logical block.
     static let directBlock = 4096
 
-    init(store: Store) { self.store = store }
+    init(store: ObjectDatabase) {
+        self.store = store
+        session = store.pending.open { [unowned self] in makeReadable($0) }
+    }
 
-    /// Full buffers bypass the page cache unless `GIT_MLOPS_DIRECT_IO=0`.
-    static let directIO = ProcessInfo.processInfo.environment["GIT_MLOPS_DIRECT_IO"] != "0"
+    /// A session dropped without `finish` or `abandon` leaves nothing behind in the table.
+    deinit { store.pending.close(session) }
 
     /// Names of the packs sealed so far.
     public var sealedPacks: [String] { lock.lock(); defer { lock.unlock() }; return sealedNames }
 
-    /// Where this session put `id`, without making sure the bytes are in the file yet (enough to know it exists).
-    func pendingEntry(_ id: ObjectID) -> ObjectLocation? {
-        pendingLock.lock(); defer { pendingLock.unlock() }
-        return pending[id]
-    }
-
-    /// Where this session put `id`, once its bytes can be read from the pack file.
-    func pendingLocation(_ id: ObjectID) -> ObjectLocation? {
-        guard let loc = pendingEntry(id) else { return nil }
+    /// Writes out what of `loc`'s record is still buffered, so that it can be read from the pack file.
+    private func makeReadable(_ loc: ObjectLocation) {
         lock.lock()
         let pack = current.flatMap { $0.file === loc.pack ? $0 : nil }
         let detached = pack.flatMap { loc.entry.offset >= $0.bufferStart ? detach($0, whole: true) : nil }
@@ -103,20 +99,14 @@ public final class PackWriter: @unchecked Sendable {
         } else {
             sealQueue.sync {}  // its pack is being sealed: the seal writes what was still buffered first
         }
-        return loc
     }
 
-    /// True when the store or this session already holds `id`.
-    public func has(_ id: ObjectID) -> Bool {
-        store.contains(id)
-    }
-
-    /// Compresses and appends `raw` under `id` unless it is already stored. Returns whether it was written.
+    /// Compresses and appends `raw` under `id` unless the database already holds it (one lookup: its
+    /// indexes, then the objects this process is writing). Returns whether it was written.
     @discardableResult
     public func put(id: ObjectID, kind: ObjectKind, raw: UnsafeRawBufferPointer, compressor: Compressor) throws -> Bool {
-        if has(id) { return false }
-        let (codec, stored) = compressor.compress(raw)
-        return try putStored(id: id, kind: kind, codec: codec, rawSize: raw.count, stored: stored)
+        if store.contains(id) { return false }
+        return try putNew(id: id, kind: kind, raw: raw, compressor: compressor)
     }
 
     @discardableResult
@@ -124,7 +114,20 @@ public final class PackWriter: @unchecked Sendable {
         try bytes.withUnsafeBytes { try put(id: id, kind: kind, raw: $0, compressor: compressor) }
     }
 
-    /// Appends an already-encoded object (copied from another pack) without recompressing it.
+    /// `put` for an id the caller has just looked up and not found: no second lookup.
+    @discardableResult
+    public func putNew(id: ObjectID, kind: ObjectKind, raw: UnsafeRawBufferPointer, compressor: Compressor) throws -> Bool {
+        let (codec, stored) = compressor.compress(raw)
+        return try putStored(id: id, kind: kind, codec: codec, rawSize: raw.count, stored: stored)
+    }
+
+    @discardableResult
+    public func putNew(id: ObjectID, kind: ObjectKind, bytes: [UInt8], compressor: Compressor) throws -> Bool {
+        try bytes.withUnsafeBytes { try putNew(id: id, kind: kind, raw: $0, compressor: compressor) }
+    }
+
+    /// Appends an already-encoded object (copied from another pack) without recompressing it, unless
+    /// this session already holds it. The database is not asked: callers copy what they chose.
     @discardableResult
     public func putStored(id: ObjectID, kind: ObjectKind, codec: Codec, rawSize: Int, stored: UnsafeRawBufferPointer) throws -> Bool {
         var detached: Detached?
@@ -133,19 +136,21 @@ public final class PackWriter: @unchecked Sendable {
         defer { lock.unlock() }
         precondition(!finished, "write after finish")
         if let sealError { throw sealError }
-        if pendingEntry(id) != nil { return false }
+        // Only this writer records into its session, and only under this lock: the check holds.
+        if store.pending.holds(id, in: session) { return false }
         let pack = try currentPack()
+        let entry = IndexEntry(id: id, offset: pack.size, storedSize: stored.count, rawSize: rawSize, kind: kind, codec: codec)
+        // Recorded before the bytes are appended: a reader that finds it waits for this lock to make it readable.
+        store.pending.record(id, at: ObjectLocation(pack: pack.file, entry: entry), in: session)
         let recordSize = PackFormat.recordHeaderSize + stored.count
         let at = pack.buffer.extend(by: recordSize)
         PackFormat.writeRecordHeader(to: at, kind: kind, codec: codec, rawSize: rawSize, storedSize: stored.count, id: id)
         if stored.count > 0 { (at + PackFormat.recordHeaderSize).copyMemory(from: stored.baseAddress!, byteCount: stored.count) }
-        let entry = IndexEntry(id: id, offset: pack.size, storedSize: stored.count, rawSize: rawSize, kind: kind, codec: codec)
         pack.entries.append(entry)
         pack.size += Int64(recordSize)
-        pendingLock.lock(); pending[id] = ObjectLocation(pack: pack.file, entry: entry); pendingLock.unlock()
         bytesWritten += Int64(recordSize)
         objectsWritten += 1
-        if pack.size >= PackFormat.targetPackSize {
+        if pack.size >= store.tuning.packSize {
             sealCurrent()
         } else if pack.buffer.count >= OpenPack.bufferLimit {
             detached = detach(pack)
@@ -229,7 +234,7 @@ public final class PackWriter: @unchecked Sendable {
         } catch let e as SystemError where FileLock.isReadOnlyError(e.errno) {
             throw MLOpsError.readOnlyCache(store.root, e)
         }
-        let direct = PackWriter.directIO ? try? FileDescriptor.open(tmp, O_WRONLY | FileDescriptor.directFlag) : nil
+        let direct = store.tuning.directIO ? try? FileDescriptor.open(tmp, O_WRONLY | FileDescriptor.directFlag) : nil
         let p = OpenPack(name: name, tmpPath: tmp, fd: fd, direct: direct, buffer: takeBuffer())
         current = p
         return p
@@ -271,7 +276,7 @@ public final class PackWriter: @unchecked Sendable {
         }
     }
 
-    static func seal(_ fd: FileDescriptor, name: String, tmpPath: String, entries: [IndexEntry], size: Int64, store: Store) throws {
+    static func seal(_ fd: FileDescriptor, name: String, tmpPath: String, entries: [IndexEntry], size: Int64, store: ObjectDatabase) throws {
         try fd.sync()
         let idxTmp = "\(store.tmpDir)/\(name).idx"
         let idx = try FileDescriptor.open(idxTmp, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o444)
@@ -289,7 +294,7 @@ public final class PackWriter: @unchecked Sendable {
         if !finished { sealCurrent(); finished = true }
         lock.unlock()
         sealQueue.sync {}
-        store.writerFinished(self)
+        store.sessionEnded(session)
         lock.lock(); defer { lock.unlock() }
         if let sealError { throw sealError }
     }
@@ -307,7 +312,7 @@ public final class PackWriter: @unchecked Sendable {
             try? FS.remove(c.tmpPath)
         }
         sealQueue.sync {}
-        store.writerFinished(self)
+        store.sessionEnded(session)
     }
 }
 

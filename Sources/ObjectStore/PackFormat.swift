@@ -12,8 +12,41 @@ public enum ObjectKind: UInt8, Sendable {
     /// A run of directory entries in path order; its id is the SHA-256 of its text.
     case dirPiece = 4
 
+    /// How an object is checked when it is read. Most objects are stored under the SHA-256 of their
+    /// bytes; an object keyed by another id (a file manifest, under the id of the whole file) ends with
+    /// a `CheckLine` instead. The object database needs nothing else from a kind: what it means, and
+    /// what it lists, is the `Store`'s.
+    public enum Verification: Sendable { case contentHash, checkLine }
+
+    public var verification: Verification {
+        switch self {
+        case .chunk, .dirManifest, .dirPiece: return .contentHash
+        case .fileManifest: return .checkLine
+        }
+    }
+
     /// True when the id is the SHA-256 of the stored object's decoded bytes.
-    public var isSelfVerifying: Bool { self != .fileManifest }
+    public var isSelfVerifying: Bool { verification == .contentHash }
+}
+
+/// The last line of an object that is not stored under its own hash: `check <SHA-256 of every byte
+/// before this line, in hex>` and a newline. It lets a reader check such an object on its own.
+public enum CheckLine {
+    static let length = 6 + 64 + 1
+
+    /// `bytes` followed by their check line.
+    public static func appended(to bytes: [UInt8]) -> [UInt8] {
+        bytes + Array("check \(ObjectID.hashing(bytes).hex)\n".utf8)
+    }
+
+    /// Whether `bytes` end with a check line that matches what is above it.
+    public static func isIntact(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count > length, bytes.last == 0x0a else { return false }
+        let body = Array(bytes[0..<(bytes.count - length)])
+        let line = String(decoding: bytes[(bytes.count - length)...], as: UTF8.self)
+        guard line.hasPrefix("check "), let id = ObjectID(hex: line.dropFirst(6).dropLast()) else { return false }
+        return ObjectID.hashing(body) == id
+    }
 }
 
 /// Pack file layout, version 1 (little-endian):
@@ -28,12 +61,6 @@ public enum PackFormat {
     public static let version: UInt32 = 1
     public static let headerSize = 16
     public static let recordHeaderSize = 44
-    /// A pack is sealed once it reaches this size; remotes hold the same packs. `GIT_MLOPS_PACK_SIZE`
-    /// (bytes) overrides it, e.g. to exercise many packs in tests.
-    public static let targetPackSize: Int64 = {
-        if let v = getenv("GIT_MLOPS_PACK_SIZE"), let n = Int64(String(cString: v)), n >= 4096 { return n }
-        return 64 << 20
-    }()
 
     /// Whether `name` is a pack name git-mlops makes: 32 lower-case hex digits (128 random bits).
     /// Anything else found on a remote is ignored, never adopted, deleted or joined to a path.
@@ -267,19 +294,3 @@ public struct IndexFormatError: Error, CustomStringConvertible {
         return MLOpsError("\(path) is not a valid pack index (\(reason))", hint: damagedHint)
     }
 }
-
-extension Array where Element == UInt8 {
-    public mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
-        Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) }
-    }
-}
-
-extension UnsafeRawPointer {
-    public func loadLE<T: FixedWidthInteger>(_ t: T.Type, at offset: Int) -> T {
-        T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif
