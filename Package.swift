@@ -69,7 +69,7 @@ let package = Package(
         // MARK: Interface
         /// One thin ArgumentParser command per file.
         .target(name: "Commands", dependencies: [
-            "MLOpsBasics", "GitBridge", "Transfer", "Workspace", "Lineage", "Catalog", "Report", "Profiling", "Monitoring", "Validation",
+            "MLOpsBasics", "GitBridge", "Workspace", "Lineage", "Catalog", "Report", "Profiling", "Monitoring", "Validation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         /// The `git-mlops` executable: the entry point only.
@@ -93,9 +93,11 @@ let package = Package(
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Profiling", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "ValidationTests", dependencies: ["Validation", "Lineage", "Profiling", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "CKernels", "MLOpsBasics", "TestSupport", "CZlib", "CZstd"]),
+        /// The command tree, man pages, completion and "did you mean", without the binary.
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "MLOpsBasics"]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
         /// (Store only to forge the objects an attacker's repository holds.)
-        .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "ObjectStore", "Store", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "ObjectStore", "Store", "TestSupport"], exclude: ["HelpText"]),
     ],
     swiftLanguageModes: [.v5]
 )

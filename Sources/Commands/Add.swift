@@ -16,26 +16,14 @@ struct Add: ParsableCommand {
     }
 
     func run() throws {
-        let repo = try Repo.open()
-        let results = try repo.add(paths)
-        let stored = results.reduce(Int64(0)) { $0 + $1.bytesStored }
-        if output.json {
-            printJSON(.object([
-                "added": .array(results.map { r in
-                    .object(["path": .string(r.path), "oid": .string("sha256:" + r.pointer.id.hex),
-                             "size": JSON(r.pointer.size), "type": .string(r.pointer.kind.rawValue),
-                             "files": r.pointer.files.map { JSON($0) } ?? .null])
-                }),
-                "bytes_stored": JSON(stored),
-            ]))
-            return
+        let summary = AddSummary(try Repo.open().add(paths))
+        output.emit(summary) { s in
+            lines(s.results.map { r in
+                "added \(r.path) (\(formatBytes(r.pointer.size))\(r.pointer.files.map { ", " + counted($0, "file") } ?? ""))"
+            } + [
+                "\(formatBytes(s.bytesStored)) new in the cache",
+                "hint: git add \(ShellQuoting.join(s.filesToCommit)) && git commit",
+            ])
         }
-        for r in results {
-            let files = r.pointer.files.map { ", \($0) files" } ?? ""
-            print("added \(r.path) (\(formatBytes(r.pointer.size))\(files))")
-        }
-        print("\(formatBytes(stored)) new in the cache")
-        let toStage = results.map { $0.path + ".mlops" }.joined(separator: " ")
-        print("hint: git add \(toStage) and the .gitignore files beside them")
     }
 }

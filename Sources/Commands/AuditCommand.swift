@@ -18,7 +18,7 @@ struct AuditCommand: ParsableCommand {
         let registry = try ModelRegistry()
         let since = try self.since.map(AuditTrail.parseDate)
         let entries = try AuditTrail.build(try AuditTrail.subject(subject, registry: registry), registry: registry, since: since,
-                                             sources: AuditTrail.defaultSources + [MonitorAuditSource(), BypassAuditSource()])
-        if output.json { printJSON(.array(entries.map(\.json))) } else { print(entries.map(\.line).joined(separator: "\n"), terminator: entries.isEmpty ? "" : "\n") }
+                                           sources: AuditTrail.defaultSources + [MonitorAuditSource(), BypassAuditSource()])
+        output.emit(entries) { lines($0.map(\.line)) }
     }
 }

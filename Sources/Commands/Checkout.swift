@@ -15,12 +15,13 @@ struct Checkout: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let r = try Repo.open().checkout(paths, force: force)
-        if output.json {
-            printJSON(["written": JSON(r.filesWritten), "bytes_written": JSON(r.bytesWritten),
-                       "removed": JSON(r.filesRemoved), "unchanged": JSON(r.unchanged)])
-        } else if r.filesWritten + r.filesRemoved > 0 {
-            print("\(r.filesWritten) files written (\(formatBytes(r.bytesWritten))), \(r.filesRemoved) removed, \(r.unchanged) unchanged")
+        output.emit(try Repo.open().checkout(paths, force: force)) { r in
+            r.filesWritten + r.filesRemoved > 0 ? checkoutLine(r) : ""
         }
     }
+}
+
+/// `2 files written (1.5 MiB), 1 removed, 3 unchanged`, as checkout and pull say it.
+func checkoutLine(_ r: CheckoutReport) -> String {
+    "\(counted(r.filesWritten, "file")) written (\(formatBytes(r.bytesWritten))), \(r.filesRemoved) removed, \(r.unchanged) unchanged"
 }

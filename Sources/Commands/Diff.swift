@@ -12,17 +12,14 @@ struct Diff: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let entries = try Repo.open().diff(from: revisions.from, to: revisions.to)
-        if output.json {
-            printJSON(.array(entries.map(\.json)))
-            return
-        }
-        for e in entries {
-            switch e.change {
-            case .added: print("\(Terminal.color("added:   ", "32")) \(e.path) (\(formatBytes(e.newSize ?? 0)))")
-            case .removed: print("\(Terminal.color("removed: ", "31")) \(e.path) (\(formatBytes(e.oldSize ?? 0)))")
-            case .modified: print("\(Terminal.color("modified:", "33")) \(e.path) (\(formatBytes(e.oldSize ?? 0)) -> \(formatBytes(e.newSize ?? 0)))")
-            }
+        output.emit(try Repo.open().diff(from: revisions.from, to: revisions.to)) { entries in
+            lines(entries.map { e in
+                switch e.change {
+                case .added: return "\(Terminal.color("added:   ", "32")) \(e.path) (\(formatBytes(e.newSize ?? 0)))"
+                case .removed: return "\(Terminal.color("removed: ", "31")) \(e.path) (\(formatBytes(e.oldSize ?? 0)))"
+                case .modified: return "\(Terminal.color("modified:", "33")) \(e.path) (\(formatBytes(e.oldSize ?? 0)) -> \(formatBytes(e.newSize ?? 0)))"
+                }
+            })
         }
     }
 }

@@ -23,7 +23,7 @@ struct DriftCommand: ParsableCommand {
 
     func run() throws {
         let report = try DriftReport.make(repo: try Repo.open(), path: path, against: against)
-        if output.json { printJSON(report.json) } else { print(report.text, terminator: "") }
+        output.emit(report.json) { _ in report.text }
         if report.drifted { throw ExitCode(1) }
     }
 }

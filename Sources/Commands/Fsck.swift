@@ -27,54 +27,36 @@ struct Fsck: ParsableCommand {
 
     func run() throws {
         let repo = try Repo.open()
-        var repaired: Repo.RepairResult?
-        let r: Repo.FsckResult
+        let outcome: FsckOutcome
         if repair {
-            let rep = try repo.repair(remote: remote, keeping: [RunRecordRoots()])
-            repaired = rep
-            r = rep.after!
+            let r = try repo.repair(remote: remote, keeping: [RunRecordRoots()])
+            outcome = FsckOutcome(check: r.after!, repair: r)
         } else {
-            r = try repo.fsck(keeping: [RunRecordRoots()])
+            outcome = FsckOutcome(check: try repo.fsck(keeping: [RunRecordRoots()]), repair: nil)
         }
-        if output.json {
-            var o: [String: JSON] = [
-                "objects": JSON(r.report.objects), "bytes": JSON(r.report.bytes),
-                "problems": .array(r.report.problems.map { p in
-                    ["kind": .string(p.kind.rawValue), "id": JSON(p.id?.hex), "pack": JSON(p.pack), "detail": .string(p.detail)]
-                }),
-                "affected": .array(r.affected.map { ["path": .string($0.path), "problem": .string($0.problem)] })]
-            if let rep = repaired {
-                o["repair"] = ["dropped_packs": .array(rep.dropped.map { .string($0) }), "salvaged": JSON(rep.salvaged),
-                               "fetched": JSON(rep.fetched), "remote": JSON(rep.remote), "unneeded": JSON(rep.unneeded),
-                               "unrecoverable": .array(rep.unrecoverable.map { .string($0.hex) })]
-            }
-            printJSON(.object(o))
-        } else {
-            if let rep = repaired {
-                let from = rep.remote.map { " from \($0)" } ?? ""
-                print("repair: dropped \(rep.dropped.count) damaged packs, kept \(rep.salvaged) objects that still verify, fetched \(rep.fetched) objects\(from)"
-                      + (rep.unneeded > 0 ? "; \(rep.unneeded) objects that nothing known needs are gone" : ""))
-                for id in rep.unrecoverable {
-                    print("lost \(id.hex): " + (rep.remote.map { "not on \($0)" } ?? "no data remote to fetch it from"))
-                }
-            }
-            for p in r.report.problems { print(p.description) }
-            for a in r.affected { print("affected: \(a.path): \(a.problem)") }
-            if r.report.problems.isEmpty && (repaired?.unrecoverable.isEmpty ?? true) {
-                print("ok: \(r.report.objects) objects (\(formatBytes(r.report.bytes))) verified")
+        output.emit(outcome, text: text)
+        if let failure = outcome.failure {
+            if output.json { throw ExitCode(1) }
+            throw failure
+        }
+    }
+
+    func text(_ o: FsckOutcome) -> String {
+        var out: [String] = []
+        let r = o.check
+        if let rep = o.repair {
+            let from = rep.remote.map { " from \($0)" } ?? ""
+            out.append("repair: dropped \(counted(rep.dropped.count, "damaged pack")), kept \(counted(rep.salvaged, "object")) that still verif\(rep.salvaged == 1 ? "ies" : "y"), fetched \(counted(rep.fetched, "object"))\(from)"
+                       + (rep.unneeded > 0 ? "; \(counted(rep.unneeded, "object")) that nothing known needs \(rep.unneeded == 1 ? "is" : "are") gone" : ""))
+            for id in rep.unrecoverable {
+                out.append("lost \(id.hex): " + (rep.remote.map { "not on \($0)" } ?? "no data remote to fetch it from"))
             }
         }
-        if let rep = repaired, !rep.unrecoverable.isEmpty {
-            if !output.json {
-                Terminal.err("error: \(rep.unrecoverable.count) objects that the workspace or a kept version needs could not be recovered; push them from a clone that has them, then run `git mlops fsck --repair` again (or `--remote NAME` to fetch from another remote)")
-            }
-            throw ExitCode(1)
+        out += r.report.problems.map(\.description)
+        out += r.affected.map { "affected: \($0.path): \($0.problem)" }
+        if r.report.problems.isEmpty && (o.repair?.unrecoverable.isEmpty ?? true) {
+            out.append("ok: \(counted(r.report.objects, "object")) (\(formatBytes(r.report.bytes))) verified")
         }
-        if !r.report.problems.isEmpty {
-            if !output.json {
-                Terminal.err("error: \(r.report.problems.count) problems found; run `git mlops fsck --repair` to drop damaged data and fetch it again from a remote")
-            }
-            throw ExitCode(1)
-        }
+        return lines(out)
     }
 }

@@ -17,41 +17,33 @@ struct GC: ParsableCommand {
     @Option(help: "Clean up a data remote instead of the local cache.")
     var remote: String?
 
-    @Option(help: "With --remote: leave packs younger than this many seconds alone (others may be pushing).")
+    @Option(help: ArgumentHelp("With --remote: leave packs younger than this alone (others may be pushing).", valueName: "seconds"))
     var grace: Double = 3600
+
+    @OptionGroup var output: JSONOption
 
     func validate() throws {
         if remote != nil && workspace { throw ValidationError("--workspace applies to the local cache only") }
         if grace < 0 { throw ValidationError("--grace must be >= 0") }
     }
 
-    @OptionGroup var output: JSONOption
-
     func run() throws {
         if let remote {
             let r = try Repo.open().gcRemote(remote, grace: grace, dryRun: dryRun, keeping: [RunRecordRoots()])
-            if output.json {
-                printJSON(["dry_run": .bool(dryRun), "objects_removed": JSON(r.objectsRemoved), "bytes_removed": JSON(r.bytesRemoved),
-                           "objects_retired": JSON(r.objectsRetired), "bytes_retired": JSON(r.bytesRetired),
-                           "packs_before": JSON(r.packsBefore), "packs_kept": JSON(r.packsKept), "packs_rewritten": JSON(r.packsRewritten),
-                           "packs_retired": JSON(r.packsRetired), "packs_deleted": JSON(r.packsDeleted),
-                           "orphans_deleted": JSON(r.orphansDeleted), "objects_rescued": JSON(r.objectsRescued)])
-                return
+            output.emit(RemoteGCOutcome(remote: remote, r, dryRun: dryRun)) { o in
+                let r = o.report
+                let (retire, remove) = o.dryRun ? ("would retire", "would delete") : ("retired", "deleted")
+                return "\(o.remote): \(retire) \(counted(r.objectsRetired, "unused object")) (\(formatBytes(r.bytesRetired))) in \(counted(r.packsRetired, "pack")), "
+                    + "\(remove) \(r.objectsRemoved) (\(formatBytes(r.bytesRemoved))) for good in \(counted(r.packsDeleted, "retired pack")) and \(counted(r.orphansDeleted, "incomplete upload")), "
+                    + "rescued \(r.objectsRescued); \(counted(r.packsKept, "pack")) kept"
             }
-            let (retire, remove) = dryRun ? ("would retire", "would delete") : ("retired", "deleted")
-            print("\(remote): \(retire) \(r.objectsRetired) unused objects (\(formatBytes(r.bytesRetired))) in \(r.packsRetired) packs, "
-                  + "\(remove) \(r.objectsRemoved) (\(formatBytes(r.bytesRemoved))) for good in \(r.packsDeleted) retired packs and \(r.orphansDeleted) incomplete uploads, "
-                  + "rescued \(r.objectsRescued); \(r.packsKept) packs kept")
             return
         }
         let r = try Repo.open().gc(GCOptions(workspaceOnly: workspace, dryRun: dryRun), keeping: [RunRecordRoots()])
-        if output.json {
-            printJSON(["dry_run": .bool(dryRun), "objects_removed": JSON(r.objectsRemoved), "bytes_removed": JSON(r.bytesRemoved),
-                       "objects_kept": JSON(r.objectsKept), "bytes_kept": JSON(r.bytesKept),
-                       "packs_before": JSON(r.packsBefore), "packs_after": JSON(r.packsAfter)])
-            return
+        output.emit(GCOutcome(r, dryRun: dryRun)) { o in
+            let r = o.report
+            return "\(o.dryRun ? "would remove" : "removed") \(counted(r.objectsRemoved, "object")) (\(formatBytes(r.bytesRemoved))); "
+                + "kept \(counted(r.objectsKept, "object")) (\(formatBytes(r.bytesKept))) in \(counted(r.packsAfter, "pack"))"
         }
-        let verb = dryRun ? "would remove" : "removed"
-        print("\(verb) \(r.objectsRemoved) objects (\(formatBytes(r.bytesRemoved))); kept \(r.objectsKept) objects (\(formatBytes(r.bytesKept))) in \(r.packsAfter) packs")
     }
 }

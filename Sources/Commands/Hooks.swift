@@ -13,10 +13,10 @@ struct HooksCommand: ParsableCommand {
         @Argument(help: "Hooks to install: \(Hooks.all.joined(separator: ", ")).")
         var names: [String] = []
         func run() throws {
-            let repo = try Repo.open()
-            for (name, outcome) in try Hooks.install(names.isEmpty ? Hooks.all : names, in: repo) {
-                print("\(name): \(outcome == .chained ? "installed (runs the existing hook after it)" : outcome.rawValue)")
-            }
+            let outcomes = try Hooks.install(names.isEmpty ? Hooks.all : names, in: try Repo.open())
+            emitText(lines(outcomes.map { name, outcome in
+                "\(name): \(outcome == .chained ? "installed (runs the existing hook after it)" : outcome.rawValue)"
+            }))
         }
     }
 
@@ -25,10 +25,8 @@ struct HooksCommand: ParsableCommand {
         @Argument(help: "Hooks to remove (default: all).")
         var names: [String] = []
         func run() throws {
-            let repo = try Repo.open()
-            for (name, outcome) in try Hooks.uninstall(names.isEmpty ? Hooks.all : names, in: repo) {
-                print("\(name): \(outcome.rawValue)")
-            }
+            let outcomes = try Hooks.uninstall(names.isEmpty ? Hooks.all : names, in: try Repo.open())
+            emitText(lines(outcomes.map { "\($0.0): \($0.1.rawValue)" }))
         }
     }
 }

@@ -7,11 +7,9 @@ struct Init: ParsableCommand {
 
     func run() throws {
         let (repo, created) = try Repo.initialize()
-        if created {
-            print("Initialized git-mlops in \(repo.storeRoot)")
-            print("hint: commit \(Repo.configFileName) (`git add \(Repo.configFileName) && git commit`)")
-        } else {
-            print("git-mlops is already set up in \(repo.storeRoot)")
-        }
+        emitText(created
+            ? lines(["Initialized git-mlops in \(repo.storeRoot)",
+                     "hint: commit \(Repo.configFileName) (`git add \(Repo.configFileName) && git commit`)"])
+            : "git-mlops is already set up in \(repo.storeRoot)")
     }
 }

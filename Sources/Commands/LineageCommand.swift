@@ -12,14 +12,13 @@ struct LineageCommand: ParsableCommand {
     @Argument(help: "PATH or PATH@REV.")
     var target: String
 
-    @Flag(name: .long, help: "Print JSON.")
-    var json = false
+    @OptionGroup var output: JSONOption
 
     @Flag(name: .long, help: "Print a Graphviz graph (pipe it to `dot -Tsvg`).")
     var dot = false
 
     func validate() throws {
-        if json && dot { throw ValidationError("choose one of --json and --dot") }
+        if output.json && dot { throw ValidationError("choose one of --json and --dot") }
     }
 
     func run() throws {
@@ -29,6 +28,6 @@ struct LineageCommand: ParsableCommand {
         let (path, rev) = LineageGraph.split(target, repo: repo)
         let graph = try LineageGraph.build(repo: repo, journal: journal, path: path, rev: rev)
         for p in journal.problems { Terminal.warn(p.description) }
-        if json { printJSON(graph.json) } else { print(dot ? graph.dot : graph.tree, terminator: "") }
+        output.emit(graph) { dot ? $0.dot : $0.tree }
     }
 }

@@ -14,16 +14,23 @@ struct Log: ParsableCommand {
     @Option(name: [.customShort("n"), .customLong("max-count")], help: "Show at most this many runs.")
     var maxCount: Int?
 
+    @Flag(help: "One line per run: its id, stage, commit (or `pending`) and metrics.")
+    var oneline = false
+
     @OptionGroup var output: JSONOption
+
+    func validate() throws {
+        if let n = maxCount, n < 0 { throw ValidationError("-n takes a count of 0 or more") }
+        if oneline && output.json { throw ValidationError("choose one of --oneline and --json") }
+    }
 
     func run() throws {
         let history = History(repo: try Repo.open())
         let entries = try history.log(filter, limit: maxCount)
         for p in history.problems { Terminal.warn(p.description) }
-        if output.json {
-            printJSON(.array(entries.map(\.json)))
-            return
+        output.emit(entries) { entries in
+            oneline ? lines(entries.map(LogFormat.oneline))
+                : entries.map { LogFormat.text($0, summary: $0.commit.map(history.summary)) }.joined(separator: "\n")
         }
-        print(entries.map { e in LogFormat.text(e, summary: e.commit.map(history.summary)) }.joined(separator: "\n"), terminator: "")
     }
 }

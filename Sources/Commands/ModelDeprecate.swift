@@ -14,7 +14,8 @@ struct ModelDeprecate: ParsableCommand {
     func run() throws {
         let ref = try ModelRef.parse(target)
         let tag = try ModelRegistry().deprecate(ref, message: message, sign: sign)
-        if case .version(let n, let v) = ref { print("deregistered \(n) \(v) (tag \(tag))") } else { print("deprecated \(ref.model) (tag \(tag))") }
-        print("hint: share it with `git push origin '\(tag)'`")
+        let what: String
+        if case .version(let n, let v) = ref { what = "deregistered \(n) \(v)" } else { what = "deprecated \(ref.model)" }
+        emitText(lines(["\(what) (tag \(tag))", "hint: share it with `git push origin '\(tag)'`"]))
     }
 }

@@ -13,7 +13,7 @@ struct ModelGet: ParsableCommand {
     func run() throws {
         let g = try ModelRegistry().get(try ModelRef.parse(target), to: absolutePath(output))
         let from = g.fetched ? ", fetched from the default remote" : ""
-        print("wrote \(g.model) \(g.version) (\(g.path): \(g.files == 1 ? "" : "\(g.files) files, ")\(formatBytes(g.bytes))\(from)) to \(output)")
+        emitText("wrote \(g.model) \(g.version) (\(g.path): \(g.files == 1 ? "" : "\(g.files) files, ")\(formatBytes(g.bytes))\(from)) to \(output)")
     }
 }
 

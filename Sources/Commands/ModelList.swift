@@ -14,6 +14,6 @@ struct ModelList: ParsableCommand {
         let registry = try ModelRegistry()
         warnAboutCatalogProblems(registry.catalog)
         let models = registry.catalog.list(deprecated: deprecated)
-        if output.json { printJSON(.array(models.map(\.listJSON))) } else { print(Catalog.listText(models), terminator: "") }
+        output.emit(ModelListing(models)) { $0.text }
     }
 }

@@ -33,9 +33,8 @@ struct ModelPromote: ParsableCommand {
         let registry = try ModelRegistry()
         let gates = ValidationPromotionGates(registry: registry)
         let p = try registry.promote(name, version: version, stage: stage, message: message, sign: sign, force: force, reason: reason, gates: gates)
-        for g in p.gates { print("gate \(g.passed ? "passed" : "FAILED"): \(g.detail)") }
-        if !p.overridden.isEmpty { print("overridden (--force): \(reason ?? "")") }
-        print("promoted \(name) \(p.version) to \(stage) (tag \(p.tag))")
-        print("hint: share it with `git push origin '\(p.tag)'`")
+        emitText(lines(p.gates.map { "gate \($0.passed ? "passed" : "FAILED"): \($0.detail)" }
+            + (p.overridden.isEmpty ? [] : ["overridden (--force): \(reason ?? "")"])
+            + ["promoted \(name) \(p.version) to \(stage) (tag \(p.tag))", "hint: share it with `git push origin '\(p.tag)'`"]))
     }
 }

@@ -29,9 +29,8 @@ struct ModelRegister: ParsableCommand {
         let registry = try ModelRegistry()
         let v = try version.map(CatalogNames.version)
         let r = try registry.register(name, version: v, bump: bump, path: path, type: type, rev: rev, message: message, sign: sign)
-        if let a = r.annotation { print("declared \(name) in artifacts.yaml: commit \(a.short)") }
-        print("registered \(name) \(r.version) at \(r.commit.short) (tag \(r.tag))")
-        print("hint: share it with `git push origin \(r.tag)`")
+        emitText(lines((r.annotation.map { ["declared \(name) in artifacts.yaml: commit \($0.short)"] } ?? [])
+            + ["registered \(name) \(r.version) at \(r.commit.short) (tag \(r.tag))", "hint: share it with `git push origin \(r.tag)`"]))
     }
 }
 

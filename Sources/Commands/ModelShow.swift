@@ -18,11 +18,11 @@ struct ModelShow: ParsableCommand {
         warnAboutCatalogProblems(registry.catalog)
         if case .model(let name) = ref {
             let m = try registry.catalog.model(name)
-            if output.json { printJSON(m.versionsJSON(SignatureChecker(git: registry.git))) } else { print(m.versionsText, terminator: "") }
+            output.emit(ModelVersions(m, signatures: output.json ? SignatureChecker(git: registry.git) : nil)) { $0.text }
             return
         }
         let (m, v) = try registry.resolve(ref)
         let report = try registry.report(m, v, facts: [ValidationFacts()])
-        if output.json { printJSON(report.json) } else { print(report.text, terminator: "") }
+        output.emit(report) { $0.text }
     }
 }

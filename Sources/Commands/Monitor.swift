@@ -49,13 +49,9 @@ struct MonitorCommand: ParsableCommand {
             if follow { Terminal.out(output.json ? s.json.canonical : s.summary) }
         }
         if !follow {
-            if output.json {
-                var j = last.json.object ?? [:]
-                j["warnings"] = .array(monitor.warnings.map { .string($0) })
-                printJSON(.object(j))
-            } else {
-                print(last.text, terminator: "")
-            }
+            var j = last.json.object ?? [:]
+            j["warnings"] = .array(monitor.warnings.map { .string($0) })
+            output.emit(JSON.object(j)) { _ in last.text }
         }
         if last.isAlert { throw ExitCode(1) }
     }

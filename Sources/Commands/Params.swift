@@ -26,10 +26,8 @@ struct ParamsCommand: ParsableCommand {
             let a = try history.side(revisions.from)
             let b = try history.side(revisions.to)
             let rows = Compare.params(try history.params(at: a), try history.params(at: b), all: all)
-            if output.json {
-                printJSON(Compare.json(rows, from: a.label, to: b.label, key: "params"))
-            } else if !rows.isEmpty {
-                print(Compare.paramsTable(rows, a.label, b.label), terminator: "")
+            output.emit(Comparison(.params, rows: rows, from: a.label, to: b.label)) { c in
+                c.rows.isEmpty ? "" : Compare.paramsTable(c.rows, c.from, c.to)
             }
         }
     }

@@ -9,7 +9,7 @@ func postCheckoutHook(_ args: [String]) throws {
     do {
         let r = try repo.checkout([], force: false, cwd: repo.root, progress: Terminal.stderrIsTTY)
         if r.filesWritten + r.filesRemoved > 0 {
-            Terminal.err("git-mlops: \(r.filesWritten) files written (\(formatBytes(r.bytesWritten))), \(r.filesRemoved) removed")
+            Terminal.err("git-mlops: \(counted(r.filesWritten, "file")) written (\(formatBytes(r.bytesWritten))), \(r.filesRemoved) removed")
         }
     } catch {
         Terminal.warn("git-mlops could not update the data: \(error)")

@@ -19,11 +19,8 @@ struct ProfileCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let report = try ProfileReport.make(paths: paths, options: ProfileOptions(threads: Tuning(environment: ProcessInfo.processInfo.environment).threads))
-        if output.json {
-            printJSON(report.json)
-        } else {
-            print(report.text, terminator: "")
-        }
+        output.emit(try ProfileReport.make(paths: paths, options: ProfileOptions(threads: Tuning(environment: ProcessInfo.processInfo.environment).threads))) { $0.text }
     }
 }
+
+extension ProfileReport: JSONRepresentable {}

@@ -19,14 +19,10 @@ struct Push: ParsableCommand {
     }
 
     func run() throws {
-        let r = try Repo.open().push(remote: remote, revs: revs, allCommits: allCommits, notes: notes, keeping: [RunRecordRoots()])
-        if output.json {
-            printJSON(["remote": .string(r.remote), "objects": JSON(r.report.objects), "bytes": JSON(r.report.bytes),
-                       "packs": JSON(r.report.packs), "already_there": JSON(r.report.alreadyThere), "notes": JSON(r.notes)])
-            return
+        output.emit(try Repo.open().push(remote: remote, revs: revs, allCommits: allCommits, notes: notes, keeping: [RunRecordRoots()])) { r in
+            lines(["pushed \(counted(r.report.objects, "object")) (\(formatBytes(r.report.bytes)) in \(counted(r.report.packs, "pack"))) to \(r.remote); \(r.report.alreadyThere) already there"]
+                  + (r.notes.map { [$0] } ?? []))
         }
-        print("pushed \(r.report.objects) objects (\(formatBytes(r.report.bytes)) in \(r.report.packs) packs) to \(r.remote); \(r.report.alreadyThere) already there")
-        if let n = r.notes { print(n) }
     }
 }
 
@@ -40,19 +36,13 @@ struct Fetch: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let r = try Repo.open().fetch(remote: remote, revs: revs, notes: notes, keeping: [RunRecordRoots()])
-        printFetch(r, json: output.json)
+        output.emit(try Repo.open().fetch(remote: remote, revs: revs, notes: notes, keeping: [RunRecordRoots()]), text: fetchText)
     }
 }
 
-func printFetch(_ r: Repo.FetchResult, json: Bool) {
-    if json {
-        printJSON(["remote": .string(r.remote), "objects": JSON(r.report.objects), "bytes": JSON(r.report.bytes),
-                   "whole_packs": JSON(r.report.wholePacks), "range_requests": JSON(r.report.rangeRequests), "notes": JSON(r.notes)])
-        return
-    }
-    print("fetched \(r.report.objects) objects (\(formatBytes(r.report.bytes))) from \(r.remote)")
-    if let n = r.notes { print(n) }
+/// `fetched 3 objects (1.0 MiB) from storage`, and what happened to the run records.
+func fetchText(_ r: Repo.FetchResult) -> String {
+    lines(["fetched \(counted(r.report.objects, "object")) (\(formatBytes(r.report.bytes))) from \(r.remote)"] + (r.notes.map { [$0] } ?? []))
 }
 
 struct Pull: ParsableCommand {
@@ -67,20 +57,10 @@ struct Pull: ParsableCommand {
 
     func run() throws {
         let repo = try Repo.open()
-        var name = remote
-        var paths = arguments
-        if name == nil, let first = paths.first, try repo.remotes().contains(where: { $0.name == first }) {
-            name = first
-            paths.removeFirst()
-        }
+        let (name, paths) = try repo.remoteAndPaths(arguments, remote: remote)
         let (f, c) = try repo.pull(remote: name, paths: paths, force: force, keeping: [RunRecordRoots()])
-        if output.json {
-            printJSON(["remote": .string(f.remote), "objects": JSON(f.report.objects), "bytes": JSON(f.report.bytes),
-                       "whole_packs": JSON(f.report.wholePacks), "range_requests": JSON(f.report.rangeRequests),
-                       "written": JSON(c.filesWritten), "removed": JSON(c.filesRemoved), "notes": JSON(f.notes)])
-            return
+        output.emit(PullOutcome(fetch: f, checkout: c)) { o in
+            lines([fetchText(o.fetch), checkoutLine(o.checkout)])
         }
-        printFetch(f, json: false)
-        print("\(c.filesWritten) files written (\(formatBytes(c.bytesWritten))), \(c.filesRemoved) removed, \(c.unchanged) unchanged")
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import MLOpsBasics
-import Transfer
 import Workspace
 
 struct Remote: ParsableCommand {
@@ -15,7 +14,8 @@ struct Remote: ParsableCommand {
             discussion: """
                 URL is a directory path, file:///path, or s3://BUCKET/PREFIX. S3 credentials come from \
                 AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN or a profile in ~/.aws/credentials (AWS_PROFILE). \
-                An --endpoint given here is recorded as trusted with those credentials (see `git mlops remote trust`).
+                An --endpoint given here is recorded as trusted with those credentials (see `git mlops remote trust`). \
+                Clones see the remote once .gitmlops is committed.
                 """)
         @Argument(help: "Remote name.") var name: String
         @Argument(help: "Directory path, file:// URL or s3://BUCKET/PREFIX.") var url: String
@@ -26,10 +26,13 @@ struct Remote: ParsableCommand {
 
         func run() throws {
             let repo = try Repo.open()
-            let trusted = try repo.addRemote(RemoteSpec(name: name, url: url, endpoint: endpoint, region: region), makeDefault: `default`, local: local)
-            let isDefault = repo.defaultRemoteName == name
-            print("added remote \(name) (\(url))\(isDefault ? ", the default" : "")")
-            if let t = trusted { print("trusted endpoint \(t.origin) with your AWS credentials (in \(t.file))") }
+            let trusted = try repo.addRemote(name: name, url: url, endpoint: endpoint, region: region, makeDefault: `default`, local: local)
+            var out = ["added remote \(name) (\(url))\(repo.defaultRemoteName == name ? ", the default" : "")"]
+            if let t = trusted { out.append("trusted endpoint \(t.origin) with your AWS credentials (in \(t.file))") }
+            if !local {
+                out.append("hint: commit \(Repo.configFileName) so that clones see the remote (`git add \(Repo.configFileName) && git commit`)")
+            }
+            emitText(lines(out))
         }
     }
 
@@ -38,19 +41,13 @@ struct Remote: ParsableCommand {
         @OptionGroup var output: JSONOption
         func run() throws {
             let repo = try Repo.open()
-            let d = repo.defaultRemoteName
-            if output.json {
-                printJSON(.array(try repo.remotes().map { r in
-                    ["name": .string(r.name), "url": .string(r.url), "endpoint": JSON(r.endpoint), "region": JSON(r.region),
-                     "default": .bool(r.name == d)]
-                }))
-                return
-            }
-            for r in try repo.remotes() {
-                var extra = ""
-                if let e = r.endpoint { extra += " endpoint=\(e)" }
-                if let g = r.region { extra += " region=\(g)" }
-                print("\(r.name == d ? "*" : " ") \(r.name)\t\(r.url)\(extra)")
+            output.emit(RemoteListing(try repo.remotes(), defaultName: repo.defaultRemoteName)) { l in
+                lines(l.remotes.map { r in
+                    var extra = ""
+                    if let e = r.endpoint { extra += " endpoint=\(e)" }
+                    if let g = r.region { extra += " region=\(g)" }
+                    return "\(r.name == l.defaultName ? "*" : " ") \(r.name)\t\(r.url)\(extra)"
+                })
             }
         }
     }
@@ -68,7 +65,7 @@ struct Remote: ParsableCommand {
         @Flag(help: "Trust it for this repository only (.git/config).") var local = false
         func run() throws {
             let t = try Repo.open().trustRemote(name, global: !local)
-            print("trusted endpoint \(t.origin) of remote \(name) with your AWS credentials (in \(t.file))")
+            emitText("trusted endpoint \(t.origin) of remote \(name) with your AWS credentials (in \(t.file))")
         }
     }
 
@@ -77,7 +74,7 @@ struct Remote: ParsableCommand {
         @Argument(help: "Remote name.") var name: String
         func run() throws {
             try Repo.open().removeRemote(name)
-            print("removed remote \(name)")
+            emitText("removed remote \(name)")
         }
     }
 }

@@ -32,7 +32,7 @@ struct ReportCommand: ParsableCommand {
         let result = try ReportBuilder.build(repo: try Repo.open(), output: output, options: options,
                                              sources: ReportSources(catalog: ReportCatalogSource(), validation: ReportValidationSource(), monitoring: ReportMonitoringSource()))
         for w in result.warnings { Terminal.warn(w) }
-        print(result.index)
+        emitText(result.index)
         if open { try openInBrowser(result.index) }
     }
 

@@ -7,9 +7,10 @@ struct Reproduce: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-run recorded runs in a temporary worktree and compare their outputs with the records.",
         discussion: """
-            REV reproduces the runs that made what REV holds (one per stage); REV:STAGE one stage's run.
-            Inputs come from the cache (or the default remote), params are the recorded values. Your
-            workspace, index, branches and notes are not touched; the worktree is removed afterwards.
+            REV reproduces the runs that made what REV holds (one per stage); REV:STAGE one stage's run. \
+            Only a stage's declared dependencies are materialized: inputs come from the cache (or the \
+            default remote), params are the recorded values. Your workspace, index, branches and notes \
+            are not touched; the worktree is removed afterwards.
             """)
 
     @Argument(help: "REV or REV:STAGE.")
@@ -33,19 +34,8 @@ struct Reproduce: ParsableCommand {
             if !output.json { Terminal.out(String(r.text.dropLast())) }
         })
         for p in reproducer.journal.problems { Terminal.warn(p.description) }
-        if output.json {
-            printJSON(.array(results.map(\.json)))
-        } else {
-            if results.count > 1 {
-                let identical = results.filter { $0.verdict == .identical }.count
-                let failed = results.filter { if case .failed = $0.verdict { return true }; return false }.count
-                var parts = ["\(identical) identical"]
-                if results.count - identical - failed > 0 { parts.append("\(results.count - identical - failed) differ") }
-                if failed > 0 { parts.append("\(failed) failed") }
-                Terminal.out("\(results.count) runs reproduced: \(parts.joined(separator: ", "))")
-            }
-        }
-        let failed = results.contains { if case .failed = $0.verdict { return true }; return false }
-        if failed || (verify && results.contains { $0.verdict != .identical }) { throw ExitCode(1) }
+        let summary = ReproduceSummary(results)
+        output.emit(results) { _ in summary.line ?? "" }
+        if !summary.succeeded(verify: verify) { throw ExitCode(1) }
     }
 }

@@ -1,71 +1,104 @@
+// How a command plugs in (for every branch that adds one):
+//
+// 1. One file in Sources/Commands: a `ParsableCommand` struct whose `run()` parses nothing more, calls
+//    one library function and prints its result. Every @Option/@Flag/@Argument has a `help:`; input
+//    checks go in `validate()` and throw `ValidationError("...")` (printed as a usage error, exit 129).
+// 2. One line in `commandList` (Registry.swift), where `git mlops -h` lists it. That list is the only
+//    one: help and "did you mean" read the command tree from it.
+// 3. Printing goes through `JSONOption.emit` (Output.swift): the result type conforms to
+//    `JSONRepresentable` (MLOpsBasics) in the library that defines it, and the command passes the text
+//    for people; `@OptionGroup var output: JSONOption` adds `--json`. Commands never build JSON by hand.
+//    Progress and warnings go to stderr (`Terminal.warn`).
+// 4. Errors are thrown, never printed: an `MLOpsError` (what failed; how to fix it) exits with its
+//    code (1, or 128 when fatal); `ExitCode(n)` exits quietly after the command printed its own lines.
+// 5. `scripts/test` compares every command's help with Tests/IntegrationTests/HelpText as exact text:
+//    after changing an interface, run the test and update the expected text it prints.
+
 import ArgumentParser
 import Foundation
 import MLOpsBasics
 
-/// `git mlops`: the root command. Subcommands are listed here and live one per file.
+/// `git mlops`: the root command. The subcommands are `commandList`, one file each.
 public struct GitMLOps: ParsableCommand {
     public static let version = "0.1.0"
+
+    /// What the root help and git-mlops(1) say before the list of commands.
+    static let description = """
+        Large files and directories live in a chunked, compressed cache next to the repository \
+        (.git/mlops); git keeps small pointer files. Remotes share the cache; run records live in \
+        git notes (refs/notes/mlops).
+        """
+
+    /// The root help's examples: a first hour, in order.
+    static let examples: [(command: String, what: String)] = [
+        ("git mlops init", "set up the cache and .gitmlops (commit it)"),
+        ("git mlops add data", "track a directory; commit data.mlops and .gitignore"),
+        ("git mlops remote add storage /mnt/shared --default", "where the data is shared"),
+        ("git mlops stage add -n train -d data -o model.npy -- python3 train.py", "declare a stage"),
+        ("git mlops run", "run what changed; record each run"),
+        ("git mlops push", "upload the data and the run records"),
+        ("git mlops pull", "after a clone or a pull: fetch and check out the data"),
+        ("git mlops log --oneline", "recorded runs, newest first"),
+        ("git mlops --version", "which git-mlops this is"),
+    ]
 
     public static let configuration = CommandConfiguration(
         commandName: "git mlops",
         abstract: "Version data, models and runs in git.",
-        discussion: """
-            Large files and directories live in a chunked, compressed cache next to the repository \
-            (.git/mlops); git keeps small pointer files. Remotes share the cache; run records live in \
-            git notes (refs/notes/mlops).
-            """,
-        version: version,
+        usage: "git mlops [--version] <subcommand>",
+        discussion: description + "\n\nEXAMPLES:\n" + examples.map { "  \($0.command)\n      \($0.what)" }.joined(separator: "\n"),
         subcommands: commandList
     )
 
-    /// Subcommands; later layers append theirs here.
-    static var commandList: [ParsableCommand.Type] {
-        [Init.self, Add.self, Status.self, Checkout.self, Diff.self, GC.self, Fsck.self]
-            + remoteCommands + lineageCommands
-    }
-
     public init() {}
 
-    /// Runs the command line and exits like git: 0 on success, 1 on failure, 128 when fatal, 129 on usage errors.
-    public static func run(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+    public func run() throws {
+        throw CleanExit.helpRequest(GitMLOps.self)
+    }
+
+    /// ArgumentParser's usage errors read like the rest: `error: ...`, as git prints them.
+    public static var _errorPrefix: String { "error: " }
+
+    /// Runs the command line and exits like git: 0 on success, 1 on failure, 128 when fatal, 129 on
+    /// usage errors. A mistyped command gets git's "did you mean" (exit 1 at the top, 129 below it).
+    public static func main(arguments: [String]) -> Never {
         signal(SIGPIPE, SIG_DFL)
-        var command: ParsableCommand
-        do {
-            command = try parseAsRoot(arguments)
-        } catch {
-            exitForParserError(error)
+        // `git mlops --version`, as `git --version`: the root's alone. Not a parser flag, because
+        // ArgumentParser would take it after a subcommand too, and from `model register --version`.
+        if arguments.first == "--version" {
+            emitText("git-mlops version \(GitMLOps.version)")
+            Foundation.exit(0)
+        }
+        if let unknown = UnknownCommand.find(in: arguments) {
+            Terminal.err(unknown.message)
+            Foundation.exit(unknown.status)
         }
         do {
+            var command = try parseAsRoot(arguments)
             try command.run()
             Foundation.exit(0)
-        } catch let e as MLOpsError {
-            Terminal.err("error: \(e)")
-            Foundation.exit(e.exitCode)
-        } catch let e as ExitCode {
-            Foundation.exit(e.rawValue)
-        } catch let e as ValidationError {
-            exitForParserError(e)
-        } catch let e as CleanExit {
-            exitForParserError(e)
-        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
-            // `help` and `-h` are commands whose run() throws ArgumentParser's own errors.
-            exitForParserError(error)
         } catch {
-            // Errors of the library layers describe themselves in one line.
-            Terminal.err("error: \(error)")
-            Foundation.exit(1)
+            exit(for: error)
         }
     }
 
-    /// Help and version exit 0; usage errors print ArgumentParser's message and exit 129, as git does.
-    private static func exitForParserError(_ error: Error) -> Never {
-        let code = exitCode(for: error)
-        if code == .success {
-            print(fullMessage(for: error))
-            Foundation.exit(0)
+    /// ArgumentParser's own message and exit code for `error`, with git's codes: an `MLOpsError` keeps
+    /// its code, and a usage error exits 129.
+    private static func exit(for error: Error) -> Never {
+        let status: Int32
+        if let e = error as? MLOpsError {
+            status = e.exitCode
+        } else {
+            let code = exitCode(for: error)
+            status = code == .validationFailure ? 129 : code.rawValue
         }
-        Terminal.err(fullMessage(for: error))
-        Foundation.exit(129)
+        let message = UnknownCommand.lowercased(fullMessage(for: error))
+        if status == 0 {
+            print(message)
+        } else if !message.isEmpty {
+            Terminal.err(message)
+        }
+        Foundation.exit(status)
     }
 }
 
@@ -81,14 +114,4 @@ struct TwoRevisions: ParsableArguments {
     var from: String { revisions.first ?? "HEAD" }
     /// nil: the workspace.
     var to: String? { revisions.count == 2 ? revisions[1] : nil }
-}
-
-/// `--json` for commands whose output scripts parse.
-struct JSONOption: ParsableArguments {
-    @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
-    var json = false
-}
-
-func printJSON(_ value: JSON) {
-    print(value.pretty)
 }

@@ -7,14 +7,16 @@ struct StageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stage",
         abstract: "Declare pipeline stages in mlops.yaml.",
-        subcommands: [Add.self, List.self])
+        subcommands: [Add.self, List.self, Remove.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a stage to mlops.yaml (other stages, their order and comments are kept).",
             discussion: """
-                Paths are relative to the repository root (or to --wdir). Example:
-                  git mlops stage add -n train -d train.py -p train.lr -o model.npy -- python3 train.py
+                Paths are relative to the repository root (or to --wdir). For example:
+
+                  git mlops stage add -n train -d train.py -p train.lr \\
+                      -o model.npy -- python3 train.py
                 """)
 
         @Option(name: .shortAndLong, help: "The stage's name (letters, digits, _, -, .).")
@@ -45,17 +47,14 @@ struct StageCommand: ParsableCommand {
             if cmd.isEmpty { throw ValidationError("give the stage's command after `--`, e.g. `-- python3 train.py`") }
         }
 
-        var cmd: String {
-            let words = command.first == "--" ? Array(command.dropFirst()) : command
-            return words.count == 1 ? words[0] : words.map(shellQuoted).joined(separator: " ")
-        }
+        var cmd: String { ShellQuoting.command(fromWords: command) }
 
         func run() throws {
             let repo = try Repo.open()
             let spec = StageSpec(name: name, cmd: cmd, wdir: wdir, deps: deps, params: params, outs: outs, metrics: metrics)
             let outcome = try PipelineEditor.addStage(spec, root: repo.root, force: force)
-            print("\(outcome == .added ? "added" : "replaced") stage '\(name)' \(outcome == .added ? "to" : "in") \(Pipeline.fileName)")
-            print("hint: `git mlops run \(name)` runs it")
+            emitText(lines(["\(outcome == .added ? "added" : "replaced") stage '\(name)' \(outcome == .added ? "to" : "in") \(Pipeline.fileName)",
+                            "hint: `git mlops run \(name)` runs it"]))
         }
     }
 
@@ -63,19 +62,26 @@ struct StageCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the stages in the order they run, with their outputs.")
 
         func run() throws {
-            let repo = try Repo.open()
-            let stages = try Pipeline.require(root: repo.root).order()
-            print(TextTable(headers: ["stage", "command", "outputs"], rows: stages.map {
+            let stages = try Pipeline.require(root: try Repo.open().root).order()
+            emitText(TextTable(headers: ["stage", "command", "outputs"], rows: stages.map {
                 [$0.name, $0.cmd, $0.writes.joined(separator: ", ")]
-            }).text, terminator: "")
+            }).text)
         }
     }
-}
 
-/// A word as the shell reads it back: bare when plain, single-quoted otherwise.
-func shellQuoted(_ w: String) -> String {
-    let plain = !w.isEmpty && w.unicodeScalars.allSatisfy {
-        ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || "-_./=:,+@%".unicodeScalars.contains($0)
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a stage from mlops.yaml (other stages, their order and comments are kept).",
+            discussion: "Its outputs stay tracked and its run records stay in history; `git mlops remove PATH` stops tracking an output.")
+
+        @Argument(help: "The stage's name.")
+        var name: String
+
+        func run() throws {
+            let readers = try PipelineEditor.removeStage(name, root: try Repo.open().root)
+            emitText(lines(["removed stage '\(name)' from \(Pipeline.fileName)"] + readers.map {
+                "note: stage '\($0)' read what '\(name)' wrote; it is now an input that no stage writes"
+            }))
+        }
     }
-    return plain ? w : "'" + w.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

@@ -13,32 +13,20 @@ struct Status: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let entries = try Repo.open().status(paths)
-        if output.json {
-            printJSON(.array(entries.map(\.json)))
-            return
+        output.emit(try Repo.open().status(paths)) { entries in
+            lines(entries.map(line) + StatusEntry.hints(for: entries))
         }
-        for e in entries {
-            switch e.state {
-            case .modified:
-                let counts = e.added + e.removed + e.changed > 0 ? " (\(e.added) added, \(e.removed) removed, \(e.changed) changed)" : ""
-                print("\(Terminal.color("modified:", "31"))                \(e.path)\(counts)")
-            case .missing:
-                print("\(Terminal.color("missing from workspace:", "33"))  \(e.path)")
-            case .notInCache:
-                print("\(Terminal.color("missing from cache:", "33"))      \(e.path)")
-            case .damaged:
-                print("\(Terminal.color("damaged in cache:", "31"))        \(e.path)")
-            case .interrupted:
-                print("\(Terminal.color("checkout interrupted:", "31"))    \(e.path)")
-            }
-        }
-        if entries.contains(where: { $0.state == .modified }) { print("hint: `git mlops add PATH` records changes") }
-        if entries.contains(where: { $0.state == .missing }) { print("hint: `git mlops checkout` restores the workspace") }
-        if entries.contains(where: { $0.state == .notInCache }) { print("hint: `git mlops pull` fetches missing data") }
-        if entries.contains(where: { $0.state == .damaged }) { print("hint: `git mlops fsck --repair` restores damaged data from a remote") }
-        if entries.contains(where: { $0.state == .interrupted }) {
-            print("hint: a checkout stopped half-way; `git mlops checkout` finishes it (`git mlops add` would record the old data)")
+    }
+
+    func line(_ e: StatusEntry) -> String {
+        switch e.state {
+        case .modified:
+            let counts = e.added + e.removed + e.changed > 0 ? " (\(e.added) added, \(e.removed) removed, \(e.changed) changed)" : ""
+            return "\(Terminal.color("modified:", "31"))                \(e.path)\(counts)"
+        case .missing: return "\(Terminal.color("missing from workspace:", "33"))  \(e.path)"
+        case .notInCache: return "\(Terminal.color("missing from cache:", "33"))      \(e.path)"
+        case .damaged: return "\(Terminal.color("damaged in cache:", "31"))        \(e.path)"
+        case .interrupted: return "\(Terminal.color("checkout interrupted:", "31"))    \(e.path)"
         }
     }
 }

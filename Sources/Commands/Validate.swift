@@ -41,7 +41,7 @@ struct ValidateCommand: ParsableCommand {
         o.strict = strict || repo.config.bool("checks.strict", default: false)
         let report = try Validator(repo: repo).run(o)
         if output.json {
-            printJSON(report.json)
+            output.emit(report.json) { _ in "" }
         } else if report.findings.isEmpty {
             print("nothing to validate: \(staged ? "no staged dataset or metrics file has checks" : "mlops.yaml has no `checks` or `gates` here")")
         } else {

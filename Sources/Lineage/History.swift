@@ -105,10 +105,22 @@ public final class History {
     /// Metrics at a side, by file: the metrics files the pipeline declares, read from the workspace or
     /// the commit; for a commit that lacks a file, the values its run records hold.
     public func metrics(at side: Side) throws -> [String: JSON] {
+        var problems: [Error] = []
+        let out = try metrics(at: side, problems: &problems)
+        if let first = problems.first { throw first }
+        return out
+    }
+
+    /// `metrics(at:)`, but a metrics file that cannot be read goes to `problems` and the rest are kept.
+    public func metrics(at side: Side, problems: inout [Error]) throws -> [String: JSON] {
         var out: [String: JSON] = [:]
         let files = (try pipeline(at: side)?.stages ?? []).flatMap(\.metrics)
         for f in files {
-            if let doc = try document(f, at: side) { out[f] = doc }
+            do {
+                if let doc = try document(f, at: side) { out[f] = doc }
+            } catch {
+                problems.append(error)
+            }
         }
         if let c = side.commit {
             // Later runs on the commit win; files read from the commit itself are never overridden.
@@ -185,9 +197,10 @@ public enum Compare {
         TextTable(headers: ["param", a, b], rows: rows.map { [$0.name, Values.display($0.old), Values.display($0.new)] }).text
     }
 
-    public static func metricsTable(_ rows: [Row], _ a: String, _ b: String) -> String {
+    public static func metricsTable(_ rows: [Row], _ a: String, _ b: String, precision: Int? = nil) -> String {
         TextTable(headers: ["file", "metric", a, b, "change"], rows: rows.map {
-            [$0.file, $0.name, Values.display($0.old), Values.display($0.new), $0.delta.map(Values.formatDelta) ?? (($0.changed) ? "changed" : "")]
+            [$0.file, $0.name, Values.display($0.old, precision: precision), Values.display($0.new, precision: precision),
+             $0.delta.map(Values.formatDelta) ?? (($0.changed) ? "changed" : "")]
         }).text
     }
 
@@ -207,7 +220,7 @@ public enum Compare {
     }
 
     /// `metrics show`: one column per side.
-    public static func showTable(_ sides: [(label: String, metrics: [String: JSON])]) -> String {
+    public static func showTable(_ sides: [(label: String, metrics: [String: JSON])], precision: Int? = nil) -> String {
         var keys: [(String, String)] = []
         var seen = Set<String>()
         var cells: [[String: JSON]] = []
@@ -223,7 +236,7 @@ public enum Compare {
         }
         keys.sort { ($0.0, $0.1) < ($1.0, $1.1) }
         return TextTable(headers: ["file", "metric"] + sides.map(\.label), rows: keys.map { f, k in
-            [f, k] + cells.map { Values.display($0[f + "\u{0}" + k]) }
+            [f, k] + cells.map { Values.display($0[f + "\u{0}" + k], precision: precision) }
         }).text
     }
 }
@@ -239,9 +252,9 @@ extension Journal.Entry {
 public enum LogFormat {
     public static func text(_ e: Journal.Entry, summary: String?) -> String {
         let r = e.record
-        var lines = ["run \(r.id)  \(r.stage)"]
+        var lines = ["run \(r.id) (\(r.stage))"]
         if let c = e.commit {
-            lines.append("Commit:   \(c.short)\(summary.map { "  \($0)" } ?? "")")
+            lines.append("Commit:   \(c.short)\(summary.map { " " + $0 } ?? "")")
         } else {
             let base = r.commit.map { String($0.prefix(10)) } ?? "no commit"
             lines.append("Commit:   none yet (ran on \(base)\(r.dirty ? " with uncommitted changes" : "; results not committed"))")

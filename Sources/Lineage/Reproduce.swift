@@ -204,7 +204,7 @@ public final class Reproducer {
         let (status, seconds) = try Shell.run(rec.cmd, cwd: cwd, stdoutToStderr: commandOutputToStderr)
         result.seconds = seconds
         try Interrupts.check("while reproducing stage '\(rec.stage)'")
-        if status != 0 { return fail("exit code \(status)") }
+        if status != 0 { return fail("exit code \(status)" + Reproducer.undeclaredDataNote(stage: rec.stage, pointers: pointers, materialized: checkout)) }
         let absent = (rec.outputs + rec.metricFiles).map(\.path).filter { FS.lstat(wt.absolute($0)) == nil }
         if !absent.isEmpty { return fail("did not write \(absent.joined(separator: ", "))") }
 

@@ -54,7 +54,9 @@ public struct RunSummary: Sendable {
     public var pending = 0
     /// Records attached at once, because HEAD already holds everything the runs read and wrote.
     public var attached: [String: Int] = [:]
-    /// Files to commit so that the records attach: pointers, metrics files, .gitignore files.
+    /// Records kept until a commit holds what ran, made by this run.
+    public var pendingRecords: [RunRecord] = []
+    /// Files to commit so that the records attach (see `CommitPlan`).
     public var toCommit: [String] = []
     /// Whether git-mlops' post-commit hook is installed (else records attach at the next command).
     public var hookInstalled = true
@@ -67,7 +69,7 @@ public struct RunSummary: Sendable {
         for (c, k) in attached.sorted(by: { $0.key < $1.key }) { out.append("recorded \(k) run\(k == 1 ? "" : "s") on \(c.prefix(10))") }
         if pending > 0 {
             out.append("recorded \(pending) run\(pending == 1 ? "" : "s"); \(pending == 1 ? "it attaches" : "they attach") to the commit that holds these results")
-            if !toCommit.isEmpty { out.append("hint: git add \(toCommit.joined(separator: " ")) && git commit") }
+            if !toCommit.isEmpty { out.append("hint: git add \(ShellQuoting.join(toCommit)) && git commit") }
             if !hookInstalled { out.append("hint: `git mlops hooks install` attaches run records when you commit") }
         }
         return out
@@ -134,7 +136,7 @@ public final class Runner {
                 }
                 try restore(stage, from: hit)
                 let r = restoredRecord(hit, stage: stage, inputs: inputs)
-                if try save(r, into: &summary) { summary.toCommit += commitPaths(stage) }
+                try save(r, into: &summary)
                 report(.restored(stage: stage.name, run: hit.id))
                 summary.restored.append(stage.name)
                 try probe.refresh()
@@ -148,13 +150,12 @@ public final class Runner {
             }
             report(.starting(stage: stage.name, cmd: stage.cmd, reasons: reasons))
             let record = try execute(stage, inputs, probe: probe, environment: environment)
-            if try save(record, into: &summary) { summary.toCommit += commitPaths(stage) }
+            try save(record, into: &summary)
             report(.finished(stage: stage.name, seconds: record.duration ?? 0))
             summary.ran.append(stage.name)
             try probe.refresh()
         }
-        var seen = Set<String>()
-        summary.toCommit = summary.toCommit.filter { seen.insert($0).inserted }
+        summary.toCommit = CommitPlan.files(for: summary.pendingRecords, repo: repo)
         let hook = (try? FS.readText(Hooks.directory(repo) + "/post-commit")) ?? ""
         summary.hookInstalled = hook.contains("git mlops hook post-commit")
         return summary
@@ -323,6 +324,7 @@ public final class Runner {
             r.fields["code"] = .object(code)
             try journal.savePending(r)
             summary.pending += 1
+            summary.pendingRecords.append(r)
             return true
         }
         let view = CommitView(repo: repo, commit: head)
@@ -338,18 +340,8 @@ public final class Runner {
         }
         try journal.savePending(r)
         summary.pending += 1
+        summary.pendingRecords.append(r)
         return true
-    }
-
-    /// What to `git add` after a stage wrote its outputs.
-    func commitPaths(_ stage: Stage) -> [String] {
-        var out = stage.outs.map { Pointer.pointerPath(forData: $0) } + stage.metrics
-        for o in stage.outs {
-            let dir = dirname(o)
-            let ignore = dir.isEmpty ? ".gitignore" : dir + "/.gitignore"
-            if FS.exists(repo.absolute(ignore)) { out.append(ignore) }
-        }
-        return out
     }
 }
 

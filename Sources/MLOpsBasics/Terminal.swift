@@ -30,12 +30,16 @@ public enum Terminal {
     public static func warn(_ s: String) { err("warning: " + s) }
 }
 
-/// ProgressMeter on long work, shown on stderr only when stdout is a terminal; at most ten updates a second.
+/// Progress of long work, as git shows it: `Pushing to storage: 45% (12.0 MiB/26.7 MiB), 30/66 objects,
+/// 5.0 MiB/s`, then `, done.` Drawn on stderr only when stdout is a terminal; at most ten updates a second.
+/// The total is what the work announces with `expect`, before or while it goes (a transfer knows it once
+/// it has planned its packs); without one, the line shows what was done so far.
 public final class ProgressMeter: @unchecked Sendable {
     private let title: String
-    private let totalBytes: Int64?
     private let enabled: Bool
     private let lock = NSLock()
+    private var totalBytes: Int64
+    private var totalItems = 0
     private var bytes: Int64 = 0
     private var items = 0
     private var lastDraw = 0.0
@@ -44,8 +48,16 @@ public final class ProgressMeter: @unchecked Sendable {
 
     public init(_ title: String, totalBytes: Int64? = nil, enabled: Bool = Terminal.stdoutIsTTY) {
         self.title = title
-        self.totalBytes = totalBytes
+        self.totalBytes = totalBytes ?? 0
         self.enabled = enabled
+    }
+
+    /// Adds to the total: `bytes` and `items` more are on their way.
+    public func expect(bytes n: Int64, items k: Int = 0) {
+        guard enabled else { return }
+        lock.lock(); defer { lock.unlock() }
+        totalBytes += n
+        totalItems += k
     }
 
     public func add(bytes n: Int64, items k: Int = 0) {
@@ -54,25 +66,44 @@ public final class ProgressMeter: @unchecked Sendable {
         bytes += n
         items += k
         let now = Date().timeIntervalSince(start)
-        if now - lastDraw >= 0.1 { lastDraw = now; draw(now) }
+        if now - lastDraw >= 0.1 { lastDraw = now; draw(now, done: false) }
     }
 
-    private func draw(_ elapsed: Double) {
-        var line = "\(title): \(formatBytes(bytes))"
-        if let totalBytes, totalBytes > 0 {
-            line += " / \(formatBytes(totalBytes)) (\(Int(Double(bytes) * 100 / Double(totalBytes)))%)"
-        }
-        if items > 0 { line += ", \(items) objects" }
-        if elapsed > 0.2 { line += ", \(formatBytes(Int64(Double(bytes) / elapsed)))/s" }
+    private func draw(_ elapsed: Double, done: Bool) {
+        let line = ProgressMeter.line(title: title, bytes: bytes, totalBytes: totalBytes, items: items, totalItems: totalItems,
+                                      seconds: elapsed, done: done)
         FileHandle.standardError.write(Data("\r\u{1b}[K\(line)".utf8))
         drew = true
+    }
+
+    /// One progress line; pure, for tests.
+    public static func line(title: String, bytes: Int64, totalBytes: Int64, items: Int, totalItems: Int, seconds: Double, done: Bool) -> String {
+        var parts: [String] = []
+        if totalBytes > 0 {
+            let percent = min(100, Int(Double(bytes) * 100 / Double(totalBytes)))
+            parts.append("\(percent)% (\(formatBytes(bytes))/\(formatBytes(totalBytes)))")
+        } else {
+            parts.append(formatBytes(bytes))
+        }
+        if totalItems > 0 {
+            parts.append("\(items)/\(counted(totalItems, "object"))")
+        } else if items > 0 {
+            parts.append(counted(items, "object"))
+        }
+        if seconds > 0.2 { parts.append("\(formatBytes(Int64(Double(bytes) / seconds)))/s") }
+        return "\(title): \(parts.joined(separator: ", "))\(done ? ", done." : "")"
     }
 
     public func finish() {
         guard enabled else { return }
         lock.lock(); defer { lock.unlock() }
-        if drew { draw(Date().timeIntervalSince(start)); FileHandle.standardError.write(Data("\n".utf8)) }
+        if drew { draw(Date().timeIntervalSince(start), done: true); FileHandle.standardError.write(Data("\n".utf8)) }
     }
+}
+
+/// `1 file`, `2 files`: a count and its noun, singular or plural.
+public func counted<N: BinaryInteger>(_ n: N, _ singular: String, _ plural: String? = nil) -> String {
+    "\(n) \(n == 1 ? singular : plural ?? singular + "s")"
 }
 
 /// `1.5 MiB` style sizes for people; scripts get exact byte counts from `--json`.

@@ -166,6 +166,7 @@ public final class Transfer: @unchecked Sendable {
 
         let lock = NSLock()
         var sent = Sent()
+        progress?.expect(bytes: uploads.reduce(0) { $0 + $1.bytes }, items: uploads.reduce(0) { $0 + $1.objects })
         try parallel(uploads.count, width: remote.parallelism) { [self] i in
             let u = uploads[i]
             try remote.retry.run(backend, "upload", "packs/\(u.name).pack") { try backend.putFile("packs/\(u.name).pack", from: u.packPath) }
@@ -268,6 +269,10 @@ public final class Transfer: @unchecked Sendable {
             }
             if !cur.isEmpty { jobs.append(.range(pack: name, range: start..<end, entries: cur)) }
         }
+        let planned = jobs.reduce(Int64(0)) { t, job in
+            switch job { case .whole(let p): return t + p.size; case .range(_, let r, _): return t + Int64(r.count) }
+        }
+        progress?.expect(bytes: planned, items: found.count)
         let writer = store.writer()
         let lock = NSLock()
         var local = FetchReport()

@@ -190,7 +190,7 @@ struct CheckoutPlan {
                 guard let loc = store.locate(e.id) else { return true }
                 return loc.entry.kind == .fileManifest && !store.closure(of: [e.id]).missing.isEmpty
             }
-            if !absent.isEmpty { missing.append("\(t.path) (\(absent.count) files)"); return }
+            if !absent.isEmpty { missing.append("\(t.path) (\(counted(absent.count, "file")))"); return }
             directories.append(t.location)
             guard let st else {
                 freshDirectories.append(t.location)

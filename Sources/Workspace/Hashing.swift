@@ -45,7 +45,7 @@ extension Repo {
         }
         let missing = store.closure(of: ids).missing
         guard missing.isEmpty else {
-            throw MLOpsError("\(missing.count) objects are in neither the cache nor the default remote (e.g. \(missing.first!.short))",
+            throw MLOpsError("\(counted(missing.count, "object")) \(missing.count == 1 ? "is" : "are") in neither the cache nor the default remote (e.g. \(missing.first!.short))",
                              hint: "push them from a clone that has them, or add the remote that holds them with `git mlops remote add NAME URL --default`")
         }
     }

@@ -85,9 +85,9 @@ extension Repo {
             for m in missing.sorted() where !bad.contains(m) {
                 report.problems.append(.init(kind: .missing, id: m, pack: nil, detail: "needed by \(t.path)"))
             }
-            if !missing.isEmpty { affected.append((t.path, "\(missing.count) objects missing")) }
+            if !missing.isEmpty { affected.append((t.path, "\(counted(missing.count, "object")) missing")) }
             let hits = objects.intersection(bad)
-            if !hits.isEmpty { affected.append((t.path, "\(hits.count) objects corrupt")) }
+            if !hits.isEmpty { affected.append((t.path, "\(counted(hits.count, "object")) corrupt")) }
         }
         return FsckResult(report: report, affected: affected)
     }

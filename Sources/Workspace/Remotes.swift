@@ -204,8 +204,8 @@ extension Repo {
         let report = try fetchWithProfiles(transfer, roots)
         transfer.progress?.finish()
         if !report.missing.isEmpty && !allowMissing {
-            throw MLOpsError("\(report.missing.count) objects are not on remote '\(spec.name)' (\(transfer.remote.backend.url)), e.g. \(report.missing[0].hex)",
-                             hint: "push them from a clone that has them (`git mlops push`), then fetch again")
+            throw MLOpsError("\(counted(report.missing.count, "object")) \(report.missing.count == 1 ? "is" : "are") not on remote '\(spec.name)' (\(transfer.remote.backend.url)), e.g. \(report.missing[0].hex)",
+                             hint: missingDataHint(revs: revs, then: "fetch"))
         }
         return FetchResult(remote: spec.name, report: report, notes: noteResult)
     }
@@ -219,9 +219,9 @@ extension Repo {
         if !c.missing.isEmpty || !f.report.missing.isEmpty {
             let names = c.missing.prefix(5).joined(separator: ", ") + (c.missing.count > 5 ? " and \(c.missing.count - 5) more" : "")
             let what = f.report.missing.isEmpty ? "data is missing from the cache"
-                : "\(f.report.missing.count) objects are not on remote '\(f.remote)' (e.g. \(f.report.missing[0].hex))"
-            throw MLOpsError("\(what)\(c.missing.isEmpty ? "" : "; not checked out: \(names)"); \(c.filesWritten) files written, \(c.unchanged) unchanged",
-                             hint: "push the data from a clone that has it (`git mlops push`), then pull again")
+                : "\(counted(f.report.missing.count, "object")) \(f.report.missing.count == 1 ? "is" : "are") not on remote '\(f.remote)' (e.g. \(f.report.missing[0].hex))"
+            throw MLOpsError("\(what)\(c.missing.isEmpty ? "" : "; not checked out: \(names)"); \(counted(c.filesWritten, "file")) written, \(c.unchanged) unchanged",
+                             hint: missingDataHint(revs: [], then: "pull"))
         }
         return (f, c)
     }

@@ -1,3 +1,3 @@
 import Commands
 
-GitMLOps.run()
+GitMLOps.main(arguments: Array(CommandLine.arguments.dropFirst()))

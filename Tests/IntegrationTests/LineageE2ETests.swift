@@ -23,7 +23,7 @@ import Testing
             trained 20 epochs
             train: done in X s
             recorded 2 runs; they attach to the commit that holds these results
-            hint: git add data/prepared.mlops data/.gitignore model.npy.mlops metrics.json .gitignore && git commit
+            hint: git add data/prepared.mlops model.npy.mlops metrics.json data/.gitignore .gitignore && git commit
 
             """)
         #expect(s.pendingRuns(repo).count == 2)
@@ -74,7 +74,7 @@ import Testing
             trained 20 epochs
             train: done in X s
             recorded 1 run; it attaches to the commit that holds these results
-            hint: git add model.npy.mlops metrics.json .gitignore && git commit
+            hint: git add model.npy.mlops metrics.json params.yaml && git commit
 
             """)
         let oldMSE = try #require(JSON.parse(String(decoding: v1Metrics, as: UTF8.self))["mse"]?.double)
@@ -89,8 +89,8 @@ import Testing
         // History: newest first, with params and metrics.
         let log = try s.ok(["git", "mlops", "log"], in: repo).stdout
         #expect(normalized(log, commits: commits).hasPrefix("""
-            run RUN  train
-            Commit:   V2  lr 0.05
+            run RUN (train)
+            Commit:   V2 lr 0.05
             Date:     DATE, took X s
             Command:  python3 train.py
             Params:   train.epochs=20 train.lr=0.05
@@ -152,7 +152,7 @@ import Testing
             prepare: up to date
             train: restored outputs of run RUN from the run cache
             recorded 1 run; it attaches to the commit that holds these results
-            hint: git add model.npy.mlops metrics.json .gitignore && git commit
+            hint: git add model.npy.mlops metrics.json params.yaml && git commit
 
             """)
         #expect(try s.read(repo + "/model.npy") == v1Model && s.read(repo + "/metrics.json") == v1Metrics)
@@ -299,7 +299,7 @@ import Testing
             b: running `cp a.out b.out` (never run)
             b: done in X s
             recorded 2 runs; they attach to the commit that holds these results
-            hint: git add a.out.mlops .gitignore b.out.mlops && git commit
+            hint: git add a.out.mlops b.out.mlops .gitignore mlops.yaml && git commit
             hint: `git mlops hooks install` attaches run records when you commit
 
             """)

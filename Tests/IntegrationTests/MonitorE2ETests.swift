@@ -232,7 +232,7 @@ enum MonitorFixture {
         r = try s.run(["git", "mlops", "monitor", "model#production", s.root + "/missing.csv"], in: repo)
         #expect(r.status == 1 && r.stderr == "error: \(s.root)/missing.csv: cannot open: No such file or directory; check the path of the live records\n")
         r = try s.run(["git", "mlops", "monitor", "model#production", s.root + "/live.csv", "--window", "10"], in: repo)
-        #expect(r.status == 129 && r.stderr.hasPrefix("Error: --window applies to --follow only"))
+        #expect(r.status == 129 && r.stderr.hasPrefix("error: --window applies to --follow only"))
         r = try s.run(["git", "mlops", "monitor", "model#production", s.root + "/live.csv", "--openmetrics", s.root + "/no/such/dir/m.prom"], in: repo)
         #expect(r.status == 1 && r.stderr == "error: --openmetrics \(s.root)/no/such/dir/m.prom: no directory \(s.root)/no/such/dir; create it, or name a file in an existing directory\n")
         #expect(try notes() == before, "nothing was recorded")

@@ -59,8 +59,7 @@ import Testing
         #expect(status == """
             missing from cache:      model.bin
             missing from workspace:  model.bin
-            hint: `git mlops checkout` restores the workspace
-            hint: `git mlops pull` fetches missing data
+            hint: `git mlops pull` fetches missing data and checks it out
 
             """)
     }

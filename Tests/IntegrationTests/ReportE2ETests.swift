@@ -234,6 +234,6 @@ enum ReportFixture {
         // A directory holding something a report did not write.
         try refused(["-o", "eval"], "error: eval holds classes.csv, which git mlops report did not write; move it away, or choose another directory with -o\n")
         try refused(["--diff", "nope", "HEAD"], "error: unknown revision 'nope' for --diff; name a commit, branch or tag, or `workspace`\n")
-        try refused(["--diff", "HEAD"], "Error: --diff takes two revisions, e.g. --diff HEAD~1 HEAD\nUsage: git mlops report [--output <DIR>] [--open] [--diff <A B> ...]\n  See 'git mlops report --help' for more information.\n", status: 129)
+        try refused(["--diff", "HEAD"], "error: --diff takes two revisions, e.g. --diff HEAD~1 HEAD\nUsage: git mlops report [--output <DIR>] [--open] [--diff <A B> ...]\n  See 'git mlops report --help' for more information.\n", status: 129)
     }
 }

@@ -6,7 +6,7 @@ import Testing
     @Test func helpAndVersionBehaveLikeAGitSubcommand() throws {
         let s = try Sandbox()
         let help = try s.ok(["git", "mlops", "-h"])
-        #expect(help.stdout.contains("USAGE: git mlops <subcommand>"))
+        #expect(help.stdout.contains("USAGE: git mlops [--version] <subcommand>"))
         #expect(help.stdout.contains("checkout"))
         let usage = try s.run(["git", "mlops", "diff", "a", "b", "c"])
         #expect(usage.status == 129, "usage errors exit 129 like git: \(usage)")
@@ -96,7 +96,7 @@ import Testing
         try s.ok(["git", "commit", "-qam", "v2"], in: repo)
         let back = try s.ok(["git", "checkout", "-q", "main"], in: repo)
         #expect(try s.read(repo + "/d.csv") == Array("v1\n".utf8))
-        #expect(back.stderr == "git-mlops: 1 files written (3 B), 0 removed\n")
+        #expect(back.stderr == "git-mlops: 1 file written (3 B), 0 removed\n")
         try s.write(repo + "/d.csv", "unsaved\n")
         let kept = try s.ok(["git", "checkout", "-q", "next"], in: repo)
         #expect(kept.stderr.hasPrefix("warning: git-mlops could not update the data: checkout would overwrite unsaved changes in d.csv"))
