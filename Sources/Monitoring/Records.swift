@@ -1,5 +1,6 @@
 import Foundation
 import MLOpsBasics
+import Profiling
 
 /// The text formats of live records.
 enum LiveFormat: Equatable {
@@ -593,46 +594,8 @@ struct JSONLine {
             if c == UInt8(ascii: "\"") { i += 1; return Text(offset: off, length: scratch.count - off, inScratch: true) }
             if c < 0x20 { scratch.removeSubrange(off...); throw fail("a control character inside a string (write it as \\u00XX)") }
             if c != UInt8(ascii: "\\") { scratch.append(c); i += 1; continue }
-            guard i + 1 < end else { scratch.removeSubrange(off...); throw fail("the string is not closed") }
-            let e = p[i + 1]
-            i += 2
-            switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(e)
-            case UInt8(ascii: "b"): scratch.append(0x08)
-            case UInt8(ascii: "f"): scratch.append(0x0C)
-            case UInt8(ascii: "n"): scratch.append(0x0A)
-            case UInt8(ascii: "r"): scratch.append(0x0D)
-            case UInt8(ascii: "t"): scratch.append(0x09)
-            case UInt8(ascii: "u"):
-                var v = try hex4()
-                if v >= 0xD800 && v < 0xDC00 {
-                    guard end - i >= 6, p[i] == UInt8(ascii: "\\"), p[i + 1] == UInt8(ascii: "u") else { throw fail("a lone surrogate \\u escape") }
-                    i += 2
-                    let lo = try hex4()
-                    guard lo >= 0xDC00 && lo < 0xE000 else { throw fail("a lone surrogate \\u escape") }
-                    v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00)
-                } else if v >= 0xDC00 && v < 0xE000 {
-                    throw fail("a lone surrogate \\u escape")
-                }
-                scratch.append(contentsOf: String(UnicodeScalar(v)!).utf8)
-            default:
-                scratch.removeSubrange(off...)
-                throw fail("an unknown escape \\\(UnicodeScalar(e))")
-            }
+            if let bad = JSONEscape.decode(p, &i, end: end, into: &scratch) { scratch.removeSubrange(off...); throw fail(bad) }
         }
-    }
-
-    mutating func hex4() throws -> UInt32 {
-        guard end - i >= 4 else { throw fail("a short \\u escape") }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = p[i] | 0x20
-            let d: UInt32
-            if c &- 0x30 < 10 { d = UInt32(c - 0x30) } else if c >= 0x61 && c <= 0x66 { d = UInt32(c - 0x61 + 10) } else { throw fail("a bad \\u escape") }
-            v = v << 4 | d
-            i += 1
-        }
-        return v
     }
 
     /// Skips an object or array, checking it, up to its end.

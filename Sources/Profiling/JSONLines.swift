@@ -234,9 +234,6 @@ struct ObjectParser {
         }
     }
 
-    /// What `\x` stands for, for every x but u.
-    static let escapes: [UInt8: UInt8] = [0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 0x62: 0x08, 0x66: 0x0C, 0x6E: 0x0A, 0x72: 0x0D, 0x74: 0x09]
-
     mutating func readKey() throws {
         var buf: [UInt8] = []
         swap(&buf, &key)
@@ -264,46 +261,7 @@ struct ObjectParser {
             let c = p[i]
             if c == UInt8(ascii: "\"") { i += 1; return }
             if c < 0x20 { throw fail("a control character inside a string (write it as \\u00XX)") }
-            guard i + 1 < end else { throw fail("the string is not closed") }
-            let e = p[i + 1]
-            i += 2
-            if let plain = ObjectParser.escapes[e] {
-                out.append(plain)
-                continue
-            }
-            switch e {
-            case UInt8(ascii: "u"):
-                var v = try hex4()
-                if v >= 0xD800 && v < 0xDC00 {
-                    guard end - i >= 6, p[i] == UInt8(ascii: "\\"), p[i + 1] == UInt8(ascii: "u") else { throw fail("a lone surrogate \\u escape") }
-                    i += 2
-                    let lo = try hex4()
-                    guard lo >= 0xDC00 && lo < 0xE000 else { throw fail("a lone surrogate \\u escape") }
-                    v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00)
-                } else if v >= 0xDC00 && v < 0xE000 {
-                    throw fail("a lone surrogate \\u escape")
-                }
-                for u in String(UnicodeScalar(v)!).utf8 { out.append(u) }
-            default: throw fail("an unknown escape \\\(UnicodeScalar(e))")
-            }
+            if let bad = JSONEscape.decode(p, &i, end: end, into: &out) { throw fail(bad) }
         }
-    }
-
-    mutating func hex4() throws -> UInt32 {
-        guard end - i >= 4 else { throw fail("a short \\u escape") }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = p[i]
-            let d: UInt32
-            switch c {
-            case 0x30...0x39: d = UInt32(c - 0x30)
-            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-            default: throw fail("a bad \\u escape")
-            }
-            v = v << 4 | d
-            i += 1
-        }
-        return v
     }
 }

@@ -327,3 +327,32 @@ import Testing
         #expect(err([]) == "w.npy: the file is empty; profile a file with a header row and data, or remove it")
     }
 }
+
+@Suite struct JSONEscapeTests {
+    /// Decodes the escape at the start of `text`: the bytes it stands for and where it ends, or the error.
+    func decode(_ text: [UInt8]) -> (out: [UInt8], next: Int, error: String?) {
+        var out: [UInt8] = [], i = 0
+        let error = text.withUnsafeBufferPointer { JSONEscape.decode($0.baseAddress!, &i, end: $0.count, into: &out) }
+        return (out, i, error)
+    }
+
+    @Test func everyEscapeOfRFC8259AndNothingElse() {
+        for (e, b) in [("\\\"", 0x22), ("\\\\", 0x5C), ("\\/", 0x2F), ("\\b", 0x08), ("\\f", 0x0C), ("\\n", 0x0A), ("\\r", 0x0D), ("\\t", 0x09)] {
+            let r = decode(Array((e + "x").utf8))
+            #expect(r.out == [UInt8(b)] && r.next == 2 && r.error == nil, "\(e)")
+        }
+        #expect(decode(Array("\\u00e9".utf8)).out == Array("é".utf8))
+        #expect(decode(Array("\\u00E9".utf8)).out == Array("é".utf8))
+        let pair = decode(Array("\\ud83d\\ude00z".utf8))
+        #expect(pair.out == Array("😀".utf8) && pair.next == 12 && pair.error == nil)
+        #expect(decode(Array("\\x".utf8)).error == "an unknown escape \\x")
+        #expect(decode(Array("\\".utf8)).error == "the string is not closed")
+        #expect(decode(Array("\\u00".utf8)).error == "a short \\u escape")
+        #expect(decode(Array("\\u00g0".utf8)).error == "a bad \\u escape")
+        // A control byte is not a hex digit (0x10 | 0x20 is "0").
+        #expect(decode([0x5C, 0x75, 0x30, 0x30, 0x10, 0x41]).error == "a bad \\u escape")
+        #expect(decode(Array("\\ud800x".utf8)).error == "a lone surrogate \\u escape")
+        #expect(decode(Array("\\ud800\\u0041".utf8)).error == "a lone surrogate \\u escape")
+        #expect(decode(Array("\\udc00".utf8)).error == "a lone surrogate \\u escape")
+    }
+}
