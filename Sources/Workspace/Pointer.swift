@@ -38,10 +38,11 @@ public struct Pointer: Equatable, Sendable {
     /// A pointer is under 200 bytes (ours are at most 191: every field at its widest), so a file or
     /// blob is read only up to this size, and anything larger is not a pointer.
     public static let maxBlobBytes = 199
+    static let tooLarge = "too large for a pointer: it is under 200 bytes"
 
     /// Parses a pointer blob read with `readBlob(_:atMost: maxBlobBytes)` (nil: it was larger).
     public static func decode(blob: [UInt8]?, path: String) throws -> Pointer {
-        guard let blob else { throw malformed(path, "too large for a pointer: it is under 200 bytes") }
+        guard let blob else { throw malformed(path, tooLarge) }
         return try decode(String(decoding: blob, as: UTF8.self), path: path)
     }
 
@@ -52,7 +53,7 @@ public struct Pointer: Equatable, Sendable {
     /// Parses a pointer; `path` names the file in errors.
     public static func decode(_ text: String, path: String) throws -> Pointer {
         func bad(_ why: String) -> MLOpsError { malformed(path, why) }
-        guard text.utf8.count <= maxBlobBytes else { throw bad("too large for a pointer: it is under 200 bytes") }
+        guard text.utf8.count <= maxBlobBytes else { throw bad(tooLarge) }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.last == "" else { throw bad("no final newline") }
         lines.removeLast()
