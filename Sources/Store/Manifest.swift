@@ -48,6 +48,7 @@ public struct FileManifest: Equatable, Sendable {
         guard lines.last == "" else { throw bad("no final newline") }
         lines.removeLast()
         lines.removeLast()
+        if let first = lines.first, let newer = FormatHeader.newer(first, than: header, what: "file manifest \(id.short)") { throw newer }
         guard lines.count >= 2, lines[0] == header, lines[1].hasPrefix("size "),
               let size = Int64(lines[1].dropFirst(5)) else { throw bad("bad header") }
         var chunks: [Chunk] = []
@@ -176,6 +177,7 @@ public struct DirManifest: Equatable, Sendable {
         var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.last == "" else { throw bad("no final newline") }
         lines.removeLast()
+        if let first = lines.first, let newer = FormatHeader.newer(first, than: header, what: "directory manifest \(id.short)") { throw newer }
         guard lines.count >= 3, lines[0] == header, lines[1].hasPrefix("files "), lines[2].hasPrefix("size "),
               let files = Int(lines[1].dropFirst(6)), let size = Int64(lines[2].dropFirst(5)) else { throw bad("bad header") }
         var pieces: [(ObjectID, Int, String)] = []

@@ -73,7 +73,9 @@ public struct ProfileObject: Equatable, Sendable {
         var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
         guard lines.count >= 5, lines.last?.isEmpty == true else { throw bad("no final newline") }
         lines.removeLast(2)  // "" and the check line
-        guard String(decoding: lines[0], as: UTF8.self) == header else { throw bad("not `\(header)`") }
+        let first = String(decoding: lines[0], as: UTF8.self)
+        if let newer = FormatHeader.newer(first, than: header, what: "profile object \(key.short)") { throw newer }
+        guard first == header else { throw bad("not `\(header)`") }
         let dataLine = String(decoding: lines[1], as: UTF8.self)
         guard dataLine.hasPrefix("data "), let data = ObjectID(hex: dataLine.dropFirst(5)), dataLine.count == 69 else { throw bad("bad data line") }
         guard ProfileObject.key(for: data) == key else { throw bad("it describes data \(data.short), not what its key names") }

@@ -1,4 +1,5 @@
 import MLOpsBasics
+import ObjectStore
 @testable import Store
 import Testing
 
@@ -58,5 +59,26 @@ import Testing
         }
         let ok = try? DirManifest.decodePiece(Array("100755 \(hex.uppercased()) 12 a b\n\n".utf8), id: .hashing("p"))
         #expect(ok == [DirEntry(path: "a b", id: .hashing("x"), size: 12, executable: true)])
+    }
+
+    /// A later format version is not damage: the error says to upgrade, not to fetch the object again.
+    @Test func aNewerFormatVersionAsksForAnUpgrade() throws {
+        func expectUpgrade(_ body: () throws -> Void) {
+            do { try body(); Issue.record("a newer version was read") } catch {
+                #expect("\(error)".contains("made by a newer git-mlops"), "\(error)")
+                #expect(!"\(error)".contains("malformed"), "\(error)")
+            }
+        }
+        let id = ObjectID.hashing("file")
+        let file = CheckLine.appended(to: Array("mlops-file 2\nsize 0\n".utf8))
+        expectUpgrade { _ = try FileManifest.decode(file, id: id) }
+        expectUpgrade { _ = try DirManifest.decodeTop(Array("mlops-dir 7\nfiles 0\nsize 0\n".utf8), id: id) }
+        let data = ObjectID.hashing("data")
+        let profile = CheckLine.appended(to: Array("mlops-profile 2\ndata \(data.hex)\nparts 0\n{}\n".utf8))
+        expectUpgrade { _ = try ProfileObject.decode(profile, key: ProfileObject.key(for: data)) }
+        // An older or unknown name stays damage.
+        #expect(throws: MLOpsError.self) { try FileManifest.decode(CheckLine.appended(to: Array("mlops-file 0\nsize 0\n".utf8)), id: id) }
+        #expect(FormatHeader.newer("mlops-filex 2", than: FileManifest.header, what: "x") == nil)
+        #expect(FormatHeader.newer("mlops-file 1", than: FileManifest.header, what: "x") == nil)
     }
 }
