@@ -324,6 +324,34 @@ public final class FileDescriptor: @unchecked Sendable {
         }
     }
 
+    /// copy_file_range(2), which Swift's Glibc module does not export; looked up once (glibc 2.27+).
+    private typealias CopyFileRange = @convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int
+    private static let copyFileRange: CopyFileRange? = dlsym(nil, "copy_file_range").map { unsafeBitCast($0, to: CopyFileRange.self) }
+
+    /// Copies the rest of this file into `dst` from both current positions. The kernel copies (and
+    /// clones, where the file system can), so a local remote's push neither moves the bytes through
+    /// this process nor pays for two page-cache copies; a file system that cannot (another device, an
+    /// old kernel) gets read and write through a buffer.
+    public func copyRest(to dst: FileDescriptor) throws {
+        while true {
+            guard let copyFileRange = FileDescriptor.copyFileRange else { break }
+            let n = copyFileRange(fd, nil, dst.fd, nil, 1 << 30, 0)
+            if n > 0 { continue }
+            if n == 0 { return }
+            if errno == EINTR { continue }
+            guard [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EBADF].contains(errno) else { throw SystemError("copy", "\(path) to \(dst.path)", errno: errno) }
+            break
+        }
+        let cap = 4 << 20
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: cap, alignment: 64)
+        defer { buf.deallocate() }
+        while true {
+            let n = try read(into: buf, count: cap)
+            if n == 0 { return }
+            try dst.write(UnsafeRawBufferPointer(start: buf, count: n))
+        }
+    }
+
     public func writeAll(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }

@@ -100,22 +100,11 @@ public final class DirectoryBackend: RemoteBackend, @unchecked Sendable {
         defer { src.close() }
         let dst = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode: 0o444)
         do {
-            try copyFile(from: src, to: dst)
+            try src.copyRest(to: dst)
             if durable { try dst.sync() }
             dst.close()
             try FS.rename(tmp, path(name))
         } catch { dst.close(); try? FS.remove(tmp); throw error }
-    }
-
-    private func copyFile(from src: FileDescriptor, to dst: FileDescriptor) throws {
-        let cap = 4 << 20
-        let buf = UnsafeMutableRawPointer.allocate(byteCount: cap, alignment: 64)
-        defer { buf.deallocate() }
-        while true {
-            let n = try src.read(into: buf, count: cap)
-            if n == 0 { break }
-            try dst.write(UnsafeRawBufferPointer(start: buf, count: n))
-        }
     }
 
     public func delete(_ name: String) throws { try FS.remove(path(name)) }

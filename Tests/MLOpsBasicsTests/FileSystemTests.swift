@@ -15,6 +15,31 @@ import Testing
         #expect(try FS.listDirectory(tmp.path).map(\.name) == ["f"])
     }
 
+    /// The kernel's copy (file to file) and the buffered one it falls back to (here: into a pipe, which
+    /// copy_file_range refuses) both copy exactly the rest of the source, from its current position.
+    @Test func copyRestCopiesFromTheCurrentPositionWithOrWithoutTheKernel() throws {
+        let tmp = TempDir()
+        let data = randomBytes(9 << 20 | 12345, seed: 7)
+        try FS.writeAtomic(tmp.path + "/src", data, durable: false)
+        let src = try FileDescriptor.open(tmp.path + "/src", O_RDONLY)
+        #expect(lseek(src.fd, 1000, SEEK_SET) == 1000)
+        let dst = try FileDescriptor.open(tmp.path + "/dst", O_WRONLY | O_CREAT | O_EXCL)
+        try src.copyRest(to: dst)
+        dst.close()
+        #expect(try FS.readFile(tmp.path + "/dst") == Array(data[1000...]))
+
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        let small = Array(data[0..<40000])
+        try FS.writeAtomic(tmp.path + "/small", small, durable: false)
+        let from = try FileDescriptor.open(tmp.path + "/small", O_RDONLY)
+        let writer = FileDescriptor(fd: ends[1], path: "pipe"), reader = FileDescriptor(fd: ends[0], path: "pipe")
+        // 40,000 bytes fit in a pipe's 64 KiB buffer, so the copy does not wait for the reader.
+        try from.copyRest(to: writer)
+        writer.close()
+        #expect(try reader.readAll() == small)
+    }
+
     @Test func readBoundedReadsASmallRegularFile() throws {
         let tmp = TempDir()
         try FS.writeAtomic(tmp.path + "/ok", randomBytes(100, seed: 1), durable: false)
