@@ -22,8 +22,7 @@ public struct TrainingInput: Sendable, Equatable {
     }
 }
 
-/// Where the profile of training data comes from. The validation work's stored profiles (kept in the
-/// cache by data id) answer first; `ProfilesFromData` profiles the data itself when nothing stored does.
+/// Where the profile of training data comes from: `StoredProfiles` first, then `ProfilesFromData`.
 public protocol BaselineProfiles {
     /// The profile of `input`, nil when this source has none.
     func profile(of input: TrainingInput) throws -> Profile?
@@ -38,6 +37,23 @@ public struct FirstBaseline: BaselineProfiles {
     public func profile(of input: TrainingInput) throws -> Profile? {
         for s in sources { if let p = try s.profile(of: input) { return p } }
         return nil
+    }
+}
+
+/// The profile stored with the training data when it was added (the same one validation reads),
+/// fetched alone from the default remote when the cache has neither it nor the data: a clone monitors
+/// without downloading the training set. Nil when there is none, so the data is profiled instead.
+public struct StoredProfiles: BaselineProfiles {
+    let repo: Repo
+
+    public init(repo: Repo) { self.repo = repo }
+
+    public func profile(of input: TrainingInput) throws -> Profile? {
+        if let stored = try repo.storedProfile(of: input.id, name: input.path) { return stored.profile }
+        // With the data at hand, profiling it is cheaper than asking a remote; a remote that cannot
+        // be reached (or a read-only cache) leaves it to profiling the data, which says what is missing.
+        guard !repo.store.contains(input.id), (try? repo.fetchProfiles([input.id]))?.contains(input.id) == true else { return nil }
+        return try repo.storedProfile(of: input.id, name: input.path)?.profile
     }
 }
 

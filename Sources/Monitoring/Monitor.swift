@@ -46,7 +46,7 @@ public final class Monitor {
 
     /// Everything is checked before anything is read or written: the inputs open, the model resolves
     /// to a version with a recorded training run, and that run's data has a profile.
-    /// `baselines` answer before the data itself is profiled (stored profiles).
+    /// `baselines` answer before the stored profiles and the data itself.
     public init(_ request: MonitorRequest, cwd: String = FS.currentDirectory, baselines: [any BaselineProfiles] = [],
                 warn: @escaping (String) -> Void = { Terminal.warn($0) }) throws {
         self.request = request
@@ -83,7 +83,7 @@ public final class Monitor {
             self.repo = repo
             let settings = try MonitorSettings.load(root: repo.root)
             model = try MonitoredModel.resolve(request.model, registry: registry, settings: settings)
-            let profile = try model.baseline(FirstBaseline(baselines + [ProfilesFromData(repo: repo)]))
+            let profile = try model.baseline(FirstBaseline(baselines + [StoredProfiles(repo: repo), ProfilesFromData(repo: repo)]))
             plan = try Plan(profile: profile, settings: settings)
         } catch {
             for d in descriptors where d.fd > 2 { Glibc.close(d.fd) }

@@ -1,5 +1,6 @@
 import Foundation
 import MLOpsBasics
+import Store
 import Testing
 
 /// promtool (Debian package `prometheus`), to check the OpenMetrics files as Prometheus reads them.
@@ -262,6 +263,31 @@ enum MonitorFixture {
         try s.write(repo + "/mlops.yaml", yaml)
         let monitored = try s.ok(["git", "mlops", "monitor", "model#production", s.root + "/live.csv", "--json"], in: repo)
         #expect(try JSON.parse(monitored.stdout)["verdict"]?.string == "ok")
+    }
+
+    /// The profile stored at `add` travels with the data's remote: a clone that has the run records but
+    /// not the training data monitors with that profile alone, and gets the same figures.
+    @Test func aCloneMonitorsAgainstTheStoredProfileWithoutDownloadingTheTrainingData() throws {
+        let s = try Sandbox()
+        let repo = try MonitorFixture.makeRepo(s)
+        try s.write(s.root + "/live.csv", MonitorFixture.liveCSV(MonitorFixture.rows(3000, seed: 2, shiftB: 2)))
+        let here = try JSON.parse(try s.fails(["git", "mlops", "monitor", "model#production", s.root + "/live.csv", "--json"], in: repo).stdout)
+        try s.ok(["git", "init", "-q", "--bare", s.root + "/server.git"])
+        try s.ok(["git", "remote", "add", "origin", s.root + "/server.git"], in: repo)
+        try s.ok(["git", "mlops", "remote", "add", "storage", s.root + "/data-remote", "--default"], in: repo)
+        try s.ok(["git", "mlops", "push"], in: repo)
+        try s.ok(["git", "push", "-q", "origin", "main", "--tags", "refs/notes/mlops"], in: repo)
+
+        let clone = s.root + "/clone"
+        try s.ok(["git", "clone", "-q", s.root + "/server.git", clone])
+        try s.ok(["git", "fetch", "-q", "origin", "refs/notes/mlops:refs/notes/mlops"], in: clone)
+        try s.ok(["git", "mlops", "remote", "add", "storage", s.root + "/data-remote", "--default"], in: clone)
+        let there = try JSON.parse(try s.fails(["git", "mlops", "monitor", "model#production", s.root + "/live.csv", "--json"], in: clone).stdout)
+        #expect(there["figures"] == here["figures"] && there["verdict"] == .string("alert"), "\(there)\nvs\n\(here)")
+        let trained = try #require(here["baseline"]?["data"]?.array?.first?["id"]?.string.flatMap { ObjectID(hex: $0.dropFirst(7)) }, "\(here)")
+        let store = try Store(root: clone + "/.git/mlops")
+        #expect(store.hasProfile(of: trained) && !store.contains(trained), "only the profile of data/train.csv came")
+        #expect(!FS.exists(clone + "/data/train.csv"))
     }
 
     @Test func trainingDataMissingFromTheCacheIsFetchedOrNamedWithTheCommandThatFetchesIt() throws {
