@@ -68,7 +68,7 @@ public final class History {
             return (try? repo.git.file(path, in: c))?.map { String(decoding: $0, as: UTF8.self) } ?? nil
         }
         let abs = repo.absolute(path)
-        return FS.exists(abs) ? try Values.readDocument(abs, path: path) : nil
+        return FS.exists(abs) ? try Values.readDocument(root: repo.root, path: path) : nil
     }
 
     /// The pipeline at a side; nil when it has none.

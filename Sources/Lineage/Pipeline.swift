@@ -91,7 +91,7 @@ public struct Pipeline: Equatable, Sendable {
     public static func load(root: String) throws -> Pipeline? {
         let path = root + "/" + fileName
         guard FS.exists(path) else { return nil }
-        return try parse(try Values.readDocument(path, path: fileName))
+        return try parse(try Values.readDocument(root: root, path: fileName))
     }
 
     /// Like `load`, but a missing file is an error that says how to create one.

@@ -10,7 +10,7 @@ public enum PipelineEditor {
     @discardableResult
     public static func addStage(_ spec: StageSpec, root: String, force: Bool) throws -> Outcome {
         let path = root + "/" + Pipeline.fileName
-        let old = FS.exists(path) ? try Values.readDocument(path, path: Pipeline.fileName) : nil
+        let old = FS.exists(path) ? try Values.readDocument(root: root, path: Pipeline.fileName) : nil
         let (text, outcome) = try adding(spec, to: old, force: force)
         try FS.writeAtomic(path, text)
         return outcome

@@ -90,7 +90,7 @@ final class Probe {
                     throw MLOpsError("stage '\(stage.name)': params file \(p.file) does not exist",
                                      hint: "create it with the key \(p.key.isEmpty ? "" : "`\(p.key)` ")or remove `\(p.name)` from the stage's params in \(Pipeline.fileName)")
                 }
-                docs[p.file] = try Values.parseDocument(try Values.readDocument(abs, path: p.file), path: p.file)
+                docs[p.file] = try Values.parseDocument(try Values.readDocument(root: repo.root, path: p.file), path: p.file)
             }
             guard let v = Values.lookup(docs[p.file]!, p.key) else {
                 throw MLOpsError("stage '\(stage.name)': \(p.file) has no key '\(p.key)'",
@@ -175,7 +175,7 @@ final class Probe {
         for m in stage.metrics {
             let abs = repo.absolute(m)
             guard FS.exists(abs) else { continue }
-            out[m] = try Values.parseDocument(try Values.readDocument(abs, path: m), path: m)
+            out[m] = try Values.parseDocument(try Values.readDocument(root: repo.root, path: m), path: m)
         }
         return out
     }

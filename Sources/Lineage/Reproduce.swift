@@ -185,7 +185,7 @@ public final class Reproducer {
             let ref = ParamRef(name: name)
             if docs[ref.file] == nil {
                 let abs = wt.absolute(ref.file)
-                docs[ref.file] = FS.exists(abs) ? try Values.parseDocument(try Values.readDocument(abs, path: ref.file), path: ref.file) : .object([:])
+                docs[ref.file] = FS.exists(abs) ? try Values.parseDocument(try Values.readDocument(root: wt.root, path: ref.file), path: ref.file) : .object([:])
             }
             if Values.lookup(docs[ref.file]!, ref.key) != value {
                 docs[ref.file] = Values.setting(docs[ref.file]!, ref.key, to: value)

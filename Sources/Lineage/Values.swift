@@ -26,10 +26,11 @@ public enum Values {
         }
     }
 
-    /// Reads a params or metrics file (or `mlops.yaml`) of the workspace: a regular file of at most
-    /// `DocumentLimits.maxBytes`. `path` is repository-relative, for errors.
-    public static func readDocument(_ absolute: String, path: String) throws -> String {
-        String(decoding: try FS.readBounded(absolute, name: path, fix: "keep params, metrics and \(Pipeline.fileName) small regular files"), as: UTF8.self)
+    /// Reads a params or metrics file (or `mlops.yaml`) of the working tree at `root`: a regular file of
+    /// at most `DocumentLimits.maxBytes`, reached without following a symlink (its values go into run
+    /// records, which are pushed). `path` is repository-relative.
+    public static func readDocument(root: String, path: String) throws -> String {
+        String(decoding: try FS.readBounded(root: root, path, fix: "keep params, metrics and \(Pipeline.fileName) small regular files in the repository, not symlinks"), as: UTF8.self)
     }
 
     /// Refuses, before Yams composes it, a document whose aliases expand past `DocumentLimits.maxNodes`

@@ -38,7 +38,34 @@ extension FS {
             if errno == ELOOP { throw MLOpsError.malformed(name, "is a symbolic link, not a file", fix: fix) }
             throw SystemError("open", path, errno: errno)
         }
-        let file = FileDescriptor(fd: fd, path: path)
+        return try readBounded(FileDescriptor(fd: fd, path: path), name: name, limit: limit, fix: fix)
+    }
+
+    /// Reads a small file of the working tree by its repository-relative path `rel`, opening every
+    /// directory on the way from `root` without following a symlink: a committed symlink (the file, or
+    /// a directory above it) cannot make git-mlops read, and record in a note, a file outside the
+    /// repository. Otherwise as `readBounded`.
+    public static func readBounded(root: String, _ rel: String, limit: Int = DocumentLimits.maxBytes, fix: String) throws -> [UInt8] {
+        let path = try RepoPath(rel)
+        var dir = try Directory.open(root)
+        var walked = ""
+        for name in path.string.split(separator: "/").dropLast().map(String.init) {
+            walked += (walked.isEmpty ? "" : "/") + name
+            if dir.lstat(name)?.isSymlink == true {
+                throw MLOpsError.malformed(rel, "is reached through the symbolic link \(walked)", fix: fix)
+            }
+            guard let sub = try dir.subdirectory(name, create: false) else { throw SystemError("open", root + "/" + rel, errno: ENOENT) }
+            dir = sub
+        }
+        let fd = openat(dir.fd, path.name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else {
+            if errno == ELOOP { throw MLOpsError.malformed(rel, "is a symbolic link, not a file", fix: fix) }
+            throw SystemError("open", root + "/" + rel, errno: errno)
+        }
+        return try readBounded(FileDescriptor(fd: fd, path: root + "/" + rel), name: rel, limit: limit, fix: fix)
+    }
+
+    private static func readBounded(_ file: FileDescriptor, name: String, limit: Int, fix: String) throws -> [UInt8] {
         guard let st = file.stat(), st.isRegular else {
             throw MLOpsError.malformed(name, "is not a regular file", fix: fix)
         }

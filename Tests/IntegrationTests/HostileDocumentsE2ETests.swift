@@ -131,15 +131,38 @@ import Testing
         let huge = "train: 1\n" + String(repeating: "# padding\n", count: 900_000)
         let repo = try victimClone(s, ["params.yaml": huge])
         try refused(s, repo, ["git", "mlops", "run", "--dry-run"],
-                    "error: params.yaml: is larger than 8 MiB, the limit for this file; keep params, metrics and mlops.yaml small regular files")
+                    "error: params.yaml: is larger than 8 MiB, the limit for this file; keep params, metrics and mlops.yaml small regular files in the repository, not symlinks")
 
         // A committed symlink to a device would otherwise be read forever.
         let s2 = try Sandbox()
         let repo2 = try victimClone(s2, [:], symlinks: ["params.yaml": "/dev/zero"])
         try refused(s2, repo2, ["git", "mlops", "run", "--dry-run"],
-                    "error: params.yaml: is not a regular file; keep params, metrics and mlops.yaml small regular files")
+                    "error: params.yaml: is a symbolic link, not a file; keep params, metrics and mlops.yaml small regular files in the repository, not symlinks")
         try refused(s2, repo2, ["git", "mlops", "params", "diff"],
-                    "error: params.yaml: is not a regular file; keep params, metrics and mlops.yaml small regular files")
+                    "error: params.yaml: is a symbolic link, not a file; keep params, metrics and mlops.yaml small regular files in the repository, not symlinks")
+    }
+
+    /// A committed symlink to a file outside the repository, or to a directory outside it, would put
+    /// that file's values into a run record, which is pushed: it is never followed.
+    @Test func paramsAndMetricsAreNeverReadThroughASymlink() throws {
+        let s = try Sandbox()
+        try s.write(s.root + "/secret.yaml", "train: hunter2\n")
+        try s.write(s.root + "/outside/params.yaml", "train: hunter2\n")
+        let repo = try victimClone(s, ["mlops.yaml": "stages:\n  train:\n    cmd: touch ran\n    params: [\"conf/params.yaml:train\"]\n    metrics: [m.json]\n"],
+                                   symlinks: ["params.yaml": "../secret.yaml", "conf": "../outside", "m.json": "../secret.yaml"])
+        try refused(s, repo, ["git", "mlops", "run", "--dry-run"],
+                    "error: conf/params.yaml: is reached through the symbolic link conf; keep params, metrics and mlops.yaml small regular files in the repository, not symlinks")
+        try refused(s, repo, ["git", "mlops", "params", "diff"],
+                    "error: params.yaml: is a symbolic link, not a file; keep params, metrics and mlops.yaml small regular files in the repository, not symlinks")
+        try s.write(repo + "/mlops.yaml", "stages:\n  train:\n    cmd: touch ran\n    params: [train]\n")
+        try refused(s, repo, ["git", "mlops", "run"],
+                    "error: params.yaml: is a symbolic link, not a file; keep params, metrics and mlops.yaml small regular files in the repository, not symlinks")
+        #expect(!FS.exists(repo + "/ran"))
+        // mlops.yaml itself, too.
+        try FS.remove(repo + "/mlops.yaml")
+        #expect(symlink("../secret.yaml", repo + "/mlops.yaml") == 0)
+        try refused(s, repo, ["git", "mlops", "stage", "list"],
+                    "error: mlops.yaml: is a symbolic link, not a file; keep params, metrics and mlops.yaml small regular files in the repository, not symlinks")
     }
 
     @Test func aCommittedGitmlopsCannotIncludeOtherFilesNorCrashTheReader() throws {
