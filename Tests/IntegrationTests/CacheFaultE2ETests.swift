@@ -139,6 +139,52 @@ struct CacheFaultE2ETests {
         try s.ok(["git", "mlops", "add", "big.bin"], in: repo)
         #expect(try s.ok(["git", "mlops", "fsck"], in: repo).stdout.hasPrefix("ok: "))
     }
+
+    /// A directory remote on a disk that fills up during a push (packs are copied by the kernel):
+    /// the error names the cause, the remote keeps no partial file and no pack without its index, and
+    /// the same push completes once there is room; a fresh clone then pulls every byte.
+    @Test func aFullRemoteDiskDuringPushLeavesNoPartialFileAndResumes() throws {
+        let s = try Sandbox()
+        let disk = s.root + "/remote-disk"
+        try FS.mkdirs(disk)
+        let m = try TestMount(tmpfs: disk, size: "36m")
+        defer { m.unmount() }
+        try FS.writeAtomic(disk + "/filler", randomBytes(16_000_000, seed: 8), durable: false)
+        let repo = try s.makeRepo()
+        try s.write(repo + "/a.bin", randomBytes(9_000_000, seed: 5))
+        try s.write(repo + "/b.bin", randomBytes(9_000_000, seed: 6))
+        try s.write(repo + "/c.bin", randomBytes(9_000_000, seed: 7))
+        try s.ok(["git", "mlops", "add", "a.bin", "b.bin", "c.bin"], in: repo, env: ["GIT_MLOPS_PACK_SIZE": "4000000"])
+        try s.ok(["git", "add", "-A"], in: repo)
+        try s.ok(["git", "commit", "-qm", "data"], in: repo)
+        try s.ok(["git", "mlops", "remote", "add", "storage", disk + "/store", "--default"], in: repo)
+
+        let push = try s.run(["git", "mlops", "push"], in: repo)
+        #expect(push.status == 1 && push.stderr.contains("No space left on device") && push.stderr.split(separator: "\n").count == 1, "\(push)")
+        func remoteFiles() throws -> [String] {
+            guard FS.isDirectory(disk + "/store/packs") else { return [] }
+            return try FS.listDirectory(disk + "/store/packs").map(\.name)
+        }
+        let left = try remoteFiles()
+        #expect(!left.contains { $0.hasPrefix(".tmp-") }, "no partial upload stays: \(left)")
+        let packs = Set(left.filter { $0.hasSuffix(".pack") }.map { $0.dropLast(5) })
+        let indexes = Set(left.filter { $0.hasSuffix(".idx") }.map { $0.dropLast(4) })
+        #expect(indexes.isSubset(of: packs), "an index is written only after its pack: \(left)")
+
+        // Room again: the same push completes, sending only what is not there yet.
+        try FS.remove(disk + "/filler")
+        let again = try JSON.parse(try s.ok(["git", "mlops", "push", "--json"], in: repo).stdout)
+        #expect(!packs.isEmpty && (again["objects"]?.int ?? 0) > 0, "the first push got some packs across, the second the rest: \(again)")
+        try s.ok(["git", "init", "-q", "--bare", s.root + "/server.git"])
+        try s.ok(["git", "push", "-q", s.root + "/server.git", "HEAD:refs/heads/main"], in: repo)
+        let clone = s.root + "/clone"
+        try s.ok(["git", "clone", "-q", s.root + "/server.git", clone])
+        try s.ok(["git", "mlops", "remote", "add", "storage", disk + "/store", "--default"], in: clone)
+        try s.ok(["git", "mlops", "pull"], in: clone)
+        for (name, seed) in [("a.bin", 5), ("b.bin", 6), ("c.bin", 7)] {
+            #expect(try FS.readFile(clone + "/" + name) == randomBytes(9_000_000, seed: UInt64(seed)), "\(name)")
+        }
+    }
 }
 
 /// Repositories and caches that belong to another user. Only root can hand files to another user and
