@@ -88,8 +88,8 @@ import Testing
     /// The scan runs several streams side by side (SIMD lanes, or interleaved scalar loops); with masks
     /// dense enough to hit every few hundred bytes, random windows put hits in every stream, at block
     /// edges and at the window bounds. Each answer must be the sequential loop's.
-    @Test(arguments: [6, 9, 12])
-    func scanEqualsTheSequentialLoopWithHitsEverywhere(maskBits: Int) {
+    @Test(arguments: [6, 9, 12], [0, 1] as [Int32])
+    func scanEqualsTheSequentialLoopWithHitsEverywhere(maskBits: Int, vector: Int32) {
         let data = randomBytes(1 << 20, seed: UInt64(maskBits))
         let small = ~UInt64(0) << UInt64(64 - maskBits - 2), large = ~UInt64(0) << UInt64(64 - maskBits)
         let r = randomBytes(3 * 4 * 400, seed: 99)
@@ -107,8 +107,9 @@ import Testing
                         fp = (fp << 1) &+ g[Int(p[i])]
                         if fp & (i < normal ? small : large) == 0 { expected = i + 1; break }
                     }
-                    let got = mlops_gear_scan(p, from, normal, limit, small, large, g.baseAddress!)
+                    let got = mlops_gear_scan_using(vector, p, from, normal, limit, small, large, g.baseAddress!)
                     #expect(got == expected, "window \(from) \(normal) \(limit)")
+                    if k % 50 == 0 { #expect(mlops_gear_scan(p, from, normal, limit, small, large, g.baseAddress!) == expected) }
                 }
             }
         }

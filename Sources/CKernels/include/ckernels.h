@@ -17,6 +17,15 @@ void mlops_planes_join(const uint8_t *src, uint8_t *dst, size_t n);
 size_t mlops_gear_scan(const uint8_t *p, size_t from, size_t normal, size_t limit,
                        uint64_t mask_small, uint64_t mask_large, const uint64_t *gear);
 
+/// The same scan by a named implementation: `vector` 1 the AVX-512 lanes (the portable loop where the
+/// CPU lacks them), 0 the portable three-stream loop. mlops_gear_scan uses the faster one here.
+size_t mlops_gear_scan_using(int vector, const uint8_t *p, size_t from, size_t normal, size_t limit,
+                             uint64_t mask_small, uint64_t mask_large, const uint64_t *gear);
+
+/// 1 when mlops_gear_scan uses the AVX-512 lanes on this CPU (timed against the portable loop at
+/// first use, with this gear table), else 0.
+int mlops_gear_vector_chosen(const uint64_t *gear);
+
 /// Order-0 entropy in bits per byte of each of the 4 byte lanes (out[0..3]) and of all of a sample
 /// of p[0..<n) (out[4]): all of it up to `sample` bytes, else four pieces of sample / 4 bytes spread
 /// over it. The count is a multiple of 4 from word boundaries; clog2[c] = c * log2(c) up to `sample`.
