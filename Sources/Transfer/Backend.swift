@@ -29,10 +29,15 @@ public protocol RemoteBackend: AnyObject, Sendable {
     /// Removes uploads under `prefix` started before `cutoff` and never finished (an S3 multipart
     /// upload, a directory's temporary file) and returns how many; with `dryRun` only counts them.
     func abortIncompleteUploads(prefix: String, startedBefore cutoff: Date, dryRun: Bool) throws -> Int
+    /// Copies the whole file `name` into `fd` from its current position when this backend can do so
+    /// without moving the bytes through the process (a directory: the kernel copies); false when it
+    /// cannot, and the caller reads ranges.
+    func getFile(_ name: String, into fd: FileDescriptor) throws -> Bool
 }
 
 extension RemoteBackend {
     public func abortIncompleteUploads(prefix: String, startedBefore cutoff: Date, dryRun: Bool) throws -> Int { 0 }
+    public func getFile(_ name: String, into fd: FileDescriptor) throws -> Bool { false }
 }
 
 /// A remote that is a directory on a mounted file system.
@@ -79,6 +84,16 @@ public final class DirectoryBackend: RemoteBackend, @unchecked Sendable {
         let bytes = try fd.pread(count: Int(range.count), offset: range.lowerBound)
         guard bytes.count == range.count else { throw MLOpsError("\(url)/\(name) is shorter than expected", hint: "the remote file is truncated; run `git mlops gc --remote` after restoring it") }
         return bytes
+    }
+
+    public func getFile(_ name: String, into fd: FileDescriptor) throws -> Bool {
+        let src: FileDescriptor
+        do { src = try FileDescriptor.open(path(name), O_RDONLY) } catch let e as SystemError where e.errno == ENOENT {
+            throw RemoteNotFound(url: url, name: name)
+        }
+        defer { src.close() }
+        try src.copyRest(to: fd)
+        return true
     }
 
     public func put(_ name: String, bytes: [UInt8]) throws {

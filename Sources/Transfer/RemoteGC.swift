@@ -153,7 +153,7 @@ extension Transfer {
         let record = try remote.retry.run(backend, "read", "packs/\(pack).pack") {
             try backend.get("packs/\(pack).pack", range: e.offset..<(e.offset + Int64(e.recordSize)))
         }
-        try verify(record: record, entry: e, pack: pack)
+        try record.withUnsafeBytes { try verify(records: [$0], entries: [e], pack: pack) }
         return record
     }
 

@@ -43,6 +43,7 @@ final class RemoteNameFilter: RemoteBackend, @unchecked Sendable {
 
     func get(_ name: String) throws -> [UInt8] { try inner.get(name) }
     func get(_ name: String, range: Range<Int64>) throws -> [UInt8] { try inner.get(name, range: range) }
+    func getFile(_ name: String, into fd: FileDescriptor) throws -> Bool { try inner.getFile(name, into: fd) }
     func put(_ name: String, bytes: [UInt8]) throws { try inner.put(name, bytes: bytes) }
     func putFile(_ name: String, from path: String) throws { try inner.putFile(name, from: path) }
     func delete(_ name: String) throws { try inner.delete(name) }

@@ -289,11 +289,12 @@ public final class Transfer: @unchecked Sendable {
                     guard bytes.count == range.count else {
                         throw MLOpsError("\(backend.url)/packs/\(pack).pack: short read", hint: "run the command again")
                     }
-                    for e in entries {
-                        let off = Int(e.offset - range.lowerBound)
-                        let record = Array(bytes[off..<(off + e.recordSize)])
-                        try verify(record: record, entry: e, pack: pack)
-                        try record.withUnsafeBytes { r in
+                    try bytes.withUnsafeBytes { all in
+                        let records = entries.map { e in
+                            UnsafeRawBufferPointer(rebasing: all[Int(e.offset - range.lowerBound)..<(Int(e.offset - range.lowerBound) + e.recordSize)])
+                        }
+                        try verify(records: records, entries: entries, pack: pack)
+                        for (e, r) in zip(entries, records) {
                             _ = try writer.putStored(id: e.id, kind: e.kind, codec: e.codec, rawSize: e.rawSize,
                                                      stored: UnsafeRawBufferPointer(rebasing: r[PackFormat.recordHeaderSize...]))
                         }
@@ -314,10 +315,10 @@ public final class Transfer: @unchecked Sendable {
         report.rangeRequests += local.rangeRequests
     }
 
-    /// Checks a record read from a remote: its header matches the index row and its content its id.
-    func verify(record: [UInt8], entry: IndexEntry, pack: String) throws {
+    /// Checks records read from a remote: each header matches its index row and each content its id.
+    func verify(records: [UnsafeRawBufferPointer], entries: [IndexEntry], pack: String) throws {
         do {
-            _ = try store.decode(record: record, entry: entry, pack: pack)
+            try store.verify(records: records, entries: entries, pack: pack)
         } catch let e as CorruptObjectError {
             throw MLOpsError("\(backend.url)/packs/\(pack).pack: object \(e.id.hex) is corrupt (\(e.reason))",
                              hint: "nothing was written for it; push it again from a clone that has it")
@@ -330,21 +331,49 @@ public final class Transfer: @unchecked Sendable {
         let fd = try FileDescriptor.open(tmp, O_RDWR | O_CREAT | O_TRUNC, mode: 0o644)
         var keep = false
         defer { fd.close(); if !keep { try? FS.remove(tmp) } }
-        var off: Int64 = 0
-        while off < pack.size {
-            let r = off..<min(pack.size, off + maxRange)
-            let bytes = try remote.retry.run(backend, "read", "packs/\(pack.name).pack") { try backend.get("packs/\(pack.name).pack", range: r) }
-            guard bytes.count == r.count else { throw MLOpsError("\(backend.url)/packs/\(pack.name).pack: short read", hint: "run the command again") }
-            try fd.writeAll(bytes)
-            off += Int64(bytes.count)
-            progress?.add(bytes: Int64(bytes.count))
+        let remoteName = "packs/\(pack.name).pack"
+        let copied = try remote.retry.run(backend, "read", remoteName) { () throws -> Bool in
+            guard ftruncate(fd.fd, 0) == 0, lseek(fd.fd, 0, SEEK_SET) == 0 else { throw SystemError("truncate", tmp, errno: errno) }
+            return try backend.getFile(remoteName, into: fd)
+        }
+        if copied {
+            guard FileStat.fstat(fd.fd)?.size == pack.size else {
+                throw MLOpsError("\(backend.url)/\(remoteName) is not as long as its index says", hint: "the pack is damaged; push its data again from a clone that has it")
+            }
+            progress?.add(bytes: pack.size)
+        } else {
+            var off: Int64 = 0
+            while off < pack.size {
+                let r = off..<min(pack.size, off + maxRange)
+                let bytes = try remote.retry.run(backend, "read", remoteName) { try backend.get(remoteName, range: r) }
+                guard bytes.count == r.count else { throw MLOpsError("\(backend.url)/\(remoteName): short read", hint: "run the command again") }
+                try fd.writeAll(bytes)
+                off += Int64(bytes.count)
+                progress?.add(bytes: Int64(bytes.count))
+            }
         }
         let header = try fd.pread(count: PackFormat.headerSize, offset: 0)
         guard header == PackFormat.header() else {
-            throw MLOpsError("\(backend.url)/packs/\(pack.name).pack has a bad header", hint: "the pack is damaged; push its data again from a clone that has it")
+            throw MLOpsError("\(backend.url)/\(remoteName) has a bad header", hint: "the pack is damaged; push its data again from a clone that has it")
         }
-        for e in pack.entries {
-            try verify(record: try fd.pread(count: e.recordSize, offset: e.offset), entry: e, pack: pack.name)
+        // Read back in spans of whole records (at most maxRange each, or one larger record) and checked
+        // a span at a time.
+        let ordered = pack.entries.sorted { $0.offset < $1.offset }
+        let span = ReadBuffer()
+        var first = 0
+        while first < ordered.count {
+            let start = ordered[first].offset
+            var last = first
+            while last + 1 < ordered.count && ordered[last + 1].offset + Int64(ordered[last + 1].recordSize) - start <= maxRange { last += 1 }
+            let group = Array(ordered[first...last])
+            let count = Int(group.last!.offset - start) + group.last!.recordSize
+            let base = span.reserve(count)
+            guard try fd.pread(into: base, count: count, offset: start) == count else {
+                throw MLOpsError("\(backend.url)/\(remoteName) is shorter than its index says", hint: "the pack is damaged; push its data again from a clone that has it")
+            }
+            let records = group.map { UnsafeRawBufferPointer(start: base + Int($0.offset - start), count: $0.recordSize) }
+            try verify(records: records, entries: group, pack: pack.name)
+            first = last + 1
         }
         try store.installPack(name: pack.name, from: tmp, index: IndexFormat.encode(pack.entries, packSize: pack.size))
         keep = true

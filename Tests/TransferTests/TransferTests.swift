@@ -100,6 +100,42 @@ struct Fixture {
         #expect(dst.store.closure(of: [src.bigID]).missing.isEmpty == false)
     }
 
+    /// A directory remote hands whole packs over by a kernel copy, and what arrives is checked record
+    /// by record as strictly as ranges are: a round trip is byte-exact, a byte flipped in a record's
+    /// header or payload is refused and named, and no chunk of that pack is kept.
+    @Test(arguments: [0, 40, 5000, 1_500_000, -1])
+    func aDirectoryRemotesWholePacksAreCheckedAfterTheCopy(flip: Int) throws {
+        let src = try Fixture(files: 5)
+        let remote = try DirectoryBackend(root: src.tmp.path + "/remote")
+        _ = try src.transfer(remote).push(src.store.closure(of: [src.bigID]).objects)
+        let pack = try #require(try remote.list(prefix: "packs/").first { $0.name.hasSuffix(".pack") })
+        let dst = try Fixture(files: 0, seed: 3)
+        guard flip != 0 else {
+            let report = try dst.transfer(remote).fetch(roots: [src.bigID])
+            #expect(report.wholePacks == 1 && report.missing.isEmpty, "\(report)")
+            let out = dst.tmp.path + "/out.bin"
+            _ = try Materializer(store: dst.store).write([.init(id: src.bigID, size: 3 << 20, executable: false, dest: out)])
+            #expect(try FS.readFile(out) == FS.readFile(src.tmp.path + "/big.bin"))
+            return
+        }
+        let path = remote.root + "/" + pack.name
+        let at = flip > 0 ? Int64(flip) : pack.size - 100
+        let fd = try FileDescriptor.open(path, O_RDWR)
+        var byte = try fd.pread(count: 1, offset: at)
+        byte[0] ^= 0x20
+        try byte.withUnsafeBytes { try fd.pwrite($0, offset: at) }
+        fd.close()
+        do {
+            _ = try dst.transfer(remote).fetch(roots: [src.bigID])
+            Issue.record("a pack with a flipped byte at \(at) was accepted")
+        } catch let e as MLOpsError {
+            #expect(e.message.contains(pack.name) && (e.message.contains("is corrupt") || e.message.contains("bad header")), "\(e)")
+        }
+        // The file's manifest, read and checked first, is kept for the next try; no chunk of the damaged pack is.
+        let chunks = src.store.closure(of: [src.bigID]).objects.subtracting([src.bigID])
+        #expect(chunks.count > 5 && !chunks.contains(where: dst.store.contains), "nothing of the damaged pack is kept")
+    }
+
     @Test func transientFailuresAreRetriedAndPermanentOnesNamed() throws {
         let src = try Fixture(files: 5)
         let remote = MemoryBackend()
