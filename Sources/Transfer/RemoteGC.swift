@@ -221,16 +221,11 @@ extension RemoteStore {
         let sizes = Dictionary(packFiles.map { ($0.name, $0.size) }, uniquingKeysWith: { a, _ in a })
         let lock = NSLock()
         var packs: [Pack] = [], dangling: [String] = [], unreadable: [String] = []
-        try FS.mkdirs(cacheDir + "/trash")
         try parallel(trash.count, width: parallelism) { [self] i in
             let (t, name) = trash[i]
             guard let size = sizes["packs/\(name).pack"] else { lock.lock(); dangling.append(name); lock.unlock(); return }
             let bytes = try retry.run(backend, "read", t.name) { try backend.get(t.name) }
-            let local = "\(cacheDir)/trash/\(name).idx"
-            try FS.writeAtomic(local, bytes, durable: false)
-            defer { try? FS.remove(local) }
-            let valid = bytes.withUnsafeBytes { IndexFormat.validate($0, checksum: true) != nil }
-            guard valid, let idx = try? PackIndexFile(path: local), idx.packSize == size else {
+            guard let idx = try? PackIndexFile(bytes: bytes, checksum: true), idx.packSize == size else {
                 lock.lock(); unreadable.append(name); lock.unlock(); return
             }
             lock.lock(); packs.append(Pack(name: name, size: size, modified: t.modified, entries: idx.entries)); lock.unlock()

@@ -24,14 +24,15 @@ public final class RemoteStore: @unchecked Sendable {
         public var entries: [IndexEntry]
     }
 
-    /// `cacheDir` keeps downloaded indexes (e.g. `.git/mlops/remotes/NAME`). Listings are filtered
-    /// to the names git-mlops makes (`RemoteNameFilter`).
+    /// `cacheDir` keeps downloaded indexes (e.g. `.git/mlops/remotes/NAME`), when it can be written:
+    /// the copies only save downloads, so a push from a read-only cache works without them. Listings
+    /// are filtered to the names git-mlops makes (`RemoteNameFilter`).
     public init(backend: RemoteBackend, cacheDir: String, retry: RetryPolicy = RetryPolicy(), parallelism: Int = 4) throws {
         self.backend = backend is RemoteNameFilter ? backend : RemoteNameFilter(backend)
         self.cacheDir = cacheDir
         self.retry = retry
         self.parallelism = parallelism
-        try FS.mkdirs(cacheDir)
+        try? FS.mkdirs(cacheDir)
     }
 
     /// Checks the remote's format marker; writes it when `create` and the remote is empty.
@@ -93,7 +94,7 @@ public final class RemoteStore: @unchecked Sendable {
             throw MLOpsError("\(backend.url)/packs/\(name).pack is \(packSize) bytes but its index says \(index.packSize)",
                              hint: "the pack is damaged; push again from a clone that has the data, then run `git mlops gc --remote`")
         }
-        try FS.writeAtomic(local, bytes, durable: false)
+        try? FS.writeAtomic(local, bytes, durable: false)
         return index
     }
 

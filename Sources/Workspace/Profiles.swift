@@ -189,7 +189,7 @@ extension Repo {
             let lock = try lockStore()
             defer { lock.release() }
             let keys = wanted.map(ProfileObject.key)
-            _ = try transfer(to: try remote(nil)).fetch(roots: keys)
+            _ = try writingToCache { try transfer(to: try remote(nil)).fetch(roots: keys) }
         }
         return Set(ids.filter { store.hasProfile(of: $0) })
     }

@@ -201,7 +201,7 @@ extension Repo {
         let roots = try self.roots(revs: revs, allCommits: false, paths: paths, cwd: cwd, keeping: providers)
         let transfer = try self.transfer(to: spec)
         if progress { transfer.progress = ProgressMeter("Fetching from \(spec.name)") }
-        let report = try fetchWithProfiles(transfer, roots)
+        let report = try writingToCache { try fetchWithProfiles(transfer, roots) }
         transfer.progress?.finish()
         if !report.missing.isEmpty && !allowMissing {
             throw MLOpsError("\(counted(report.missing.count, "object")) \(report.missing.count == 1 ? "is" : "are") not on remote '\(spec.name)' (\(transfer.remote.backend.url)), e.g. \(report.missing[0].hex)",
@@ -232,7 +232,7 @@ extension Repo {
         let lock = try lockStore()
         defer { lock.release() }
         let roots = Array(try liveRoots(workspaceOnly: false, keeping: providers))
-        return try transfer(to: spec).collectGarbage(roots: roots + roots.map(ProfileObject.key), grace: grace, dryRun: dryRun)
+        return try writingToCache { try transfer(to: spec).collectGarbage(roots: roots + roots.map(ProfileObject.key), grace: grace, dryRun: dryRun) }
     }
 
     // MARK: pre-push hook

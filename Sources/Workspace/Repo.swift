@@ -97,6 +97,15 @@ public final class Repo: @unchecked Sendable {
         }
     }
 
+    /// Runs `body`, which stores objects under a shared lock (fetch, gc --remote, profile fetches): a
+    /// cache that turns out not to be writable (a read-only volume, another user's cache) is said in
+    /// one line, not as the first file that could not be created. Nothing to store, nothing said.
+    public func writingToCache<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as SystemError where FileLock.isReadOnlyError(e.errno) && e.path.hasPrefix(storeRoot + "/") {
+            throw MLOpsError.readOnlyCache(storeRoot, e)
+        }
+    }
+
     /// Serialises edits of workspace metadata (pointers, .gitignore) between processes.
     public func lockWorkspace() throws -> FileLock {
         try? FS.mkdirs(worktreeState)

@@ -206,7 +206,8 @@ struct OtherUserE2ETests {
     }
 
     /// A cache owned by another user (its files are not writable here, the lock files included):
-    /// status, diff, fsck and checkout work, add says the cache is read-only.
+    /// status, diff, fsck, checkout and push work, and pull while nothing is missing; add, and a fetch
+    /// that has something to store, say the cache is read-only.
     @Test func anotherUsersCacheServesReadingCommands() throws {
         let s = try Sandbox()
         let repo = try s.makeRepo()
@@ -231,6 +232,27 @@ struct OtherUserE2ETests {
         try s.write(repo + "/new.bin", randomBytes(20_000, seed: 2))
         try s.ok(["chown", "\(Self.nobody):\(Self.nobody)", repo + "/new.bin"])
         let add = try s.run(asNobody + ["git", "mlops", "add", "new.bin"], in: repo)
-        #expect(add.status == 1 && add.stderr == "error: the cache \(repo)/.git/mlops is read-only (Permission denied); this command writes to it: make it writable, or run it as the cache's owner or in a clone with a cache of its own\n", "\(add)")
+        let readOnly = "error: the cache \(repo)/.git/mlops is read-only (Permission denied); this command writes to it: make it writable, or run it as the cache's owner or in a clone with a cache of its own\n"
+        #expect(add.status == 1 && add.stderr == readOnly, "\(add)")
+
+        // With a directory remote: push reads the cache only (remote indexes are kept only where they
+        // can be); pull and fetch work while nothing is missing, and say the cache is read-only when
+        // something is. The remote is readable and writable by both.
+        let remote = s.root + "/remote"
+        try s.ok(["git", "mlops", "remote", "add", "storage", remote, "--default"], in: repo)
+        try s.ok(["git", "commit", "-qam", "remote"], in: repo)
+        try FS.mkdirs(remote)
+        try s.ok(["chown", "\(Self.nobody):\(Self.nobody)", remote])
+        try FS.removeTree(repo + "/.git/mlops/remotes")
+        let push = try s.ok(asNobody + ["git", "mlops", "push"], in: repo)
+        #expect(push.stdout.hasPrefix("pushed ") && push.stderr == "", "\(push)")
+        let pull = try s.ok(asNobody + ["git", "mlops", "pull"], in: repo)
+        #expect(pull.stdout.hasPrefix("fetched 0 objects") && pull.stderr == "", "\(pull)")
+        try FS.removeTree(repo + "/.git/mlops/packs")
+        try FS.mkdirs(repo + "/.git/mlops/packs")
+        for argv in [["fetch"], ["pull"]] {
+            let r = try s.run(asNobody + ["git", "mlops"] + argv, in: repo)
+            #expect(r.status == 1 && r.stderr == readOnly, "\(argv): \(r)")
+        }
     }
 }
