@@ -39,30 +39,55 @@ public struct FileManifest: Equatable, Sendable {
     /// Whether the `check` line matches the text above it.
     public static func isIntact(_ bytes: [UInt8]) -> Bool { CheckLine.isIntact(bytes) }
 
+    /// Parses the bytes as they are, line by line, without making strings: checkout decodes the
+    /// manifest of every large file it writes (thousands of lines for a few GB).
     public static func decode(_ bytes: [UInt8], id: ObjectID) throws -> FileManifest {
         let bad = { (why: String) in
             MLOpsError("file manifest \(id.short) is malformed (\(why))", hint: "run `git mlops fsck` and fetch it again from a remote")
         }
         guard isIntact(bytes) else { throw bad("its check line does not match") }
-        var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        guard lines.last == "" else { throw bad("no final newline") }
-        lines.removeLast()
-        lines.removeLast()
-        if let first = lines.first, let newer = FormatHeader.newer(first, than: header, what: "file manifest \(id.short)") { throw newer }
-        guard lines.count >= 2, lines[0] == header, lines[1].hasPrefix("size "),
-              let size = Int64(lines[1].dropFirst(5)) else { throw bad("bad header") }
-        var chunks: [Chunk] = []
-        chunks.reserveCapacity(lines.count - 2)
-        var total: Int64 = 0
-        for l in lines[2...] {
-            let parts = l.split(separator: " ")
-            guard parts.count == 2, let cid = ObjectID(hex: parts[0]), let n = Int(parts[1]), n > 0 else { throw bad("bad chunk line") }
-            guard n <= maxChunkSize else { throw bad("a chunk of \(n) bytes, more than the \(maxChunkSize) the format allows") }
-            chunks.append(Chunk(id: cid, size: n))
-            total += Int64(n)  // at most lines x 256 KiB: no overflow
+        return try bytes.withUnsafeBytes { buf -> FileManifest in
+            let newline = UInt8(ascii: "\n")
+            guard buf.last == newline else { throw bad("no final newline") }
+            // The lines above the check line (which isIntact has read).
+            var end = buf.count - 1
+            while end > 0 && buf[end - 1] != newline { end -= 1 }
+            var at = 0
+            func nextLine() -> UnsafeRawBufferPointer? {
+                guard at < end else { return nil }
+                var j = at
+                while buf[j] != newline { j += 1 }
+                defer { at = j + 1 }
+                return UnsafeRawBufferPointer(rebasing: buf[at..<j])
+            }
+            /// A decimal of 1 to 18 digits (no sign): fits Int64 without a check per digit.
+            func decimal(_ d: UnsafeRawBufferPointer.SubSequence) -> Int64? {
+                guard !d.isEmpty, d.count <= 18 else { return nil }
+                var v: Int64 = 0
+                for c in d {
+                    guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
+                    v = v * 10 + Int64(c - UInt8(ascii: "0"))
+                }
+                return v
+            }
+            let first = nextLine().map { String(decoding: $0, as: UTF8.self) } ?? ""
+            if let newer = FormatHeader.newer(first, than: header, what: "file manifest \(id.short)") { throw newer }
+            let sizePrefix = Array("size ".utf8)
+            guard first == header, let sizeLine = nextLine(), sizeLine.starts(with: sizePrefix),
+                  let size = decimal(sizeLine[sizePrefix.count...]) else { throw bad("bad header") }
+            var chunks: [Chunk] = []
+            chunks.reserveCapacity((end - at) / 72)
+            var total: Int64 = 0
+            while let l = nextLine() {
+                guard l.count > 65, l[64] == UInt8(ascii: " "), let cid = ObjectID(hexUTF8: UnsafeRawBufferPointer(rebasing: l[0..<64])),
+                      let n = decimal(l[65...]), n > 0 else { throw bad("bad chunk line") }
+                guard n <= maxChunkSize else { throw bad("a chunk of \(n) bytes, more than the \(maxChunkSize) the format allows") }
+                chunks.append(Chunk(id: cid, size: Int(n)))
+                total += n  // at most lines x 256 KiB: no overflow
+            }
+            guard total == size else { throw bad("chunk sizes add up to \(total), not \(size)") }
+            return FileManifest(size: size, chunks: chunks)
         }
-        guard total == size else { throw bad("chunk sizes add up to \(total), not \(size)") }
-        return FileManifest(size: size, chunks: chunks)
     }
 }
 
