@@ -221,16 +221,28 @@ open class ObjectDatabase: @unchecked Sendable {
 
     /// Whether a pack's file is missing or not as long as its index says (checked once per pack).
     public func packDamage(_ name: String, _ id: ObjectID) -> CorruptObjectError? {
+        packIsWhole(name) ? nil : CorruptObjectError(id: id, pack: name, reason: Self.truncatedPack)
+    }
+
+    public static let truncatedPack = "the pack is not as long as its index says"
+
+    private func packIsWhole(_ name: String) -> Bool {
         lock.lock()
         let known = packSizeOK[name]
         lock.unlock()
-        let ok = known ?? {
-            let expected = (try? PackIndex(path: "\(packsDir)/\(name).idx", name: name))?.packSize
-            let ok = expected != nil && FS.stat("\(packsDir)/\(name).pack")?.size == expected
-            lock.lock(); packSizeOK[name] = ok; lock.unlock()
-            return ok
-        }()
-        return ok ? nil : CorruptObjectError(id: id, pack: name, reason: "the pack is not as long as its index says")
+        if let known { return known }
+        let expected = (try? PackIndex(path: "\(packsDir)/\(name).idx", name: name))?.packSize
+        let ok = expected != nil && FS.stat("\(packsDir)/\(name).pack")?.size == expected
+        lock.lock(); packSizeOK[name] = ok; lock.unlock()
+        return ok
+    }
+
+    /// Packs whose index reads but whose file is missing or not as long as it says: damage found with
+    /// a stat per pack, before anything relies on them (gc). A bad index says so itself when read.
+    public func truncatedPacks() -> [String] {
+        packNames.filter { name in
+            (try? PackIndex(path: "\(packsDir)/\(name).idx", name: name)) != nil && !packIsWhole(name)
+        }
     }
 
     /// Decoded bytes of an object, checked against its id where the id is the hash of those bytes.

@@ -48,6 +48,11 @@ extension Repo {
     public func gc(_ options: GCOptions, keeping providers: [any RootsProvider]) throws -> Store.GCReport {
         let lock = try lockStore(exclusive: true)
         defer { lock.release() }
+        // A truncated pack that gc would not read (all of it kept as it is) must not pass for healthy.
+        if let bad = store.truncatedPacks().first {
+            throw MLOpsError("pack \(bad) is damaged (\(Store.truncatedPack))",
+                             hint: "run `git mlops fsck --repair` to drop damaged data and fetch it again from a remote, then gc")
+        }
         let keep = store.closure(of: Array(try liveRoots(workspaceOnly: options.workspaceOnly, keeping: providers))).objects
         return try store.repack(keep: keep, dryRun: options.dryRun)
     }

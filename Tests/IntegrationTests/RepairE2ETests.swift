@@ -37,6 +37,10 @@ import Testing
 
         let status = try s.ok(["git", "mlops", "status"], in: repo).stdout
         #expect(status.contains("damaged in cache:        ") && status.hasSuffix("hint: `git mlops fsck --repair` restores damaged data from a remote\n"), "\(status)")
+        // gc neither repacks around the damage nor calls the cache fine.
+        let gc = try s.fails(["git", "mlops", "gc"], in: repo)
+        #expect(gc.stderr == "error: pack \(all[0].name) is damaged (the pack is not as long as its index says); run `git mlops fsck --repair` to drop damaged data and fetch it again from a remote, then gc\n", "\(gc)")
+        #expect(FS.stat(pack)?.size == all[0].size / 2, "gc left the pack alone")
         let fsck = try s.fails(["git", "mlops", "fsck"], in: repo)
         #expect(fsck.stdout.contains("pack is truncated") && fsck.stdout.contains("its index says"), "\(fsck)")
         #expect(fsck.stderr.hasSuffix("run `git mlops fsck --repair` to drop damaged data and fetch it again from a remote\n"), "\(fsck)")
