@@ -162,6 +162,19 @@ public struct Moments: Sendable {
         for x in xs { add(x) }
     }
 
+    /// The same state as CKernels' mlops_moments, which adds values in C with the same operations.
+    var c: mlops_moments {
+        get {
+            mlops_moments(folded_n: foldedN, folded_mean: foldedMean, folded_m2: foldedM2, batch_n: Int64(batchN),
+                          shift: shift, s1: s1, s2: s2, min: min, max: max)
+        }
+        set {
+            foldedN = newValue.folded_n; foldedMean = newValue.folded_mean; foldedM2 = newValue.folded_m2
+            batchN = Int(newValue.batch_n); shift = newValue.shift; s1 = newValue.s1; s2 = newValue.s2
+            min = newValue.min; max = newValue.max
+        }
+    }
+
     mutating func fold() {
         (foldedN, foldedMean, foldedM2) = combined
         batchN = 0

@@ -79,6 +79,25 @@ void mlops_csv_column(const uint8_t *p, size_t size, const uint32_t *ends, size_
                       uint32_t *starts, uint32_t *lengths, uint8_t *kinds, uint64_t *hashes,
                       double *nums, mlops_column_stats *stats);
 
+/// Moments (Profiling's Moments, Sketches.swift): values summed in batches of 64 as deviations from
+/// the batch's first value, each batch folded in with Chan's formula.
+typedef struct mlops_moments {
+    int64_t folded_n;
+    double folded_mean, folded_m2;
+    int64_t batch_n;
+    double shift, s1, s2, min, max;
+} mlops_moments;
+
+/// Adds x[0..<n) in order, as Moments.add does one at a time (the same bits).
+void mlops_moments_add(mlops_moments *m, const double *x, size_t n);
+
+/// mlops_csv_column, also adding each numeric value, in order, to *moments unless it is NULL, and
+/// with `registers` (HyperLogLog, 2^precision of them) not NULL, adding each hash there instead of
+/// writing starts, lengths, kinds and hashes (which may then be NULL). `isa` as for mlops_csv_scan.
+void mlops_csv_column_fused(int isa, const uint8_t *p, size_t size, const uint32_t *ends, size_t columns, size_t column, size_t records,
+                            uint32_t *starts, uint32_t *lengths, uint8_t *kinds, uint64_t *hashes, double *nums,
+                            mlops_column_stats *stats, mlops_moments *moments, uint8_t *registers, int precision);
+
 /// Adds to HyperLogLog `registers` (2^precision of them) the hashes of the values not null.
 void mlops_hll_add(uint8_t *registers, int precision, const uint64_t *hashes, const uint8_t *kinds, size_t n);
 
