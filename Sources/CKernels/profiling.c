@@ -885,10 +885,14 @@ typedef struct {
     uint8_t kind;
 } memo_entry;
 
-#define MEMO_BITS 6
+// 2^MEMO_BITS entries in sets of two (the key's set, then the one beside it), kept by the caller
+// from call to call (or one per call when it gives none).
+#define MEMO_BITS 8
 // The memo is tried on the first MEMO_PROBE values of a call and kept only if at least half of
 // them were found in it (a column of many distinct values then costs nothing more).
 #define MEMO_PROBE 128
+
+size_t mlops_column_memo_size(void) { return sizeof(memo_entry) << MEMO_BITS; }
 
 // The bytes v[0..<n) (n <= 16; 16 bytes readable at v) zero-padded into two words.
 static inline void memo_key(const uint8_t *v, size_t n, uint64_t *w0, uint64_t *w1) {
@@ -1118,15 +1122,18 @@ AVX512N static int numbers8(const uint8_t *p, size_t size, const uint32_t *ends,
 static inline __attribute__((always_inline)) void column_kernel(
     const uint8_t *p, size_t size, const uint32_t *ends, size_t columns, size_t column, size_t records,
     uint32_t *starts, uint32_t *lengths, uint8_t *kinds, uint64_t *hashes, double *nums, mlops_column_stats *stats,
-    mlops_moments *moments, uint8_t *registers, int precision, int isa, const int with_moments, const int with_hll) {
+    mlops_moments *moments, uint8_t *registers, int precision, int isa, void *memo_given, const int with_moments, const int with_hll) {
     mlops_column_stats st = {0};
     st.int_min = INT64_MAX;
     st.int_max = INT64_MIN;
     mlops_moments m;
     if (with_moments) m = *moments;
     int last = column + 1 == columns;
-    memo_entry memo[1 << MEMO_BITS];
-    memset(memo, 0, sizeof memo);
+    memo_entry *memo = memo_given, local[memo_given ? 1 : 1 << MEMO_BITS];
+    if (!memo_given) {
+        memset(local, 0, sizeof local);
+        memo = local;
+    }
     // A column whose category table only counts has many distinct values: no memo.
     int use_memo = !with_hll;
     size_t tried = 0, found = 0;
@@ -1179,10 +1186,16 @@ static inline __attribute__((always_inline)) void column_kernel(
         uint64_t w0 = 0, w1 = 0;
         if (wide && use_memo && n <= 16) {
             memo_key(v, n, &w0, &w1);
-            e = &memo[((w0 ^ (w1 * 0xC2B2AE3D27D4EB4Full)) + n) * 0x9E3779B97F4A7C15ull >> (64 - MEMO_BITS)];
+            e = &memo[(((w0 ^ (w1 * 0xC2B2AE3D27D4EB4Full)) + n) * 0x9E3779B97F4A7C15ull >> (64 - MEMO_BITS)) & ~(size_t)1];
             if (e->n1 == n + 1 && e->w0 == w0 && e->w1 == w1) {
                 kind = e->kind, num = e->num, iv = e->iv, h = e->hash;
                 found++;
+            } else if (e[1].n1 == n + 1 && e[1].w0 == w0 && e[1].w1 == w1) {
+                e++;
+                kind = e->kind, num = e->num, iv = e->iv, h = e->hash;
+                found++;
+            } else if (e->n1 != 0) {
+                e[1] = e[0];  // the new entry goes first, the one it displaces second
             }
             if (++tried == MEMO_PROBE && 2 * found < tried) use_memo = 0;
         }
@@ -1217,12 +1230,12 @@ static inline __attribute__((always_inline)) void column_kernel(
     *stats = st;
 }
 
-#define COLUMN_ARGS isa, p, size, ends, columns, column, records, starts, lengths, kinds, hashes, nums, stats, moments, registers, precision
+#define COLUMN_ARGS isa, p, size, ends, columns, column, records, starts, lengths, kinds, hashes, nums, stats, moments, registers, precision, memo
 #define COLUMN_PARAMS int isa, const uint8_t *p, size_t size, const uint32_t *ends, size_t columns, size_t column, size_t records, \
     uint32_t *starts, uint32_t *lengths, uint8_t *kinds, uint64_t *hashes, double *nums, mlops_column_stats *stats, \
-    mlops_moments *moments, uint8_t *registers, int precision
+    mlops_moments *moments, uint8_t *registers, int precision, void *memo
 
-#define KERNEL_ARGS p, size, ends, columns, column, records, starts, lengths, kinds, hashes, nums, stats, moments, registers, precision, isa
+#define KERNEL_ARGS p, size, ends, columns, column, records, starts, lengths, kinds, hashes, nums, stats, moments, registers, precision, isa, memo
 static void column_plain(COLUMN_PARAMS) { column_kernel(KERNEL_ARGS, 0, 0); }
 static void column_moments(COLUMN_PARAMS) { column_kernel(KERNEL_ARGS, 1, 0); }
 static void column_hll(COLUMN_PARAMS) { column_kernel(KERNEL_ARGS, 0, 1); }
@@ -1239,7 +1252,7 @@ void mlops_csv_column_fused(COLUMN_PARAMS) {
 void mlops_csv_column(const uint8_t *p, size_t size, const uint32_t *ends, size_t columns, size_t column, size_t records,
                       uint32_t *starts, uint32_t *lengths, uint8_t *kinds, uint64_t *hashes,
                       double *nums, mlops_column_stats *stats) {
-    column_plain(0, p, size, ends, columns, column, records, starts, lengths, kinds, hashes, nums, stats, NULL, NULL, 0);
+    column_plain(0, p, size, ends, columns, column, records, starts, lengths, kinds, hashes, nums, stats, NULL, NULL, 0, NULL);
 }
 
 // ---- HyperLogLog ------------------------------------------------------------------------------

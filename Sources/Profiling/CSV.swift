@@ -265,6 +265,9 @@ final class ValueBatches {
     let hashes: UnsafeMutablePointer<UInt64>
     let nums: UnsafeMutablePointer<Double>
     let isa = mlops_profiling_best_isa()
+    /// Each column's memo of repeated values (see mlops_csv_column_fused).
+    let memo: UnsafeMutableRawPointer
+    let memoSize = mlops_column_memo_size()
     /// The records of the last scan and the bytes they span.
     private(set) var base = UnsafePointer<UInt8>(bitPattern: 1)!
     private(set) var size = 0
@@ -279,11 +282,13 @@ final class ValueBatches {
         kinds = .allocate(capacity: capacity)
         hashes = .allocate(capacity: capacity)
         nums = .allocate(capacity: capacity)
+        memo = .allocate(byteCount: columns * memoSize, alignment: 64)
+        memo.initializeMemory(as: UInt8.self, repeating: 0, count: columns * memoSize)
     }
 
     deinit {
         ends.deallocate(); starts.deallocate(); lengths.deallocate()
-        kinds.deallocate(); hashes.deallocate(); nums.deallocate()
+        kinds.deallocate(); hashes.deallocate(); nums.deallocate(); memo.deallocate()
     }
 
     /// Scans the records at p that need only splitting (see mlops_csv_scan); returns how many.
@@ -299,7 +304,7 @@ final class ValueBatches {
         var stats = mlops_column_stats()
         var m = moments.c
         mlops_csv_column_fused(isa, base, size, ends, columns, c, records, starts, lengths, kinds, hashes, nums, &stats,
-                               &m, registers, Int32(HyperLogLog.precision))
+                               &m, registers, Int32(HyperLogLog.precision), memo + c * memoSize)
         moments.c = m
         return ValueBatch(count: records, stats: stats, base: base, starts: starts, lengths: lengths, kinds: kinds, hashes: hashes, nums: nums)
     }

@@ -190,6 +190,9 @@ func sameNumber(_ a: Number, _ b: Number) -> Bool {
     /// read as mlops_classify and valueHash read it alone.
     @Test func repeatedValuesAreReadAsAlone() {
         var r = Rng(26)
+        let memo = UnsafeMutableRawBufferPointer.allocate(byteCount: mlops_column_memo_size(), alignment: 64)
+        memo.initializeMemory(as: UInt8.self, repeating: 0)
+        defer { memo.deallocate() }
         let stems = ["", "7", "77", "1234567", "12345678", "123456789", "-1.5", "true", "NA", "abcdefgh", "abcdefghi",
                      "abcdefghijklmnop", "abcdefghijklmnopq", "2024-01-01", "1e5", "inf"]
         for round in 0..<300 {
@@ -223,7 +226,12 @@ func sameNumber(_ a: Number, _ b: Number) -> Bool {
             var kinds = [UInt8](repeating: 0, count: records), hashes = [UInt64](repeating: 0, count: records), nums = [Double](repeating: 0, count: records)
             for c in 0..<columns {
                 var stats = mlops_column_stats()
-                b.withUnsafeBufferPointer { mlops_csv_column($0.baseAddress!, $0.count, ends, columns, c, records, &starts, &lengths, &kinds, &hashes, &nums, &stats) }
+                b.withUnsafeBufferPointer {
+                    // Every other round with one memo kept over all rounds and columns (its entries
+                    // depend only on the bytes), else one per call.
+                    mlops_csv_column_fused(-1, $0.baseAddress!, $0.count, ends, columns, c, records, &starts, &lengths, &kinds, &hashes, &nums, &stats,
+                                           nil, nil, 0, round % 2 == 0 ? memo.baseAddress : nil)
+                }
                 var numeric = 0
                 for i in 0..<records {
                     let v = values[i * columns + c]
@@ -299,7 +307,7 @@ func sameNumber(_ a: Number, _ b: Number) -> Bool {
                     var nums = [Double](repeating: 0, count: records), stats = mlops_column_stats(), m = Moments().c
                     b.withUnsafeBufferPointer { p in
                         mlops_csv_column_fused(Int32(isa), p.baseAddress!, p.count, ends, columns, c, records, nil, nil, nil, nil, &nums, &stats,
-                                               &m, &registers, Int32(HyperLogLog.precision))
+                                               &m, &registers, Int32(HyperLogLog.precision), nil)
                     }
                     var got = Moments()
                     got.c = m

@@ -94,9 +94,14 @@ void mlops_moments_add(mlops_moments *m, const double *x, size_t n);
 /// mlops_csv_column, also adding each numeric value, in order, to *moments unless it is NULL, and
 /// with `registers` (HyperLogLog, 2^precision of them) not NULL, adding each hash there instead of
 /// writing starts, lengths, kinds and hashes (which may then be NULL). `isa` as for mlops_csv_scan.
+/// `memo`, unless NULL, is mlops_column_memo_size() bytes, zeroed before the first call, that keep
+/// the results of repeated values from call to call (for one column, or any: they depend only on
+/// the bytes of the values).
 void mlops_csv_column_fused(int isa, const uint8_t *p, size_t size, const uint32_t *ends, size_t columns, size_t column, size_t records,
                             uint32_t *starts, uint32_t *lengths, uint8_t *kinds, uint64_t *hashes, double *nums,
-                            mlops_column_stats *stats, mlops_moments *moments, uint8_t *registers, int precision);
+                            mlops_column_stats *stats, mlops_moments *moments, uint8_t *registers, int precision, void *memo);
+
+size_t mlops_column_memo_size(void);
 
 /// Adds to HyperLogLog `registers` (2^precision of them) the hashes of the values not null.
 void mlops_hll_add(uint8_t *registers, int precision, const uint64_t *hashes, const uint8_t *kinds, size_t n);
