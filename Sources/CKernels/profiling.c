@@ -764,14 +764,15 @@ void mlops_sort_doubles(int isa, double *a, size_t n) {
 typedef struct {
     const uint8_t *p;
     size_t columns, max, records;
-    size_t field;   // fields of the current record so far
-    size_t start;   // where the current record starts
-    uint32_t *row;  // its ends
+    size_t field;     // fields of the current record so far
+    size_t start;     // where the current record starts
+    uint32_t *row;    // its ends
+    uint32_t *limit;  // the end of the caller's ends
 } scan_state;
 
 // Takes the structural bytes of one piece of 64 at `base` (separators s, newlines l, quotes q, one
 // bit per byte). Returns 1 when the scan stops.
-static inline __attribute__((always_inline)) int take(scan_state *st, size_t base, uint64_t s, uint64_t l, uint64_t q) {
+static inline __attribute__((always_inline)) int take_bits(scan_state *st, size_t base, uint64_t s, uint64_t l, uint64_t q) {
     uint64_t bits = s | l | q;
     while (bits) {
         unsigned b = (unsigned)__builtin_ctzll(bits);
@@ -794,6 +795,41 @@ static inline __attribute__((always_inline)) int take(scan_state *st, size_t bas
         }
     }
     return 0;
+}
+
+// take_bits for the usual piece of 64 (no quote, several columns, room for 64 more ends): writes
+// the offset of every separator and newline in order (which is the layout of ends when the records
+// are right: columns - 1 separators, then a newline), then checks each newline's place in that
+// order. Equivalent to take_bits: a record that has another number of fields stops the scan before
+// it (a blank line has no fields before its newline, so it stops too), as take_bits does.
+static inline __attribute__((always_inline)) int take(scan_state *st, size_t base, uint64_t s, uint64_t l, uint64_t q) {
+    uint64_t bits = s | l;
+    if (q != 0 || st->columns < 2 || st->row + st->field + 64 > st->limit) return take_bits(st, base, s, l, q);
+    uint32_t *out = st->row + st->field;
+    size_t count = (size_t)__builtin_popcountll(bits);
+    uint64_t b = bits;
+    // Eight at a time, unconditionally (the ends past `count` are overwritten or unused).
+    for (size_t i = 0; i < count; i += 8) {
+        for (int j = 0; j < 8; j++) {
+            out[i + (size_t)j] = (uint32_t)(base + (size_t)__builtin_ctzll(b | (1ull << 63)));
+            b &= b - 1;
+        }
+    }
+    size_t used = 0;  // bits of this piece in records taken
+    while (l) {
+        uint64_t bit = l & -l;
+        l ^= bit;
+        size_t at = (size_t)__builtin_popcountll(bits & (bit - 1));  // this newline's place among the bits
+        if (st->field + (at - used) + 1 != st->columns) return 1;    // too few or too many fields
+        size_t pos = base + (size_t)__builtin_ctzll(bit);
+        st->field = 0;
+        st->row += st->columns;
+        st->start = pos + 1;
+        used = at + 1;
+        if (++st->records == st->max) return 1;
+    }
+    st->field += count - used;
+    return st->field + 1 > st->columns;  // too many fields already
 }
 
 static inline void masks_portable(const uint8_t *p, size_t len, uint8_t sep, uint64_t *s, uint64_t *l, uint64_t *q) {
@@ -843,7 +879,7 @@ __attribute__((target("avx512f,avx512bw"))) static int scan_avx512(scan_state *s
 
 size_t mlops_csv_scan(int isa, const uint8_t *p, size_t n, int at_end, uint8_t separator, size_t columns,
                       uint32_t *ends, size_t max_records, size_t *used) {
-    scan_state st = {p, columns, max_records, 0, 0, 0, ends};
+    scan_state st = {p, columns, max_records, 0, 0, 0, ends, ends + columns * max_records};
     *used = 0;
     if (columns == 0 || max_records == 0 || n == 0 || n > UINT32_MAX) return 0;
     isa = pick_isa(isa);
@@ -858,7 +894,7 @@ size_t mlops_csv_scan(int isa, const uint8_t *p, size_t n, int at_end, uint8_t s
     if (!stopped && base < n) {
         uint64_t s, l, q;
         masks_portable(p + base, n - base, separator, &s, &l, &q);
-        stopped = take(&st, base, s, l, q);
+        stopped = take_bits(&st, base, s, l, q);
     }
     // A last record without a newline, at the end of the data.
     if (!stopped && at_end && st.start < n && st.field + 1 == columns) {
