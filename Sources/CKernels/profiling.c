@@ -726,6 +726,35 @@ AVX512 static void sort_avx512(double *a, size_t n, double *lo, double *hi) {
     sort_small(a, n);
 }
 
+// Merges the sorted a[0..<na) and b[0..<nb) into out, eight at a time: the next eight of the run
+// whose next value is smaller go through a bitonic merge with the eight largest so far, whose
+// smaller half is the next output. Runs are read in blocks of eight padded with +inf (the values
+// are finite), so out needs room for na + nb + 16. Not stable: equal values must be equal bits.
+AVX512 static void merge_avx512(const double *a, size_t na, const double *b, size_t nb, double *out) {
+    const __m512d inf = _mm512_set1_pd(INFINITY);
+#define BLOCK(src, n, i) _mm512_mask_loadu_pd(inf, (n) - (i) >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << ((n) - (i))) - 1), (src) + (i))
+    __m512d c[2];
+    c[0] = BLOCK(a, na, 0);
+    c[1] = BLOCK(b, nb, 0);
+    size_t ia = na < 8 ? na : 8, ib = nb < 8 ? nb : 8, o = 0;
+    merge_runs(c, 1);
+    _mm512_storeu_pd(out, c[0]);
+    o = 8;
+    while (ia < na || ib < nb) {
+        if (ib >= nb || (ia < na && a[ia] <= b[ib])) {
+            c[0] = BLOCK(a, na, ia);
+            ia += na - ia < 8 ? na - ia : 8;
+        } else {
+            c[0] = BLOCK(b, nb, ib);
+            ib += nb - ib < 8 ? nb - ib : 8;
+        }
+        merge_runs(c, 1);
+        _mm512_storeu_pd(out + o, c[0]);
+        o += 8;
+    }
+    _mm512_storeu_pd(out + o, c[1]);
+#undef BLOCK
+}
 #endif
 
 static int has_negative_zero(const double *a, size_t n) {
@@ -757,6 +786,40 @@ void mlops_sort_doubles(int isa, double *a, size_t n) {
 #endif
     (void)isa;
     sort_portable(a, n);
+}
+
+// ---- KLL compaction ---------------------------------------------------------------------------
+
+void mlops_kll_merge_half(int isa, double *dst, size_t old, const double *src, size_t count, int coin, size_t promote) {
+    if (promote == 0) return;
+    size_t first = (count & 1) + (size_t)coin, total = old + promote;
+    double small[2048];
+    double *tmp = 2 * total + 32 <= 2048 ? small : malloc((2 * total + 32) * sizeof *tmp);
+    if (!tmp) abort();
+    double *b = tmp, *out = tmp + promote + 8;
+    for (size_t j = 0; j < promote; j++) b[j] = src[first + 2 * j];
+#if defined(__x86_64__)
+    // Without -0.0 (equal to 0.0, other bits), equal values are equal bits: any merge order gives
+    // the bits of the stable merge.
+    if (pick_isa(isa) >= 2 && !has_negative_zero(dst, old) && !has_negative_zero(b, promote)) {
+        merge_avx512(dst, old, b, promote, out);
+        memcpy(dst, out, total * sizeof *dst);
+        if (tmp != small) free(tmp);
+        return;
+    }
+#endif
+    (void)isa;
+    // The stable merge (old items first among equals), from the back, in place.
+    ptrdiff_t i = (ptrdiff_t)old - 1, j = (ptrdiff_t)promote - 1, o = (ptrdiff_t)total - 1;
+    while (j >= 0 && i >= 0) {
+        double x = dst[i], y = b[j];
+        int take_old = x > y;
+        dst[o--] = take_old ? x : y;
+        i -= take_old;
+        j -= !take_old;
+    }
+    while (j >= 0) dst[o--] = b[j--];
+    if (tmp != small) free(tmp);
 }
 
 // ---- the CSV scan -----------------------------------------------------------------------------

@@ -331,23 +331,14 @@ public struct KLLSketch: Equatable, Sendable {
     }
 
     /// Merges src[start + coin + 2j] (j < promote; start = 1 for an odd count) into the sorted
-    /// `dst`, from the back, in place.
+    /// `dst`: a stable merge (CKernels' mlops_kll_merge_half).
     @inline(__always)
     static func mergeHalf(_ src: UnsafeBufferPointer<Double>, coin: Int, promote: Int, into dst: inout [Double]) {
-        let first = (src.count & 1) + coin
+        guard promote > 0 else { return }
         let old = dst.count
         dst.append(contentsOf: repeatElement(0, count: promote))
         dst.withUnsafeMutableBufferPointer { d in
-            var i = old - 1, j = promote - 1, o = old + promote - 1
-            while j >= 0 && i >= 0 {
-                let pj = src[first + 2 * j], di = d[i]
-                let takeOld = di > pj
-                d[o] = takeOld ? di : pj
-                i &-= takeOld ? 1 : 0
-                j &-= takeOld ? 0 : 1
-                o &-= 1
-            }
-            while j >= 0 { d[o] = src[first + 2 * j]; j -= 1; o -= 1 }
+            mlops_kll_merge_half(-1, d.baseAddress!, old, src.baseAddress!, src.count, Int32(coin), promote)
         }
     }
 

@@ -145,6 +145,38 @@ func sameNumber(_ a: Number, _ b: Number) -> Bool {
         }
     }
 
+    /// One KLL compaction step (every other value of a sorted level merged into the next level) on
+    /// every path against a plain stable merge, bit for bit: ties, -0.0 beside 0.0, runs of every
+    /// length around the AVX-512 path's blocks of eight.
+    @Test func kllMergeHalfPathsGiveTheStableMerge() {
+        var r = Rng(28)
+        for round in 0..<6000 {
+            let old = r.int(0..<(round % 10 == 0 ? 1500 : 40)), count = r.int(0..<(round % 10 == 0 ? 1500 : 40))
+            func value() -> Double {
+                switch round % 4 {
+                case 0: return Double(r.int(0..<6)) * 0.5
+                case 1: return [0.0, -0.0, 1, -1][r.int(0..<4)]
+                default: return r.normal() * 1e3
+                }
+            }
+            let dst = (0..<old).map { _ in value() }.sorted(), src = (0..<count).map { _ in value() }.sorted()
+            let coin = r.int(0..<2), promote = (count - (count & 1)) / 2, first = (count & 1) + coin
+            let promoted = (0..<promote).map { src[first + 2 * $0] }
+            // The stable merge: old values first among equals.
+            var want: [Double] = [], i = 0, j = 0
+            while i < old || j < promote {
+                if j >= promote || (i < old && !(promoted[j] < dst[i])) { want.append(dst[i]); i += 1 } else { want.append(promoted[j]); j += 1 }
+            }
+            for isa in kernelPaths {
+                var got = dst + [Double](repeating: 0, count: promote)
+                got.withUnsafeMutableBufferPointer { d in
+                    src.withUnsafeBufferPointer { mlops_kll_merge_half(Int32(isa), d.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!, old, $0.baseAddress ?? UnsafePointer(bitPattern: 8)!, count, Int32(coin), promote) }
+                }
+                #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "round \(round), path \(isa), \(old) + \(promote)")
+            }
+        }
+    }
+
     /// mlops_classify and the column kernel (whose fast path reads 16 bytes at a time) against the
     /// reference rules, on every shape of number and on what only looks like one.
     @Test func valuesAreReadAsTheRulesSay() {

@@ -52,6 +52,12 @@ int mlops_profiling_best_isa(void);
 /// AVX-512 sorts in SIMD; the other paths, or an input with -0.0 in it, use a portable quicksort.
 void mlops_sort_doubles(int isa, double *a, size_t n);
 
+/// One step of a KLL compaction: merges src[first + 2j] for j < promote (first = (count & 1) + coin,
+/// coin 0 or 1) into the sorted dst[0..<old] (room for old + promote), giving the stable merge (old
+/// items before promoted ones they equal) in dst[0..<old + promote]. Every value must be finite.
+/// `isa` as for mlops_csv_scan; every path gives the same bits.
+void mlops_kll_merge_half(int isa, double *dst, size_t old, const double *src, size_t count, int coin, size_t promote);
+
 /// Scans CSV records from p[0..<n) (p at a record start) that need nothing but splitting: no quote,
 /// exactly `columns` fields, not a blank line. For each, writes the offset of each field's end (its
 /// separator, its newline, or n for a last record without one, which is taken only when `at_end`)
