@@ -985,8 +985,9 @@ typedef struct {
 } memo_entry;
 
 // 2^MEMO_BITS entries in sets of two (the key's set, then the one beside it), kept by the caller
-// from call to call (or one per call when it gives none).
+// from call to call; when it gives none, 2^MEMO_BITS_LOCAL for the one call.
 #define MEMO_BITS 8
+#define MEMO_BITS_LOCAL 6
 // The memo is tried on the first MEMO_PROBE values of a call and kept only if at least half of
 // them were found in it (a column of many distinct values then costs nothing more).
 #define MEMO_PROBE 128
@@ -1228,7 +1229,8 @@ static inline __attribute__((always_inline)) void column_kernel(
     mlops_moments m;
     if (with_moments) m = *moments;
     int last = column + 1 == columns;
-    memo_entry *memo = memo_given, local[memo_given ? 1 : 1 << MEMO_BITS];
+    memo_entry *memo = memo_given, local[1 << MEMO_BITS_LOCAL];
+    const int memo_bits = memo_given ? MEMO_BITS : MEMO_BITS_LOCAL;
     if (!memo_given) {
         memset(local, 0, sizeof local);
         memo = local;
@@ -1285,7 +1287,7 @@ static inline __attribute__((always_inline)) void column_kernel(
         uint64_t w0 = 0, w1 = 0;
         if (wide && use_memo && n <= 16) {
             memo_key(v, n, &w0, &w1);
-            e = &memo[(((w0 ^ (w1 * 0xC2B2AE3D27D4EB4Full)) + n) * 0x9E3779B97F4A7C15ull >> (64 - MEMO_BITS)) & ~(size_t)1];
+            e = &memo[(((w0 ^ (w1 * 0xC2B2AE3D27D4EB4Full)) + n) * 0x9E3779B97F4A7C15ull >> (64 - memo_bits)) & ~(size_t)1];
             if (e->n1 == n + 1 && e->w0 == w0 && e->w1 == w1) {
                 kind = e->kind, num = e->num, iv = e->iv, h = e->hash;
                 found++;

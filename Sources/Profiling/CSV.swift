@@ -265,9 +265,11 @@ final class ValueBatches {
     let hashes: UnsafeMutablePointer<UInt64>
     let nums: UnsafeMutablePointer<Double>
     let isa = mlops_profiling_best_isa()
-    /// Each column's memo of repeated values (see mlops_csv_column_fused).
+    /// The memo of repeated values (see mlops_csv_column_fused) of each of the first `memoColumns`
+    /// columns (12 KiB each; wider tables' other columns get one per call).
     let memo: UnsafeMutableRawPointer
     let memoSize = mlops_column_memo_size()
+    let memoColumns: Int
     /// The records of the last scan and the bytes they span.
     private(set) var base = UnsafePointer<UInt8>(bitPattern: 1)!
     private(set) var size = 0
@@ -282,8 +284,9 @@ final class ValueBatches {
         kinds = .allocate(capacity: capacity)
         hashes = .allocate(capacity: capacity)
         nums = .allocate(capacity: capacity)
-        memo = .allocate(byteCount: columns * memoSize, alignment: 64)
-        memo.initializeMemory(as: UInt8.self, repeating: 0, count: columns * memoSize)
+        memoColumns = Swift.min(columns, 64)
+        memo = .allocate(byteCount: memoColumns * memoSize, alignment: 64)
+        memo.initializeMemory(as: UInt8.self, repeating: 0, count: memoColumns * memoSize)
     }
 
     deinit {
@@ -304,7 +307,7 @@ final class ValueBatches {
         var stats = mlops_column_stats()
         var m = moments.c
         mlops_csv_column_fused(isa, base, size, ends, columns, c, records, starts, lengths, kinds, hashes, nums, &stats,
-                               &m, registers, Int32(HyperLogLog.precision), memo + c * memoSize)
+                               &m, registers, Int32(HyperLogLog.precision), c < memoColumns ? memo + c * memoSize : nil)
         moments.c = m
         return ValueBatch(count: records, stats: stats, base: base, starts: starts, lengths: lengths, kinds: kinds, hashes: hashes, nums: nums)
     }
