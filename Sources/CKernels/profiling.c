@@ -796,12 +796,13 @@ void mlops_kll_merge_half(int isa, double *dst, size_t old, const double *src, s
     double small[2048];
     double *tmp = 2 * total + 32 <= 2048 ? small : malloc((2 * total + 32) * sizeof *tmp);
     if (!tmp) abort();
-    double *b = tmp, *out = tmp + promote + 8;
+    double *b = tmp;
     for (size_t j = 0; j < promote; j++) b[j] = src[first + 2 * j];
 #if defined(__x86_64__)
     // Without -0.0 (equal to 0.0, other bits), equal values are equal bits: any merge order gives
     // the bits of the stable merge.
     if (pick_isa(isa) >= 2 && !has_negative_zero(dst, old) && !has_negative_zero(b, promote)) {
+        double *out = tmp + promote + 8;
         merge_avx512(dst, old, b, promote, out);
         memcpy(dst, out, total * sizeof *dst);
         if (tmp != small) free(tmp);
@@ -1240,12 +1241,11 @@ static inline __attribute__((always_inline)) void column_kernel(
     size_t tried = 0, found = 0;
 #if defined(__x86_64__)
     int vector = with_hll && isa >= 2 && numbers8_supported();
-#else
-    int vector = 0;
-    (void)isa;
-#endif
     // Groups of eight where numbers8 reads every value (no memo: these are columns of many values).
     size_t group_end = 0;
+#else
+    (void)isa;
+#endif
     for (size_t r = 0; r < records; r++) {
 #if defined(__x86_64__)
         if (vector && !use_memo && r >= group_end && r + 8 <= records) {
