@@ -216,7 +216,7 @@ static inline int parse_number(const uint8_t *p, size_t n, int64_t *iv, double *
     long exp10 = -(long)frac_digits;
     if (int_digits + frac_digits == 0 || !add_exponent(p, n, j, &exp10)) return 0;
     if (mantissa <= (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
-        double v = (double)mantissa;
+        double v = (double)(int64_t)mantissa;  // exact either way; this converts in one instruction
         v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
         *dv = negative ? -v : v;
         return 2;
@@ -434,7 +434,8 @@ static inline __attribute__((always_inline)) int classify_wide(const uint8_t *p,
             uint64_t g0 = load64(f), g1 = load64(f + 8);
             if (first_nondigit(g0, g1) >= fd) {
                 uint64_t mantissa = (k ? digits_value(w0, w1, k) : 0) * pow10_u64[fd] + (fd ? digits_value(g0, g1, fd) : 0);
-                double v = (double)mantissa / pow10_exact[fd];
+                // mantissa < 10^15: as an int64 it converts in one instruction, to the same double.
+                double v = (double)(int64_t)mantissa / pow10_exact[fd];
                 *num = sign ? -v : v;
                 return MLOPS_VALUE_FLOAT;
             }
@@ -725,6 +726,35 @@ AVX512 static void sort_avx512(double *a, size_t n, double *lo, double *hi) {
     sort_small(a, n);
 }
 
+// Merges the sorted a[0..<na) and b[0..<nb) into out, eight at a time: the next eight of the run
+// whose next value is smaller go through a bitonic merge with the eight largest so far, whose
+// smaller half is the next output. Runs are read in blocks of eight padded with +inf (the values
+// are finite), so out needs room for na + nb + 16. Not stable: equal values must be equal bits.
+AVX512 static void merge_avx512(const double *a, size_t na, const double *b, size_t nb, double *out) {
+    const __m512d inf = _mm512_set1_pd(INFINITY);
+#define BLOCK(src, n, i) _mm512_mask_loadu_pd(inf, (n) - (i) >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << ((n) - (i))) - 1), (src) + (i))
+    __m512d c[2];
+    c[0] = BLOCK(a, na, 0);
+    c[1] = BLOCK(b, nb, 0);
+    size_t ia = na < 8 ? na : 8, ib = nb < 8 ? nb : 8, o = 0;
+    merge_runs(c, 1);
+    _mm512_storeu_pd(out, c[0]);
+    o = 8;
+    while (ia < na || ib < nb) {
+        if (ib >= nb || (ia < na && a[ia] <= b[ib])) {
+            c[0] = BLOCK(a, na, ia);
+            ia += na - ia < 8 ? na - ia : 8;
+        } else {
+            c[0] = BLOCK(b, nb, ib);
+            ib += nb - ib < 8 ? nb - ib : 8;
+        }
+        merge_runs(c, 1);
+        _mm512_storeu_pd(out + o, c[0]);
+        o += 8;
+    }
+    _mm512_storeu_pd(out + o, c[1]);
+#undef BLOCK
+}
 #endif
 
 static int has_negative_zero(const double *a, size_t n) {
@@ -758,19 +788,55 @@ void mlops_sort_doubles(int isa, double *a, size_t n) {
     sort_portable(a, n);
 }
 
+// ---- KLL compaction ---------------------------------------------------------------------------
+
+void mlops_kll_merge_half(int isa, double *dst, size_t old, const double *src, size_t count, int coin, size_t promote) {
+    if (promote == 0) return;
+    size_t first = (count & 1) + (size_t)coin, total = old + promote;
+    double small[2048];
+    double *tmp = 2 * total + 32 <= 2048 ? small : malloc((2 * total + 32) * sizeof *tmp);
+    if (!tmp) abort();
+    double *b = tmp;
+    for (size_t j = 0; j < promote; j++) b[j] = src[first + 2 * j];
+#if defined(__x86_64__)
+    // Without -0.0 (equal to 0.0, other bits), equal values are equal bits: any merge order gives
+    // the bits of the stable merge.
+    if (pick_isa(isa) >= 2 && !has_negative_zero(dst, old) && !has_negative_zero(b, promote)) {
+        double *out = tmp + promote + 8;
+        merge_avx512(dst, old, b, promote, out);
+        memcpy(dst, out, total * sizeof *dst);
+        if (tmp != small) free(tmp);
+        return;
+    }
+#endif
+    (void)isa;
+    // The stable merge (old items first among equals), from the back, in place.
+    ptrdiff_t i = (ptrdiff_t)old - 1, j = (ptrdiff_t)promote - 1, o = (ptrdiff_t)total - 1;
+    while (j >= 0 && i >= 0) {
+        double x = dst[i], y = b[j];
+        int take_old = x > y;
+        dst[o--] = take_old ? x : y;
+        i -= take_old;
+        j -= !take_old;
+    }
+    while (j >= 0) dst[o--] = b[j--];
+    if (tmp != small) free(tmp);
+}
+
 // ---- the CSV scan -----------------------------------------------------------------------------
 
 typedef struct {
     const uint8_t *p;
     size_t columns, max, records;
-    size_t field;   // fields of the current record so far
-    size_t start;   // where the current record starts
-    uint32_t *row;  // its ends
+    size_t field;     // fields of the current record so far
+    size_t start;     // where the current record starts
+    uint32_t *row;    // its ends
+    uint32_t *limit;  // the end of the caller's ends
 } scan_state;
 
 // Takes the structural bytes of one piece of 64 at `base` (separators s, newlines l, quotes q, one
 // bit per byte). Returns 1 when the scan stops.
-static inline __attribute__((always_inline)) int take(scan_state *st, size_t base, uint64_t s, uint64_t l, uint64_t q) {
+static inline __attribute__((always_inline)) int take_bits(scan_state *st, size_t base, uint64_t s, uint64_t l, uint64_t q) {
     uint64_t bits = s | l | q;
     while (bits) {
         unsigned b = (unsigned)__builtin_ctzll(bits);
@@ -793,6 +859,41 @@ static inline __attribute__((always_inline)) int take(scan_state *st, size_t bas
         }
     }
     return 0;
+}
+
+// take_bits for the usual piece of 64 (no quote, several columns, room for 64 more ends): writes
+// the offset of every separator and newline in order (which is the layout of ends when the records
+// are right: columns - 1 separators, then a newline), then checks each newline's place in that
+// order. Equivalent to take_bits: a record that has another number of fields stops the scan before
+// it (a blank line has no fields before its newline, so it stops too), as take_bits does.
+static inline __attribute__((always_inline)) int take(scan_state *st, size_t base, uint64_t s, uint64_t l, uint64_t q) {
+    uint64_t bits = s | l;
+    if (q != 0 || st->columns < 2 || st->row + st->field + 64 > st->limit) return take_bits(st, base, s, l, q);
+    uint32_t *out = st->row + st->field;
+    size_t count = (size_t)__builtin_popcountll(bits);
+    uint64_t b = bits;
+    // Eight at a time, unconditionally (the ends past `count` are overwritten or unused).
+    for (size_t i = 0; i < count; i += 8) {
+        for (int j = 0; j < 8; j++) {
+            out[i + (size_t)j] = (uint32_t)(base + (size_t)__builtin_ctzll(b | (1ull << 63)));
+            b &= b - 1;
+        }
+    }
+    size_t used = 0;  // bits of this piece in records taken
+    while (l) {
+        uint64_t bit = l & -l;
+        l ^= bit;
+        size_t at = (size_t)__builtin_popcountll(bits & (bit - 1));  // this newline's place among the bits
+        if (st->field + (at - used) + 1 != st->columns) return 1;    // too few or too many fields
+        size_t pos = base + (size_t)__builtin_ctzll(bit);
+        st->field = 0;
+        st->row += st->columns;
+        st->start = pos + 1;
+        used = at + 1;
+        if (++st->records == st->max) return 1;
+    }
+    st->field += count - used;
+    return st->field + 1 > st->columns;  // too many fields already
 }
 
 static inline void masks_portable(const uint8_t *p, size_t len, uint8_t sep, uint64_t *s, uint64_t *l, uint64_t *q) {
@@ -842,7 +943,7 @@ __attribute__((target("avx512f,avx512bw"))) static int scan_avx512(scan_state *s
 
 size_t mlops_csv_scan(int isa, const uint8_t *p, size_t n, int at_end, uint8_t separator, size_t columns,
                       uint32_t *ends, size_t max_records, size_t *used) {
-    scan_state st = {p, columns, max_records, 0, 0, 0, ends};
+    scan_state st = {p, columns, max_records, 0, 0, 0, ends, ends + columns * max_records};
     *used = 0;
     if (columns == 0 || max_records == 0 || n == 0 || n > UINT32_MAX) return 0;
     isa = pick_isa(isa);
@@ -857,7 +958,7 @@ size_t mlops_csv_scan(int isa, const uint8_t *p, size_t n, int at_end, uint8_t s
     if (!stopped && base < n) {
         uint64_t s, l, q;
         masks_portable(p + base, n - base, separator, &s, &l, &q);
-        stopped = take(&st, base, s, l, q);
+        stopped = take_bits(&st, base, s, l, q);
     }
     // A last record without a newline, at the end of the data.
     if (!stopped && at_end && st.start < n && st.field + 1 == columns) {
@@ -884,10 +985,15 @@ typedef struct {
     uint8_t kind;
 } memo_entry;
 
-#define MEMO_BITS 6
+// 2^MEMO_BITS entries in sets of two (the key's set, then the one beside it), kept by the caller
+// from call to call; when it gives none, 2^MEMO_BITS_LOCAL for the one call.
+#define MEMO_BITS 8
+#define MEMO_BITS_LOCAL 6
 // The memo is tried on the first MEMO_PROBE values of a call and kept only if at least half of
 // them were found in it (a column of many distinct values then costs nothing more).
 #define MEMO_PROBE 128
+
+size_t mlops_column_memo_size(void) { return sizeof(memo_entry) << MEMO_BITS; }
 
 // The bytes v[0..<n) (n <= 16; 16 bytes readable at v) zero-padded into two words.
 static inline void memo_key(const uint8_t *v, size_t n, uint64_t *w0, uint64_t *w1) {
@@ -896,25 +1002,282 @@ static inline void memo_key(const uint8_t *v, size_t n, uint64_t *w0, uint64_t *
     *w1 = n >= 16 ? b : n <= 8 ? 0 : b & ((1ull << (8 * (n - 8))) - 1);
 }
 
-void mlops_csv_column(const uint8_t *p, size_t size, const uint32_t *ends, size_t columns, size_t column, size_t records,
-                      uint32_t *starts, uint32_t *lengths, uint8_t *kinds, uint64_t *hashes,
-                      double *nums, mlops_column_stats *stats) {
+// Moments.add (Profiling, Sketches.swift) in C, the same operations in the same order: values are
+// summed in batches of 64 as deviations from the batch's first value, each batch folded in with
+// Chan's formula.
+static inline void moments_fold(mlops_moments *m) {
+    if (m->batch_n > 0) {
+        double nb = (double)m->batch_n;
+        double bmean = m->shift + m->s1 / nb, bm2 = m->s2 - m->s1 * m->s1 / nb;
+        bm2 = 0.0 >= bm2 ? 0.0 : bm2;  // Swift.max(bm2, 0)
+        if (m->folded_n == 0) {
+            m->folded_mean = bmean;
+            m->folded_m2 = bm2;
+        } else {
+            double d = bmean - m->folded_mean;
+            double na = (double)m->folded_n, nt = (double)(m->folded_n + m->batch_n);
+            m->folded_mean = m->folded_mean + d * nb / nt;
+            m->folded_m2 = m->folded_m2 + bm2 + d * d * na * nb / nt;
+        }
+        m->folded_n += m->batch_n;
+    }
+    m->batch_n = 0;
+    m->s1 = 0;
+    m->s2 = 0;
+}
+
+static inline __attribute__((always_inline)) void moments_add(mlops_moments *m, double x) {
+    if (m->batch_n == 0) m->shift = x;
+    double d = x - m->shift;
+    m->s1 += d;
+    m->s2 += d * d;
+    m->batch_n++;
+    if (x < m->min) m->min = x;
+    if (x > m->max) m->max = x;
+    if (m->batch_n == 64) moments_fold(m);
+}
+
+void mlops_moments_add(mlops_moments *m, const double *x, size_t n) {
+    for (size_t i = 0; i < n; i++) moments_add(m, x[i]);
+}
+
+static inline __attribute__((always_inline)) void hll_update(uint8_t *registers, int precision, uint64_t h) {
+    uint64_t w = h << precision;
+    size_t index = (size_t)(h >> (64 - precision));
+    uint8_t rank = w == 0 ? (uint8_t)(64 - precision + 1) : (uint8_t)(__builtin_clzll(w) + 1);
+    if (registers[index] < rank) registers[index] = rank;
+}
+
+// ---- eight numbers at a time ------------------------------------------------------------------
+//
+// For columns of many distinct numbers (ids, timestamps, measurements), the usual values are
+// `-`? then 1...16 digits, or digits, a point and digits (at most 15 digits in all): what
+// classify_wide reads on its fast path. numbers8 reads eight such values at once in AVX-512 lanes:
+// the same integers, the same correctly rounded quotients (IEEE division and int64-to-double
+// conversion round the same in every lane as in scalar code), the same value hashes (the text's
+// zero-padded words). A group with any other value is left to the scalar loop.
+
+typedef struct {
+    uint64_t hash[8];
+    double num[8];
+    int64_t iv[8];
+    uint8_t is_int;  // lane bits
+} group8;
+
+#if defined(__x86_64__)
+#define AVX512N __attribute__((target("avx512f,avx512bw,avx512dq,avx512cd,avx512vl")))
+
+static int numbers8_supported(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")
+                 && __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512vl");
+    }
+    return cached;
+}
+
+// Per 64-bit lane: the high bit of each byte that is not an ASCII digit (nondigits() above).
+AVX512N static inline __m512i nondigits8(__m512i w) {
+    __m512i x = _mm512_xor_si512(w, _mm512_set1_epi64(0x3030303030303030ll));
+    __m512i y = _mm512_or_si512(_mm512_add_epi64(x, _mm512_set1_epi64(0x7676767676767676ll)), x);
+    return _mm512_and_si512(y, _mm512_set1_epi64((long long)0x8080808080808080ull));
+}
+
+// Per lane: trailing zero bits of x, 64 when x is 0.
+AVX512N static inline __m512i tz8(__m512i x) {
+    __m512i low = _mm512_and_si512(x, _mm512_sub_epi64(_mm512_setzero_si512(), x));
+    __m512i lz = _mm512_lzcnt_epi64(low);  // 64 for 0
+    __mmask8 zero = _mm512_cmpeq_epi64_mask(x, _mm512_setzero_si512());
+    return _mm512_mask_blend_epi64(zero, _mm512_sub_epi64(_mm512_set1_epi64(63), lz), _mm512_set1_epi64(64));
+}
+
+// Per lane: the first len (0...8) digits of w as a number (eight_digits above; 0 for len 0).
+AVX512N static inline __m512i eight_digits8(__m512i w, __m512i len) {
+    __m512i v = _mm512_sllv_epi64(w, _mm512_slli_epi64(_mm512_sub_epi64(_mm512_set1_epi64(8), len), 3));
+    v = _mm512_and_si512(_mm512_set1_epi64(0x0F0F0F0F0F0F0F0Fll), v);
+    v = _mm512_srli_epi64(_mm512_mullo_epi64(v, _mm512_set1_epi64(2561)), 8);
+    v = _mm512_and_si512(_mm512_set1_epi64(0x00FF00FF00FF00FFll), v);
+    v = _mm512_srli_epi64(_mm512_mullo_epi64(v, _mm512_set1_epi64(6553601)), 16);
+    v = _mm512_and_si512(_mm512_set1_epi64(0x0000FFFF0000FFFFll), v);
+    return _mm512_srli_epi64(_mm512_mullo_epi64(v, _mm512_set1_epi64(42949672960001ll)), 32);
+}
+
+// Per lane: 10^e for e in 0...15.
+AVX512N static inline __m512i pow10_8(__m512i e) {
+    const __m512i lo = _mm512_loadu_si512((const void *)pow10_u64), hi = _mm512_loadu_si512((const void *)(pow10_u64 + 8));
+    return _mm512_permutex2var_epi64(lo, e, hi);
+}
+
+// Per lane: the first len (0...16) digits of the 16 bytes w0, w1 (digits_value above).
+AVX512N static inline __m512i digits_value8(__m512i w0, __m512i w1, __m512i len) {
+    const __m512i eight = _mm512_set1_epi64(8);
+    __m512i first = _mm512_min_epu64(len, eight), rest = _mm512_subs_epu16(len, eight);  // len - 8, at least 0
+    __m512i hi = eight_digits8(w0, first), lo = eight_digits8(w1, rest);
+    return _mm512_add_epi64(_mm512_mullo_epi64(hi, pow10_8(rest)), lo);
+}
+
+// Per lane: w with only its first len bytes (0...8; more keeps all).
+AVX512N static inline __m512i keep_bytes8(__m512i w, __m512i len) {
+    // (all ones) >> (64 - 8 len) keeps len bytes; a shift count of 64 or more gives 0 in a lane.
+    __m512i shift = _mm512_sub_epi64(_mm512_set1_epi64(64), _mm512_slli_epi64(_mm512_min_epu64(len, _mm512_set1_epi64(8)), 3));
+    return _mm512_and_si512(w, _mm512_srlv_epi64(_mm512_set1_epi64(-1), shift));
+}
+
+AVX512N static inline __m512i hash_round8(__m512i h, __m512i w) {
+    __m512i x = _mm512_xor_si512(h, _mm512_mullo_epi64(w, _mm512_set1_epi64((long long)0x87C37B91114253D5ull)));
+    return _mm512_mullo_epi64(_mm512_rol_epi64(x, 29), _mm512_set1_epi64(0x4CF5AD432745937Fll));
+}
+
+AVX512N static inline __m512i xorshift33(__m512i h) { return _mm512_xor_si512(h, _mm512_srli_epi64(h, 33)); }
+
+// Reads values r ..< r + 8 of the column when each is a plain number as above (at least 40 bytes
+// readable from each value's start); returns 0, changing nothing, when one is not.
+AVX512N static int numbers8(const uint8_t *p, size_t size, const uint32_t *ends, size_t columns, size_t column, size_t r,
+                            int last, group8 *out) {
+    int64_t start[8], len[8], sign[8];
+    for (int i = 0; i < 8; i++) {
+        size_t k = (r + (size_t)i) * columns + column;
+        uint32_t s0 = k == 0 ? 0 : ends[k - 1] + 1, e0 = ends[k];
+        if (last && e0 > s0 && p[e0 - 1] == '\r') e0--;
+        start[i] = s0;
+        len[i] = (int64_t)e0 - s0;
+        sign[i] = e0 > s0 && p[s0] == '-';
+    }
+    if ((size_t)start[7] + 40 > size) return 0;
+    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(1), eight = _mm512_set1_epi64(8);
+    __m512i vstart = _mm512_loadu_si512((const void *)start), n = _mm512_loadu_si512((const void *)len);
+    __m512i sg = _mm512_loadu_si512((const void *)sign);
+    __m512i m = _mm512_sub_epi64(n, sg);
+    // 1 <= m <= 16 in every lane (n >= 1 follows).
+    __mmask8 ok = _mm512_cmpge_epi64_mask(m, one) & _mm512_cmple_epi64_mask(m, _mm512_set1_epi64(16));
+    if (ok != 0xFF) return 0;
+    // The text's first 24 bytes, and the digits' 16 (past any sign).
+    __m512i a0 = _mm512_i64gather_epi64(vstart, (const void *)p, 1);
+    __m512i a1 = _mm512_i64gather_epi64(vstart, (const void *)(p + 8), 1);
+    __m512i a2 = _mm512_i64gather_epi64(vstart, (const void *)(p + 16), 1);
+    __m512i sb = _mm512_slli_epi64(sg, 3), sr = _mm512_sub_epi64(_mm512_set1_epi64(64), sb);
+    __m512i w0 = _mm512_or_si512(_mm512_srlv_epi64(a0, sb), _mm512_sllv_epi64(a1, sr));
+    __m512i w1 = _mm512_or_si512(_mm512_srlv_epi64(a1, sb), _mm512_sllv_epi64(a2, sr));
+    // k = the first byte that is not a digit, 16 when all are.
+    __m512i t0 = tz8(nondigits8(w0)), t1 = tz8(nondigits8(w1));
+    __m512i k = _mm512_srli_epi64(t0, 3);
+    __mmask8 in_w1 = _mm512_cmpeq_epi64_mask(t0, _mm512_set1_epi64(64));
+    k = _mm512_mask_mov_epi64(k, in_w1, _mm512_min_epu64(_mm512_add_epi64(eight, _mm512_srli_epi64(t1, 3)), _mm512_set1_epi64(16)));
+    __mmask8 is_int = _mm512_cmpge_epi64_mask(k, m);
+    __m512i mantissa, vnum, viv = zero;
+    __m512i fd = zero;
+    if (is_int == 0xFF) {
+        mantissa = digits_value8(w0, w1, m);
+    } else {
+        // The others must be digits '.' digits: the byte at k is '.', m >= 2, and the m - k - 1 bytes
+        // after it are digits.
+        __m512i kb = _mm512_slli_epi64(_mm512_and_si512(k, _mm512_set1_epi64(7)), 3);
+        __mmask8 k_in_w1 = _mm512_cmpge_epi64_mask(k, eight);
+        __m512i word = _mm512_mask_mov_epi64(w0, k_in_w1, w1);
+        __m512i at_k = _mm512_and_si512(_mm512_srlv_epi64(word, kb), _mm512_set1_epi64(0xFF));
+        __mmask8 dot = _mm512_cmpeq_epi64_mask(at_k, _mm512_set1_epi64('.')) & _mm512_cmpge_epi64_mask(m, _mm512_set1_epi64(2));
+        if ((dot | is_int) != 0xFF) return 0;
+        __m512i fstart = _mm512_add_epi64(_mm512_add_epi64(vstart, sg), _mm512_add_epi64(k, one));
+        __m512i g0 = _mm512_mask_i64gather_epi64(zero, (__mmask8)~is_int, fstart, (const void *)p, 1);
+        __m512i g1 = _mm512_mask_i64gather_epi64(zero, (__mmask8)~is_int, fstart, (const void *)(p + 8), 1);
+        fd = _mm512_maskz_sub_epi64((__mmask8)~is_int, _mm512_sub_epi64(m, k), one);
+        __m512i u0 = tz8(nondigits8(g0)), u1 = tz8(nondigits8(g1));
+        __m512i fk = _mm512_srli_epi64(u0, 3);
+        fk = _mm512_mask_mov_epi64(fk, _mm512_cmpeq_epi64_mask(u0, _mm512_set1_epi64(64)),
+                                   _mm512_min_epu64(_mm512_add_epi64(eight, _mm512_srli_epi64(u1, 3)), _mm512_set1_epi64(16)));
+        if ((_mm512_cmpge_epi64_mask(fk, fd) | is_int) != 0xFF) return 0;
+        __m512i whole = digits_value8(w0, w1, _mm512_mask_mov_epi64(k, is_int, m));
+        __m512i frac = digits_value8(g0, g1, fd);
+        mantissa = _mm512_add_epi64(_mm512_mullo_epi64(whole, pow10_8(fd)), frac);
+    }
+    __mmask8 neg = _mm512_cmpeq_epi64_mask(sg, one);
+    // Ints: the signed value, as a double too. Floats: mantissa / 10^fd, then the sign.
+    viv = _mm512_mask_sub_epi64(mantissa, neg, zero, mantissa);
+    __m512d as_int = _mm512_cvtepi64_pd(viv);
+    const __m512d plo = _mm512_loadu_pd(pow10_exact), phi = _mm512_loadu_pd(pow10_exact + 8);
+    __m512d q = _mm512_div_pd(_mm512_cvtepi64_pd(mantissa), _mm512_permutex2var_pd(plo, fd, phi));
+    q = _mm512_castsi512_pd(_mm512_mask_xor_epi64(_mm512_castpd_si512(q), neg, _mm512_castpd_si512(q), _mm512_set1_epi64((long long)0x8000000000000000ull)));
+    vnum = _mm512_castpd_si512(_mm512_mask_blend_pd(is_int, q, as_int));
+    // The value hash of the n <= 17 bytes of text: its words zero-padded, one round each.
+    __m512i h = _mm512_xor_si512(_mm512_set1_epi64((long long)0x9E3779B97F4A7C15ull), _mm512_mullo_epi64(n, _mm512_set1_epi64((long long)0xC2B2AE3D27D4EB4Full)));
+    h = hash_round8(h, keep_bytes8(a0, n));
+    __mmask8 second = _mm512_cmpgt_epi64_mask(n, eight), third = _mm512_cmpgt_epi64_mask(n, _mm512_set1_epi64(16));
+    h = _mm512_mask_mov_epi64(h, second, hash_round8(h, keep_bytes8(a1, _mm512_sub_epi64(n, eight))));
+    h = _mm512_mask_mov_epi64(h, third, hash_round8(h, keep_bytes8(a2, _mm512_sub_epi64(n, _mm512_set1_epi64(16)))));
+    h = xorshift33(h);
+    h = _mm512_mullo_epi64(h, _mm512_set1_epi64((long long)0xFF51AFD7ED558CCDull));
+    h = xorshift33(h);
+    h = _mm512_mullo_epi64(h, _mm512_set1_epi64((long long)0xC4CEB9FE1A85EC53ull));
+    h = xorshift33(h);
+    _mm512_storeu_si512((void *)out->hash, h);
+    _mm512_storeu_si512((void *)out->num, vnum);
+    _mm512_storeu_si512((void *)out->iv, viv);
+    out->is_int = is_int;
+    return 1;
+}
+#endif
+
+// The body of mlops_csv_column_fused, specialised (by the constants `with_moments`, `with_hll`) so
+// that the per-value loop has no tests of what the caller asked for.
+static inline __attribute__((always_inline)) void column_kernel(
+    const uint8_t *p, size_t size, const uint32_t *ends, size_t columns, size_t column, size_t records,
+    uint32_t *starts, uint32_t *lengths, uint8_t *kinds, uint64_t *hashes, double *nums, mlops_column_stats *stats,
+    mlops_moments *moments, uint8_t *registers, int precision, int isa, void *memo_given, const int with_moments, const int with_hll) {
     mlops_column_stats st = {0};
     st.int_min = INT64_MAX;
     st.int_max = INT64_MIN;
+    mlops_moments m;
+    if (with_moments) m = *moments;
     int last = column + 1 == columns;
-    memo_entry memo[1 << MEMO_BITS];
-    memset(memo, 0, sizeof memo);
-    int use_memo = 1;
+    memo_entry *memo = memo_given, local[1 << MEMO_BITS_LOCAL];
+    const int memo_bits = memo_given ? MEMO_BITS : MEMO_BITS_LOCAL;
+    if (!memo_given) {
+        memset(local, 0, sizeof local);
+        memo = local;
+    }
+    // A column whose category table only counts has many distinct values: no memo.
+    int use_memo = !with_hll;
     size_t tried = 0, found = 0;
+#if defined(__x86_64__)
+    int vector = with_hll && isa >= 2 && numbers8_supported();
+    // Groups of eight where numbers8 reads every value (no memo: these are columns of many values).
+    size_t group_end = 0;
+#else
+    (void)isa;
+#endif
     for (size_t r = 0; r < records; r++) {
+#if defined(__x86_64__)
+        if (vector && !use_memo && r >= group_end && r + 8 <= records) {
+            group8 g;
+            if (numbers8(p, size, ends, columns, column, r, last, &g)) {
+                for (int i = 0; i < 8; i++) {
+                    hll_update(registers, precision, g.hash[i]);
+                    if (g.is_int >> i & 1) {
+                        st.ints++;
+                        if (g.iv[i] < st.int_min) st.int_min = g.iv[i];
+                        if (g.iv[i] > st.int_max) st.int_max = g.iv[i];
+                    } else {
+                        st.floats++;
+                    }
+                    nums[st.numerics++] = g.num[i];
+                    if (with_moments) moments_add(&m, g.num[i]);
+                }
+                r += 7;
+                continue;
+            }
+            group_end = r + 8;  // these eight one at a time
+        }
+#endif
         size_t k = r * columns + column;
         uint32_t start = k == 0 ? 0 : ends[k - 1] + 1, end = ends[k];
         if (last && end > start && p[end - 1] == '\r') end--;
         const uint8_t *v = p + start;
         size_t n = end - start;
-        starts[r] = start;
-        lengths[r] = (uint32_t)n;
+        if (!with_hll) {
+            starts[r] = start;
+            lengths[r] = (uint32_t)n;
+        }
         double num = 0;
         int64_t iv = 0;
         int kind = -1;
@@ -924,10 +1287,16 @@ void mlops_csv_column(const uint8_t *p, size_t size, const uint32_t *ends, size_
         uint64_t w0 = 0, w1 = 0;
         if (wide && use_memo && n <= 16) {
             memo_key(v, n, &w0, &w1);
-            e = &memo[((w0 ^ (w1 * 0xC2B2AE3D27D4EB4Full)) + n) * 0x9E3779B97F4A7C15ull >> (64 - MEMO_BITS)];
+            e = &memo[(((w0 ^ (w1 * 0xC2B2AE3D27D4EB4Full)) + n) * 0x9E3779B97F4A7C15ull >> (64 - memo_bits)) & ~(size_t)1];
             if (e->n1 == n + 1 && e->w0 == w0 && e->w1 == w1) {
                 kind = e->kind, num = e->num, iv = e->iv, h = e->hash;
                 found++;
+            } else if (e[1].n1 == n + 1 && e[1].w0 == w0 && e[1].w1 == w1) {
+                e++;
+                kind = e->kind, num = e->num, iv = e->iv, h = e->hash;
+                found++;
+            } else if (e->n1 != 0) {
+                e[1] = e[0];  // the new entry goes first, the one it displaces second
             }
             if (++tried == MEMO_PROBE && 2 * found < tried) use_memo = 0;
         }
@@ -936,27 +1305,55 @@ void mlops_csv_column(const uint8_t *p, size_t size, const uint32_t *ends, size_
             if (kind != MLOPS_VALUE_NULL) h = value_hash(v, n);
             if (e) *e = (memo_entry){w0, w1, h, num, iv, (uint32_t)n + 1, (uint8_t)kind};
         }
-        kinds[r] = (uint8_t)kind;
+        if (!with_hll) kinds[r] = (uint8_t)kind;
         if (kind == MLOPS_VALUE_NULL) {
             st.nulls++;
             continue;
         }
-        hashes[r] = h;
+        if (with_hll) hll_update(registers, precision, h);
+        else hashes[r] = h;
         switch (kind) {
         case MLOPS_VALUE_INT:
             st.ints++;
             if (iv < st.int_min) st.int_min = iv;
             if (iv > st.int_max) st.int_max = iv;
-            nums[st.numerics++] = num;
             break;
-        case MLOPS_VALUE_FLOAT: st.floats++; nums[st.numerics++] = num; break;
-        case MLOPS_VALUE_NONFINITE: st.floats++; st.nonfinite++; break;
-        case MLOPS_VALUE_BOOL: st.bools++; nums[st.numerics++] = num; break;
-        case MLOPS_VALUE_DATETIME: st.datetimes++; nums[st.numerics++] = num; break;
-        default: st.strings++; break;
+        case MLOPS_VALUE_FLOAT: st.floats++; break;
+        case MLOPS_VALUE_NONFINITE: st.floats++; st.nonfinite++; continue;
+        case MLOPS_VALUE_BOOL: st.bools++; break;
+        case MLOPS_VALUE_DATETIME: st.datetimes++; break;
+        default: st.strings++; continue;
         }
+        nums[st.numerics++] = num;
+        if (with_moments) moments_add(&m, num);
     }
+    if (with_moments) *moments = m;
     *stats = st;
+}
+
+#define COLUMN_ARGS isa, p, size, ends, columns, column, records, starts, lengths, kinds, hashes, nums, stats, moments, registers, precision, memo
+#define COLUMN_PARAMS int isa, const uint8_t *p, size_t size, const uint32_t *ends, size_t columns, size_t column, size_t records, \
+    uint32_t *starts, uint32_t *lengths, uint8_t *kinds, uint64_t *hashes, double *nums, mlops_column_stats *stats, \
+    mlops_moments *moments, uint8_t *registers, int precision, void *memo
+
+#define KERNEL_ARGS p, size, ends, columns, column, records, starts, lengths, kinds, hashes, nums, stats, moments, registers, precision, isa, memo
+static void column_plain(COLUMN_PARAMS) { column_kernel(KERNEL_ARGS, 0, 0); }
+static void column_moments(COLUMN_PARAMS) { column_kernel(KERNEL_ARGS, 1, 0); }
+static void column_hll(COLUMN_PARAMS) { column_kernel(KERNEL_ARGS, 0, 1); }
+static void column_both(COLUMN_PARAMS) { column_kernel(KERNEL_ARGS, 1, 1); }
+
+void mlops_csv_column_fused(COLUMN_PARAMS) {
+    isa = pick_isa(isa);
+    if (moments && registers) column_both(COLUMN_ARGS);
+    else if (moments) column_moments(COLUMN_ARGS);
+    else if (registers) column_hll(COLUMN_ARGS);
+    else column_plain(COLUMN_ARGS);
+}
+
+void mlops_csv_column(const uint8_t *p, size_t size, const uint32_t *ends, size_t columns, size_t column, size_t records,
+                      uint32_t *starts, uint32_t *lengths, uint8_t *kinds, uint64_t *hashes,
+                      double *nums, mlops_column_stats *stats) {
+    column_plain(0, p, size, ends, columns, column, records, starts, lengths, kinds, hashes, nums, stats, NULL, NULL, 0, NULL);
 }
 
 // ---- HyperLogLog ------------------------------------------------------------------------------

@@ -86,7 +86,7 @@ struct CSVFormat: BlockFormat {
                 let span = Swift.min(end - pos, Int(UInt32.max))
                 let records = batch.scan(p + pos, span, atEnd: span == end - pos, separator: separator)
                 if records > 0 {
-                    for c in 0..<count { acc[c].add(batch.column(c, of: records)) }
+                    for c in 0..<count { acc[c].add(column: c, of: records, from: batch) }
                     rows += Int64(records)
                     line += Int64(records) - (p[pos + batch.used - 1] == 0x0A ? 0 : 1)
                     pos += batch.used
@@ -265,6 +265,11 @@ final class ValueBatches {
     let hashes: UnsafeMutablePointer<UInt64>
     let nums: UnsafeMutablePointer<Double>
     let isa = mlops_profiling_best_isa()
+    /// The memo of repeated values (see mlops_csv_column_fused) of each of the first `memoColumns`
+    /// columns (12 KiB each; wider tables' other columns get one per call).
+    let memo: UnsafeMutableRawPointer
+    let memoSize = mlops_column_memo_size()
+    let memoColumns: Int
     /// The records of the last scan and the bytes they span.
     private(set) var base = UnsafePointer<UInt8>(bitPattern: 1)!
     private(set) var size = 0
@@ -279,11 +284,14 @@ final class ValueBatches {
         kinds = .allocate(capacity: capacity)
         hashes = .allocate(capacity: capacity)
         nums = .allocate(capacity: capacity)
+        memoColumns = Swift.min(columns, 64)
+        memo = .allocate(byteCount: memoColumns * memoSize, alignment: 64)
+        memo.initializeMemory(as: UInt8.self, repeating: 0, count: memoColumns * memoSize)
     }
 
     deinit {
         ends.deallocate(); starts.deallocate(); lengths.deallocate()
-        kinds.deallocate(); hashes.deallocate(); nums.deallocate()
+        kinds.deallocate(); hashes.deallocate(); nums.deallocate(); memo.deallocate()
     }
 
     /// Scans the records at p that need only splitting (see mlops_csv_scan); returns how many.
@@ -293,10 +301,14 @@ final class ValueBatches {
         return mlops_csv_scan(isa, p, n, atEnd ? 1 : 0, separator, columns, ends, capacity, &used)
     }
 
-    /// Column c of the first `records` records scanned.
-    func column(_ c: Int, of records: Int) -> ValueBatch {
+    /// Column c of the first `records` records scanned, its numeric values also added to `moments`,
+    /// and with `registers`, its hashes added to them (and not kept in the batch).
+    func column(_ c: Int, of records: Int, moments: inout Moments, registers: UnsafeMutablePointer<UInt8>?) -> ValueBatch {
         var stats = mlops_column_stats()
-        mlops_csv_column(base, size, ends, columns, c, records, starts, lengths, kinds, hashes, nums, &stats)
+        var m = moments.c
+        mlops_csv_column_fused(isa, base, size, ends, columns, c, records, starts, lengths, kinds, hashes, nums, &stats,
+                               &m, registers, Int32(HyperLogLog.precision), c < memoColumns ? memo + c * memoSize : nil)
+        moments.c = m
         return ValueBatch(count: records, stats: stats, base: base, starts: starts, lengths: lengths, kinds: kinds, hashes: hashes, nums: nums)
     }
 }

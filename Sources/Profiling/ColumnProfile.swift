@@ -106,12 +106,22 @@ public struct ColumnProfile: Equatable, Sendable {
         }
     }
 
-    /// The values of one column in a run of CSV records, read by CKernels' mlops_csv_column: the
-    /// same profile as `addText` on each, with the work for values that are no longer listed (the
-    /// common case for columns of many distinct values) done in bulk.
-    mutating func add(_ b: ValueBatch) {
-        let s = b.stats
-        count += Int64(b.count)
+    /// Column c of the records `batches` scanned: the same profile as `addText` on each value. The
+    /// column kernel adds the moments, and once the category table only counts (values nearly all
+    /// distinct) HyperLogLog too, in its one pass over the values.
+    mutating func add(column c: Int, of records: Int, from batches: ValueBatches) {
+        if !deferred && categories.saturated {
+            let b = distinctSketch.registers.withUnsafeMutableBufferPointer { batches.column(c, of: records, moments: &moments, registers: $0.baseAddress) }
+            addCounts(b.stats, count: records)
+            categories.addSaturated(Int64(records) - b.stats.nulls)
+            quantiles.add(UnsafeBufferPointer(start: b.nums, count: Int(b.stats.numerics)))
+        } else {
+            add(batches.column(c, of: records, moments: &moments, registers: nil))
+        }
+    }
+
+    private mutating func addCounts(_ s: mlops_column_stats, count n: Int) {
+        count += Int64(n)
         nulls += s.nulls
         kinds.int += s.ints
         kinds.float += s.floats
@@ -123,6 +133,15 @@ public struct ColumnProfile: Equatable, Sendable {
             intMin = Swift.min(intMin, s.int_min)
             intMax = Swift.max(intMax, s.int_max)
         }
+    }
+
+    /// The values of one column in a run of CSV records, read by CKernels' mlops_csv_column_fused
+    /// (which has added them to the moments): the same profile as `addText` on each, with the work
+    /// for values that are no longer listed (the common case for columns of many distinct values)
+    /// done in bulk.
+    mutating func add(_ b: ValueBatch) {
+        let s = b.stats
+        addCounts(s, count: b.count)
         // Listing: values already in the category table are counted in bulk, and once the table is
         // saturated (the values nearly all distinct) only counted; the others one by one. Listing a
         // value may fold the table, after which numbers go to the quantile sketch too, from that
@@ -147,7 +166,6 @@ public struct ColumnProfile: Equatable, Sendable {
             i += 1
         }
         let numbers = UnsafeBufferPointer(start: b.nums, count: Int(s.numerics))
-        moments.add(numbers)
         if sketchFrom >= 0 { quantiles.add(UnsafeBufferPointer(rebasing: numbers[sketchFrom...])) }
     }
 

@@ -162,6 +162,19 @@ public struct Moments: Sendable {
         for x in xs { add(x) }
     }
 
+    /// The same state as CKernels' mlops_moments, which adds values in C with the same operations.
+    var c: mlops_moments {
+        get {
+            mlops_moments(folded_n: foldedN, folded_mean: foldedMean, folded_m2: foldedM2, batch_n: Int64(batchN),
+                          shift: shift, s1: s1, s2: s2, min: min, max: max)
+        }
+        set {
+            foldedN = newValue.folded_n; foldedMean = newValue.folded_mean; foldedM2 = newValue.folded_m2
+            batchN = Int(newValue.batch_n); shift = newValue.shift; s1 = newValue.s1; s2 = newValue.s2
+            min = newValue.min; max = newValue.max
+        }
+    }
+
     mutating func fold() {
         (foldedN, foldedMean, foldedM2) = combined
         batchN = 0
@@ -318,23 +331,14 @@ public struct KLLSketch: Equatable, Sendable {
     }
 
     /// Merges src[start + coin + 2j] (j < promote; start = 1 for an odd count) into the sorted
-    /// `dst`, from the back, in place.
+    /// `dst`: a stable merge (CKernels' mlops_kll_merge_half).
     @inline(__always)
     static func mergeHalf(_ src: UnsafeBufferPointer<Double>, coin: Int, promote: Int, into dst: inout [Double]) {
-        let first = (src.count & 1) + coin
+        guard promote > 0 else { return }
         let old = dst.count
         dst.append(contentsOf: repeatElement(0, count: promote))
         dst.withUnsafeMutableBufferPointer { d in
-            var i = old - 1, j = promote - 1, o = old + promote - 1
-            while j >= 0 && i >= 0 {
-                let pj = src[first + 2 * j], di = d[i]
-                let takeOld = di > pj
-                d[o] = takeOld ? di : pj
-                i &-= takeOld ? 1 : 0
-                j &-= takeOld ? 0 : 1
-                o &-= 1
-            }
-            while j >= 0 { d[o] = src[first + 2 * j]; j -= 1; o -= 1 }
+            mlops_kll_merge_half(-1, d.baseAddress!, old, src.baseAddress!, src.count, Int32(coin), promote)
         }
     }
 

@@ -145,6 +145,38 @@ func sameNumber(_ a: Number, _ b: Number) -> Bool {
         }
     }
 
+    /// One KLL compaction step (every other value of a sorted level merged into the next level) on
+    /// every path against a plain stable merge, bit for bit: ties, -0.0 beside 0.0, runs of every
+    /// length around the AVX-512 path's blocks of eight.
+    @Test func kllMergeHalfPathsGiveTheStableMerge() {
+        var r = Rng(28)
+        for round in 0..<6000 {
+            let old = r.int(0..<(round % 10 == 0 ? 1500 : 40)), count = r.int(0..<(round % 10 == 0 ? 1500 : 40))
+            func value() -> Double {
+                switch round % 4 {
+                case 0: return Double(r.int(0..<6)) * 0.5
+                case 1: return [0.0, -0.0, 1, -1][r.int(0..<4)]
+                default: return r.normal() * 1e3
+                }
+            }
+            let dst = (0..<old).map { _ in value() }.sorted(), src = (0..<count).map { _ in value() }.sorted()
+            let coin = r.int(0..<2), promote = (count - (count & 1)) / 2, first = (count & 1) + coin
+            let promoted = (0..<promote).map { src[first + 2 * $0] }
+            // The stable merge: old values first among equals.
+            var want: [Double] = [], i = 0, j = 0
+            while i < old || j < promote {
+                if j >= promote || (i < old && !(promoted[j] < dst[i])) { want.append(dst[i]); i += 1 } else { want.append(promoted[j]); j += 1 }
+            }
+            for isa in kernelPaths {
+                var got = dst + [Double](repeating: 0, count: promote)
+                got.withUnsafeMutableBufferPointer { d in
+                    src.withUnsafeBufferPointer { mlops_kll_merge_half(Int32(isa), d.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!, old, $0.baseAddress ?? UnsafePointer(bitPattern: 8)!, count, Int32(coin), promote) }
+                }
+                #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "round \(round), path \(isa), \(old) + \(promote)")
+            }
+        }
+    }
+
     /// mlops_classify and the column kernel (whose fast path reads 16 bytes at a time) against the
     /// reference rules, on every shape of number and on what only looks like one.
     @Test func valuesAreReadAsTheRulesSay() {
@@ -190,6 +222,9 @@ func sameNumber(_ a: Number, _ b: Number) -> Bool {
     /// read as mlops_classify and valueHash read it alone.
     @Test func repeatedValuesAreReadAsAlone() {
         var r = Rng(26)
+        let memo = UnsafeMutableRawBufferPointer.allocate(byteCount: mlops_column_memo_size(), alignment: 64)
+        memo.initializeMemory(as: UInt8.self, repeating: 0)
+        defer { memo.deallocate() }
         let stems = ["", "7", "77", "1234567", "12345678", "123456789", "-1.5", "true", "NA", "abcdefgh", "abcdefghi",
                      "abcdefghijklmnop", "abcdefghijklmnopq", "2024-01-01", "1e5", "inf"]
         for round in 0..<300 {
@@ -223,7 +258,12 @@ func sameNumber(_ a: Number, _ b: Number) -> Bool {
             var kinds = [UInt8](repeating: 0, count: records), hashes = [UInt64](repeating: 0, count: records), nums = [Double](repeating: 0, count: records)
             for c in 0..<columns {
                 var stats = mlops_column_stats()
-                b.withUnsafeBufferPointer { mlops_csv_column($0.baseAddress!, $0.count, ends, columns, c, records, &starts, &lengths, &kinds, &hashes, &nums, &stats) }
+                b.withUnsafeBufferPointer {
+                    // Every other round with one memo kept over all rounds and columns (its entries
+                    // depend only on the bytes), else one per call.
+                    mlops_csv_column_fused(-1, $0.baseAddress!, $0.count, ends, columns, c, records, &starts, &lengths, &kinds, &hashes, &nums, &stats,
+                                           nil, nil, 0, round % 2 == 0 ? memo.baseAddress : nil)
+                }
                 var numeric = 0
                 for i in 0..<records {
                     let v = values[i * columns + c]
@@ -237,6 +277,80 @@ func sameNumber(_ a: Number, _ b: Number) -> Bool {
                     }
                 }
                 #expect(Int(stats.numerics) == numeric)
+            }
+        }
+    }
+
+    /// The column kernel with moments and HyperLogLog (the path of columns of many distinct values,
+    /// which reads eight plain numbers at a time in AVX-512) against value-by-value reading: the same
+    /// kinds, numbers, ranges, registers and moments, bit for bit, on every path. Columns of plain
+    /// numbers of every length and shape, with odd values now and then so that groups fall back.
+    @Test func fusedColumnKernelMatchesValueByValue() {
+        var r = Rng(27)
+        func digits(_ n: Int) -> String { String((0..<n).map { _ in Character(UnicodeScalar(UInt8(0x30 + r.int(0..<10)))) }) }
+        for round in 0..<400 {
+            let columns = r.int(1..<4), records = r.int(1..<700)
+            let odd = [0.0, 0.001, 0.05][round % 3]
+            var b: [UInt8] = [], values: [[UInt8]] = []
+            for _ in 0..<records {
+                for c in 0..<columns {
+                    let sign = r.uniform() < 0.3 ? "-" : ""
+                    var v: String
+                    if r.uniform() < odd {
+                        v = randomNumberText(&r)
+                        if v.isEmpty && columns == 1 { v = "x" }  // an empty only field is a blank line
+                    } else {
+                        switch (round + c) % 4 {
+                        case 0: v = sign + digits(r.int(1..<17))
+                        case 1: let w = r.int(0..<15); v = sign + digits(w) + "." + digits(r.int((w == 0 ? 1 : 0)..<(17 - w)))
+                        case 2: v = sign + digits(r.int(1..<8)) + (r.uniform() < 0.5 ? "." + digits(r.int(0..<8)) : "")
+                        default: v = ["0", "-0", "-0.0", "0.", ".5", "-.25", "007", "9999999999999999", "-9999999999999999", "123456789012345.", "1.23456789012345"][r.int(0..<11)]
+                        }
+                    }
+                    let bytes = Array(v.utf8)
+                    values.append(bytes)
+                    b += bytes
+                    if c < columns - 1 { b.append(0x2C) } else { b += r.uniform() < 0.2 ? [0x0D, 0x0A] : [0x0A] }
+                }
+            }
+            // Sometimes no slack after the data, so that the last groups are read one at a time.
+            let slack = round % 5 == 0 ? 0 : 64
+            b += [UInt8](repeating: 0x39, count: slack)
+            var ends = [UInt32](repeating: 0, count: columns * records), used = 0
+            let scanned = b.withUnsafeBufferPointer { mlops_csv_scan(-1, $0.baseAddress!, b.count - slack, 1, 0x2C, columns, &ends, records, &used) }
+            #expect(scanned == records, "round \(round)")
+            guard scanned == records else { continue }
+            for c in 0..<columns {
+                // The reference: each value alone.
+                var hll = HyperLogLog(), moments = Moments(), numbers: [Double] = []
+                var ints: Int64 = 0, floats: Int64 = 0, nulls: Int64 = 0, intMin = Int64.max, intMax = Int64.min
+                for i in 0..<records {
+                    let v = values[i * columns + c]
+                    var x = 0.0, iv: Int64 = 0
+                    let kind = Int(v.withUnsafeBufferPointer { mlops_classify($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count, &x, &iv) })
+                    if kind == MLOPS_VALUE_NULL { nulls += 1; continue }
+                    hll.add(hash: valueHash(v))
+                    if kind == MLOPS_VALUE_INT { ints += 1; intMin = min(intMin, iv); intMax = max(intMax, iv) }
+                    if kind == MLOPS_VALUE_FLOAT || kind == MLOPS_VALUE_NONFINITE { floats += 1 }
+                    if [MLOPS_VALUE_INT, MLOPS_VALUE_FLOAT, MLOPS_VALUE_BOOL, MLOPS_VALUE_DATETIME].contains(kind) { numbers.append(x); moments.add(x) }
+                }
+                for isa in kernelPaths {
+                    var registers = [UInt8](repeating: 0, count: HyperLogLog.registerCount)
+                    var nums = [Double](repeating: 0, count: records), stats = mlops_column_stats(), m = Moments().c
+                    b.withUnsafeBufferPointer { p in
+                        mlops_csv_column_fused(Int32(isa), p.baseAddress!, p.count, ends, columns, c, records, nil, nil, nil, nil, &nums, &stats,
+                                               &m, &registers, Int32(HyperLogLog.precision), nil)
+                    }
+                    var got = Moments()
+                    got.c = m
+                    let same = registers == hll.registers && stats.nulls == nulls && stats.ints == ints && stats.floats == floats
+                        && Array(nums[..<Int(stats.numerics)]).map(\.bitPattern) == numbers.map(\.bitPattern)
+                        && (ints == 0 || (stats.int_min == intMin && stats.int_max == intMax))
+                        && got.c.folded_mean.bitPattern == moments.c.folded_mean.bitPattern && got.c.folded_m2.bitPattern == moments.c.folded_m2.bitPattern
+                        && got.c.s1.bitPattern == moments.c.s1.bitPattern && got.c.s2.bitPattern == moments.c.s2.bitPattern
+                        && got.c.batch_n == moments.c.batch_n && got.c.folded_n == moments.c.folded_n && got.min == moments.min && got.max == moments.max
+                    #expect(same, "round \(round), column \(c), path \(isa)")
+                }
             }
         }
     }

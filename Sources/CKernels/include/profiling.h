@@ -52,6 +52,12 @@ int mlops_profiling_best_isa(void);
 /// AVX-512 sorts in SIMD; the other paths, or an input with -0.0 in it, use a portable quicksort.
 void mlops_sort_doubles(int isa, double *a, size_t n);
 
+/// One step of a KLL compaction: merges src[first + 2j] for j < promote (first = (count & 1) + coin,
+/// coin 0 or 1) into the sorted dst[0..<old] (room for old + promote), giving the stable merge (old
+/// items before promoted ones they equal) in dst[0..<old + promote]. Every value must be finite.
+/// `isa` as for mlops_csv_scan; every path gives the same bits.
+void mlops_kll_merge_half(int isa, double *dst, size_t old, const double *src, size_t count, int coin, size_t promote);
+
 /// Scans CSV records from p[0..<n) (p at a record start) that need nothing but splitting: no quote,
 /// exactly `columns` fields, not a blank line. For each, writes the offset of each field's end (its
 /// separator, its newline, or n for a last record without one, which is taken only when `at_end`)
@@ -78,6 +84,30 @@ typedef struct mlops_column_stats {
 void mlops_csv_column(const uint8_t *p, size_t size, const uint32_t *ends, size_t columns, size_t column, size_t records,
                       uint32_t *starts, uint32_t *lengths, uint8_t *kinds, uint64_t *hashes,
                       double *nums, mlops_column_stats *stats);
+
+/// Moments (Profiling's Moments, Sketches.swift): values summed in batches of 64 as deviations from
+/// the batch's first value, each batch folded in with Chan's formula.
+typedef struct mlops_moments {
+    int64_t folded_n;
+    double folded_mean, folded_m2;
+    int64_t batch_n;
+    double shift, s1, s2, min, max;
+} mlops_moments;
+
+/// Adds x[0..<n) in order, as Moments.add does one at a time (the same bits).
+void mlops_moments_add(mlops_moments *m, const double *x, size_t n);
+
+/// mlops_csv_column, also adding each numeric value, in order, to *moments unless it is NULL, and
+/// with `registers` (HyperLogLog, 2^precision of them) not NULL, adding each hash there instead of
+/// writing starts, lengths, kinds and hashes (which may then be NULL). `isa` as for mlops_csv_scan.
+/// `memo`, unless NULL, is mlops_column_memo_size() bytes, zeroed before the first call, that keep
+/// the results of repeated values from call to call (for one column, or any: they depend only on
+/// the bytes of the values).
+void mlops_csv_column_fused(int isa, const uint8_t *p, size_t size, const uint32_t *ends, size_t columns, size_t column, size_t records,
+                            uint32_t *starts, uint32_t *lengths, uint8_t *kinds, uint64_t *hashes, double *nums,
+                            mlops_column_stats *stats, mlops_moments *moments, uint8_t *registers, int precision, void *memo);
+
+size_t mlops_column_memo_size(void);
 
 /// Adds to HyperLogLog `registers` (2^precision of them) the hashes of the values not null.
 void mlops_hll_add(uint8_t *registers, int precision, const uint64_t *hashes, const uint8_t *kinds, size_t n);
