@@ -296,9 +296,10 @@ open class ObjectDatabase: @unchecked Sendable {
         try recordBuffers.with { scratch in
             var start = 0
             while start < records.count {
-                // A group of at most 64 records whose decoded bytes fit 16 MiB (or one larger record).
+                // A group of at most 64 records whose decoded bytes fit 4 MiB (or one larger record):
+                // enough for the 16 lanes, and little memory per parallel download.
                 var end = start, total = 0
-                while end < records.count && end - start < 64 && (end == start || total + entries[end].rawSize <= 16 << 20) {
+                while end < records.count && end - start < 64 && (end == start || total + entries[end].rawSize <= 4 << 20) {
                     total += entries[end].rawSize
                     end += 1
                 }

@@ -356,15 +356,16 @@ public final class Transfer: @unchecked Sendable {
         guard header == PackFormat.header() else {
             throw MLOpsError("\(backend.url)/\(remoteName) has a bad header", hint: "the pack is damaged; push its data again from a clone that has it")
         }
-        // Read back in spans of whole records (at most maxRange each, or one larger record) and checked
-        // a span at a time.
+        // Read back in spans of whole records (at most 4 MiB each, or one larger record) and checked a
+        // span at a time: the memory of a download stays small whatever the pack's size.
         let ordered = pack.entries.sorted { $0.offset < $1.offset }
         let span = ReadBuffer()
+        let spanLimit: Int64 = 4 << 20
         var first = 0
         while first < ordered.count {
             let start = ordered[first].offset
             var last = first
-            while last + 1 < ordered.count && ordered[last + 1].offset + Int64(ordered[last + 1].recordSize) - start <= maxRange { last += 1 }
+            while last + 1 < ordered.count && ordered[last + 1].offset + Int64(ordered[last + 1].recordSize) - start <= spanLimit { last += 1 }
             let group = Array(ordered[first...last])
             let count = Int(group.last!.offset - start) + group.last!.recordSize
             let base = span.reserve(count)
