@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "GitBridge", targets: ["GitBridge"]),
         .library(name: "Workspace", targets: ["Workspace"]),
         .library(name: "Lineage", targets: ["Lineage"]),
+        .library(name: "Profiling", targets: ["Profiling"]),
         .library(name: "ParserSeeds", targets: ["ParserSeeds"]),
     ],
     dependencies: [
@@ -79,13 +80,13 @@ let package = Package(
         /// Helpers shared by the test targets (temporary directories, deterministic data, a remote in memory).
         .target(name: "TestSupport", dependencies: ["MLOpsBasics", "Transfer"], path: "Tests/TestSupport"),
         /// Valid encodings of every format read from outside, for the parser property tests and the fuzz targets.
-        .target(name: "ParserSeeds", dependencies: ["MLOpsBasics", "ObjectStore", "Store", "Workspace", "Lineage"], path: "Tests/ParserSeeds"),
+        .target(name: "ParserSeeds", dependencies: ["MLOpsBasics", "ObjectStore", "Store", "Workspace", "Lineage", "Profiling"], path: "Tests/ParserSeeds"),
         .testTarget(name: "MLOpsBasicsTests", dependencies: ["MLOpsBasics", "TestSupport"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ObjectStore", "MLOpsBasics", "CKernels", "TestSupport", "ParserSeeds"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "TransferTests", dependencies: ["Transfer", "ObjectStore", "Store", "MLOpsBasics", "TestSupport"]),
-        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "GitBridge", "MLOpsBasics", "TestSupport", "ParserSeeds"]),
+        .testTarget(name: "WorkspaceTests", dependencies: ["Workspace", "Store", "GitBridge", "MLOpsBasics", "TestSupport", "ParserSeeds", "Profiling"]),
         .testTarget(name: "LineageTests", dependencies: ["Lineage", "Workspace", "GitBridge", "MLOpsBasics", "TestSupport", "ParserSeeds", "Yams"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "GitBridge", "Lineage", "MLOpsBasics"]),
         .testTarget(name: "GitBridgeTests", dependencies: ["GitBridge", "MLOpsBasics", "TestSupport"]),

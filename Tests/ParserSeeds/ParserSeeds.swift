@@ -2,6 +2,7 @@ import Foundation
 import Lineage
 import MLOpsBasics
 import ObjectStore
+import Profiling
 import Store
 import Workspace
 
@@ -15,7 +16,7 @@ public enum ParserSeeds {
         ("pointer", { pointers }), ("file-manifest", { fileManifests }), ("dir-top", { directoryTops }),
         ("dir-piece", { directoryPieces }), ("pack-index", { store.indexes }), ("multi-index", { store.multiIndexes }),
         ("record-header", { store.recordHeaders }), ("settings", { settings }), ("stat-cache", { statCaches }),
-        ("json", { json }), ("note", { notes }), ("yaml", { yaml }),
+        ("json", { json }), ("note", { notes }), ("yaml", { yaml }), ("profile", { profiles }),
     ]
 
     static func ids(_ n: Int, _ salt: String) -> [ObjectID] { (0..<n).map { ObjectID.hashing("\(salt)\($0)") } }
@@ -80,6 +81,36 @@ public enum ParserSeeds {
             fatalError("ParserSeeds: cannot build the seed store: \(error)")
         }
         return out
+    }()
+
+    /// Profile objects as `add` stores them (kind 5, what a remote hands a clone): of small tables
+    /// with numbers, categories, nulls, dates and booleans, and of a directory holding two of them.
+    public static let profiles: [[UInt8]] = {
+        let root = NSTemporaryDirectory() + "mlops-seeds-" + UUID().uuidString
+        defer { try? FS.removeTree(root) }
+        let tables = [
+            ("a.csv", "id,price,city,when,ok\n" + (0..<300).map { "\($0),\(Double($0 % 37) * 1.25),c\($0 % 5),2024-01-\(10 + $0 % 9),\($0 % 3 == 0)" }.joined(separator: "\n") + "\n"),
+            ("b.csv", "x,y\n1,\n,2.5\n-3,1e300\n4,-0.0\n"),
+            ("c.jsonl", (0..<50).map { "{\"k\": \($0), \"s\": \"v\($0 % 4)\", \"f\": \($0 % 2 == 0 ? "null" : "0.5")}" }.joined(separator: "\n") + "\n"),
+        ]
+        do {
+            try FS.mkdirs(root)
+            var out: [[UInt8]] = []
+            var made: [(ProfileObject.Part, Profile)] = []
+            for (i, (name, text)) in tables.enumerated() {
+                try FS.writeAtomic(root + "/" + name, text, durable: false)
+                let profile = try Profiler.profile(file: root + "/" + name, name: name)
+                let data = ObjectID.hashing("table \(i)")
+                out.append(ProfileObject(data: data, json: profile.encoded).encode())
+                if i < 2 { made.append((.init(id: data, path: name), profile)) }
+            }
+            if let merged = Profile.merge(made.map(\.1)) {
+                out.append(ProfileObject(data: .hashing("directory"), parts: made.map(\.0), json: merged.encoded).encode())
+            }
+            return out
+        } catch {
+            fatalError("ParserSeeds: cannot profile the seed tables: \(error)")
+        }
     }()
 
     public static let statCaches: [[UInt8]] = {

@@ -1,6 +1,8 @@
 import Foundation
 import MLOpsBasics
 import ParserSeeds
+import Profiling
+import Store
 import Testing
 import TestSupport
 @testable import Workspace
@@ -15,6 +17,26 @@ import TestSupport
             return true
         }
         #expect(r.accepted > 100 && r.rejected > 100, "\(r)")
+    }
+
+    /// Profile objects come from remotes: mutated ones (their check line recomputed, their key the one
+    /// their data line claims, so that mutations reach the JSON behind) decode or throw, never trap;
+    /// what decodes is canonical, and comparing or merging it never traps either.
+    @Test func profileObjectDecoderNeverTraps() {
+        let r = mutationRun(seeds: ParserSeeds.profiles, iterations: 3_000, seed: 23) { input in
+            var body = input
+            if let last = input.dropLast().lastIndex(of: 0x0a), input.count - last - 1 == 71 { body = Array(input[...last]) }
+            let bytes = body + Array("check \(ObjectID.hashing(body).hex)\n".utf8)
+            let lines = body.split(separator: 0x0a, maxSplits: 2, omittingEmptySubsequences: false)
+            let data = lines.count > 1 ? ObjectID(hex: String(decoding: lines[1].dropFirst(5), as: UTF8.self)) : nil
+            guard let object = try? ProfileObject.decode(bytes, key: ProfileObject.key(for: data ?? .hashing("x"))),
+                  let profile = try? Profile.decode(object.json) else { return false }
+            #expect(profile.encoded == object.json)
+            _ = Drift.compare(baseline: profile, current: profile)
+            #expect(Profile.merge([profile, profile]) != nil)
+            return true
+        }
+        #expect(r.accepted > 20 && r.rejected > 1_000, "\(r)")
     }
 
     @Test func settingsReaderNeverTraps() throws {

@@ -18,6 +18,7 @@ let targets: [(name: String, uses: [String])] = [
     ("pointer", ["Workspace"]), ("file-manifest", ["Store"]), ("dir-top", ["Store"]), ("dir-piece", ["Store"]),
     ("pack-index", ["ObjectStore"]), ("multi-index", ["ObjectStore"]), ("record-header", ["ObjectStore"]), ("settings", ["GitBridge"]),
     ("stat-cache", ["Store"]), ("json", []), ("note", ["Lineage"]), ("yaml", ["Lineage"]),
+    ("profile", ["Store", "ObjectStore", "Profiling"]),
 ]
 
 let package = Package(
