@@ -296,10 +296,11 @@ open class ObjectDatabase: @unchecked Sendable {
         try recordBuffers.with { scratch in
             var start = 0
             while start < records.count {
-                // A group of at most 64 records whose decoded bytes fit 4 MiB (or one larger record):
-                // enough for the 16 lanes, and little memory per parallel download.
+                // A group of at most 64 records whose decoded bytes fit 1 MiB (or one larger record):
+                // about 16 chunks of the average size, enough for the 16 lanes, and little memory per
+                // parallel download (S3 runs 8).
                 var end = start, total = 0
-                while end < records.count && end - start < 64 && (end == start || total + entries[end].rawSize <= 4 << 20) {
+                while end < records.count && end - start < 64 && (end == start || total + entries[end].rawSize <= 1 << 20) {
                     total += entries[end].rawSize
                     end += 1
                 }

@@ -356,11 +356,11 @@ public final class Transfer: @unchecked Sendable {
         guard header == PackFormat.header() else {
             throw MLOpsError("\(backend.url)/\(remoteName) has a bad header", hint: "the pack is damaged; push its data again from a clone that has it")
         }
-        // Read back in spans of whole records (at most 4 MiB each, or one larger record) and checked a
+        // Read back in spans of whole records (at most 1 MiB each, or one larger record) and checked a
         // span at a time: the memory of a download stays small whatever the pack's size.
         let ordered = pack.entries.sorted { $0.offset < $1.offset }
         let span = ReadBuffer()
-        let spanLimit: Int64 = 4 << 20
+        let spanLimit: Int64 = 1 << 20
         var first = 0
         while first < ordered.count {
             let start = ordered[first].offset
