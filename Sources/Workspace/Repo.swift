@@ -90,16 +90,13 @@ public final class Repo: @unchecked Sendable {
     /// descriptor, or not at all: reading commands work there, and writes fail naming the cause.
     public func lockStore(exclusive: Bool = false) throws -> FileLock {
         try? FS.mkdirs(worktreeState)
-        do {
-            return try FileLock(path: store.lockPath, shared: !exclusive, allowReadOnly: !exclusive)
-        } catch let e as SystemError where FileLock.isReadOnlyError(e.errno) {
-            throw MLOpsError.readOnlyCache(storeRoot, e)
-        }
+        return try writingToCache { try FileLock(path: store.lockPath, shared: !exclusive, allowReadOnly: !exclusive) }
     }
 
-    /// Runs `body`, which stores objects under a shared lock (fetch, gc --remote, profile fetches): a
-    /// cache that turns out not to be writable (a read-only volume, another user's cache) is said in
-    /// one line, not as the first file that could not be created. Nothing to store, nothing said.
+    /// Runs `body`, which writes to the cache (its lock, or objects stored by fetch, gc --remote and
+    /// profile fetches under a shared lock): a cache that turns out not to be writable (a read-only
+    /// volume, another user's cache) is said in one line, not as the first file that could not be
+    /// created. Nothing to write, nothing said.
     public func writingToCache<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as SystemError where FileLock.isReadOnlyError(e.errno) && e.path.hasPrefix(storeRoot + "/") {
             throw MLOpsError.readOnlyCache(storeRoot, e)
