@@ -231,18 +231,21 @@ open class ObjectDatabase: @unchecked Sendable {
         let known = packSizeOK[name]
         lock.unlock()
         if let known { return known }
-        let expected = (try? PackIndex(path: "\(packsDir)/\(name).idx", name: name))?.packSize
-        let ok = expected != nil && FS.stat("\(packsDir)/\(name).pack")?.size == expected
+        let ok = packMatchesIndex(name) ?? false
         lock.lock(); packSizeOK[name] = ok; lock.unlock()
         return ok
+    }
+
+    /// Whether the pack's file is as long as its index says; nil when the index cannot be read.
+    private func packMatchesIndex(_ name: String) -> Bool? {
+        guard let expected = (try? PackIndex(path: "\(packsDir)/\(name).idx", name: name))?.packSize else { return nil }
+        return FS.stat("\(packsDir)/\(name).pack")?.size == expected
     }
 
     /// Packs whose index reads but whose file is missing or not as long as it says: damage found with
     /// a stat per pack, before anything relies on them (gc). A bad index says so itself when read.
     public func truncatedPacks() -> [String] {
-        packNames.filter { name in
-            (try? PackIndex(path: "\(packsDir)/\(name).idx", name: name)) != nil && !packIsWhole(name)
-        }
+        packNames.filter { packMatchesIndex($0) == false }
     }
 
     /// Decoded bytes of an object, checked against its id where the id is the hash of those bytes.
