@@ -60,27 +60,17 @@ public struct FileManifest: Equatable, Sendable {
                 defer { at = j + 1 }
                 return UnsafeRawBufferPointer(rebasing: buf[at..<j])
             }
-            /// A decimal of 1 to 18 digits (no sign): fits Int64 without a check per digit.
-            func decimal(_ d: UnsafeRawBufferPointer.SubSequence) -> Int64? {
-                guard !d.isEmpty, d.count <= 18 else { return nil }
-                var v: Int64 = 0
-                for c in d {
-                    guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
-                    v = v * 10 + Int64(c - UInt8(ascii: "0"))
-                }
-                return v
-            }
             let first = nextLine().map { String(decoding: $0, as: UTF8.self) } ?? ""
             if let newer = FormatHeader.newer(first, than: header, what: "file manifest \(id.short)") { throw newer }
             let sizePrefix = Array("size ".utf8)
             guard first == header, let sizeLine = nextLine(), sizeLine.starts(with: sizePrefix),
-                  let size = decimal(sizeLine[sizePrefix.count...]) else { throw bad("bad header") }
+                  let size = manifestDecimal(sizeLine[sizePrefix.count...]) else { throw bad("bad header") }
             var chunks: [Chunk] = []
             chunks.reserveCapacity((end - at) / 72)
             var total: Int64 = 0
             while let l = nextLine() {
                 guard l.count > 65, l[64] == UInt8(ascii: " "), let cid = ObjectID(hexUTF8: UnsafeRawBufferPointer(rebasing: l[0..<64])),
-                      let n = decimal(l[65...]), n > 0 else { throw bad("bad chunk line") }
+                      let n = manifestDecimal(l[65...]), n > 0 else { throw bad("bad chunk line") }
                 guard n <= maxChunkSize else { throw bad("a chunk of \(n) bytes, more than the \(maxChunkSize) the format allows") }
                 chunks.append(Chunk(id: cid, size: Int(n)))
                 total += n  // at most lines x 256 KiB: no overflow
@@ -237,15 +227,8 @@ public struct DirManifest: Equatable, Sendable {
                 let mode = String(decoding: line[0..<6], as: UTF8.self)
                 guard mode == "100644" || mode == "100755",
                       let fid = ObjectID(hexUTF8: UnsafeRawBufferPointer(rebasing: line[7..<71])) else { throw bad }
-                var k = 72
-                var size: Int64 = 0
-                while k < line.count, line[k] != space {
-                    let d = line[k] &- UInt8(ascii: "0")
-                    guard d < 10, k - 72 < 18 else { throw bad }
-                    size = size * 10 + Int64(d)
-                    k += 1
-                }
-                guard k > 72, k < line.count - 1 else { throw bad }
+                guard let k = line[72...].firstIndex(of: space), k < line.count - 1,
+                      let size = manifestDecimal(line[72..<k]) else { throw bad }
                 let path = unescapePath(String(decoding: line[(k + 1)...], as: UTF8.self))
                 if let why = RepoPath.problem(path) {
                     throw MLOpsError("directory manifest piece \(id.short) names an \(UnsafePathError(path: path, reason: why))",
@@ -256,6 +239,17 @@ public struct DirManifest: Equatable, Sendable {
         }
         return out
     }
+}
+
+/// A size in a manifest: 1 to 18 ASCII digits, no sign (fits Int64 without a check per digit).
+func manifestDecimal(_ d: UnsafeRawBufferPointer.SubSequence) -> Int64? {
+    guard !d.isEmpty, d.count <= 18 else { return nil }
+    var v: Int64 = 0
+    for c in d {
+        guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
+        v = v * 10 + Int64(c - UInt8(ascii: "0"))
+    }
+    return v
 }
 
 func fnv1a(_ s: String) -> UInt64 {
