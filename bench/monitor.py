@@ -19,16 +19,16 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mlopsbench.measure import once  # noqa: E402
 
 MiB = 1 << 20
-GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 NUMERIC = [f"x{i}" for i in range(8)]
 CITIES = ["paris", "rome", "oslo", "lima", "kyiv", "accra", "quito", "hanoi"]
 DEVICES = ["ios", "android", "web"]
@@ -98,27 +98,6 @@ def write_live(path, size):
     return written
 
 
-def run(argv, cwd, env):
-    """(seconds, peak RSS bytes, CPU seconds, exit status, stdout) of one run."""
-    report = None
-    if GNU_TIME:
-        fd, report = tempfile.mkstemp(prefix="monitor-bench-")
-        os.close(fd)
-        argv = [GNU_TIME, "-f", "%e %M %U %S", "-o", report] + argv
-    t = time.perf_counter()
-    p = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - t
-    if p.returncode not in (0, 1):
-        sys.exit("error: %s failed: %s" % (" ".join(argv), p.stderr.decode(errors="replace").strip()))
-    if report:
-        with open(report) as f:
-            wall, rss_kib, user, system = f.read().split()[-4:]
-        os.unlink(report)
-        return elapsed, int(rss_kib) * 1024, float(user) + float(system), p.returncode, p.stdout
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return elapsed, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime, p.returncode, p.stdout
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mb", type=float, default=512, help="size of the live JSON Lines file in MiB")
@@ -150,9 +129,9 @@ def main():
         small_size = write_live(small, int(a.mb * MiB / 4))
         pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
         cmd = pin + [binary, "monitor", "model@v0.0.1"]
-        run(cmd + [big, "--json"], repo, env)  # warm the page cache
-        runs = [run(cmd + [big, "--json"], repo, env) for _ in range(a.repeat)]
-        quarter = run(cmd + [small, "--json"], repo, env)
+        once(cmd + [big, "--json"], repo, env, ok=(0, 1))  # warm the page cache
+        runs = [once(cmd + [big, "--json"], repo, env, ok=(0, 1)) for _ in range(a.repeat)]
+        quarter = once(cmd + [small, "--json"], repo, env, ok=(0, 1))
         out = json.loads(runs[-1][4])
         records = out["window"]["records"]
         wall = statistics.median(r[0] for r in runs)

@@ -18,17 +18,19 @@ Standard library plus numpy (to generate) and pandas (to compare); installs noth
 """
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mlopsbench import data  # noqa: E402
+from mlopsbench.measure import once  # noqa: E402
 
 MiB = 1 << 20
 PANDAS = r"""
 import sys, time
 import pandas as pd
+
 t = time.perf_counter()
 df = pd.read_csv(sys.argv[1])
 d = df.describe()
@@ -39,38 +41,9 @@ print(time.perf_counter() - t)
 
 def generate(path, scale):
     """The benchmark's own table.csv (bench/mlopsbench/data.py, byte for byte), written to `path`."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from mlopsbench import data
     tmp = path + ".tmp"
     data.write_csv(tmp, int(data.CSV_BYTES * scale), data._rng(data.GEN_SEED, 1))
     os.replace(tmp, path)
-
-
-GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
-
-
-def run(argv):
-    """(seconds, peak RSS in bytes, CPU seconds, stdout) of one run. With GNU time the figures are
-    its own (its child is a fresh exec, so the peak RSS is the command's alone); without it they
-    come from wait4, whose peak RSS can include this Python process at the fork."""
-    report = None
-    if GNU_TIME:
-        fd, report = tempfile.mkstemp(prefix="profile-bench-")
-        os.close(fd)
-        argv = [GNU_TIME, "-f", "%e %M %U %S", "-o", report] + argv
-    t = time.perf_counter()
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = p.communicate()
-    elapsed = time.perf_counter() - t
-    if p.returncode != 0:
-        sys.exit("error: %s failed: %s" % (" ".join(argv), err.decode(errors="replace").strip()))
-    if report:
-        with open(report) as f:
-            wall, rss_kib, user, system = f.read().split()[-4:]
-        os.unlink(report)
-        return float(wall), int(rss_kib) * 1024, float(user) + float(system), out
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return elapsed, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime, out
 
 
 def main():
@@ -106,9 +79,9 @@ def main():
 
     ours, theirs = [], []
     for i in range(a.repeat):
-        t, rss, cpu, out = run([a.git_mlops, "profile", path, "--json"])
+        t, rss, cpu, _, out = once([a.git_mlops, "profile", path, "--json"])
         ours.append((t, rss, cpu))
-        inner, prss, pcpu, pout = run([sys.executable, "-c", PANDAS, path])
+        inner, prss, pcpu, _, pout = once([sys.executable, "-c", PANDAS, path])
         theirs.append((float(pout.decode().strip()), prss, pcpu))
         print("run %d: git-mlops %.2f s (%.2f CPU-s, %.0f MiB), pandas %.2f s (%.2f CPU-s with imports, %.0f MiB)"
               % (i + 1, t, cpu, rss / MiB, theirs[-1][0], pcpu, prss / MiB), flush=True)

@@ -2,14 +2,43 @@
 (wait4, children included) and the peak RSS of its largest process (GNU time's %M); adds commands up
 into steps, and several runs of a tool into medians."""
 import os
+import resource
 import signal
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 
 TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None  # GNU time, for peak RSS
 RSS_SOURCE = "GNU time %M" if TIME else "wait4 ru_maxrss (includes the Python parent's RSS)"
+
+
+def once(argv, cwd=None, env=None, ok=(0,)):
+    """(wall seconds, peak RSS in bytes, CPU seconds, exit status, stdout) of one run of `argv`, for
+    the scripts that time one command (bench/profile.py, bench/monitor.py); exits naming the command
+    when its status is not in `ok`. With GNU time the figures are its own (its child is a fresh exec,
+    so the peak RSS is the command's alone); without it they come from the monotonic clock and
+    wait4, whose peak RSS can include this Python process at the fork."""
+    report = None
+    if TIME:
+        fd, report = tempfile.mkstemp(prefix="mlopsbench-time-")
+        os.close(fd)
+        argv = [TIME, "-f", "%e %M %U %S", "-o", report] + list(argv)
+    t = time.perf_counter()
+    p = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - t
+    if p.returncode not in ok:
+        if report:
+            os.unlink(report)
+        raise SystemExit("error: %s failed: %s" % (" ".join(argv), p.stderr.decode(errors="replace").strip()))
+    if report:
+        with open(report) as f:
+            wall, rss_kib, user, system = f.read().split()[-4:]
+        os.unlink(report)
+        return float(wall), int(rss_kib) * 1024, float(user) + float(system), p.returncode, p.stdout
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return elapsed, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime, p.returncode, p.stdout
 
 
 class CmdFailed(Exception):

@@ -9,7 +9,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from mlopsbench.measure import TIME, CmdFailed, Runner, Step, merge_runs  # noqa: E402
+from mlopsbench.measure import TIME, CmdFailed, Runner, Step, merge_runs, once  # noqa: E402
 
 PY = sys.executable
 
@@ -81,6 +81,24 @@ class RunnerTest(unittest.TestCase):
         self.r.run([PY, "-c", "pass"], self.tmp, s)
         self.assertGreater(s.rss_kib, 200 << 10)
         self.assertLess(s.cmds[1]["rss_kib"], 100 << 10)
+
+
+class OnceTest(unittest.TestCase):
+    """The one-command measurement of bench/profile.py and bench/monitor.py."""
+
+    def test_figures_status_and_output(self):
+        wall, rss, cpu, status, out = once([PY, "-c", "x = bytearray(64 << 20); print('done')"])
+        self.assertEqual((status, out), (0, b"done\n"))
+        self.assertGreater(rss, 64 << 20)
+        self.assertGreater(wall, 0)
+        self.assertGreater(cpu, 0)
+
+    def test_a_status_outside_ok_exits_naming_the_command(self):
+        failing = [PY, "-c", "import sys; sys.stderr.write('boom'); sys.exit(1)"]
+        self.assertEqual(once(failing, ok=(0, 1))[3], 1)
+        with self.assertRaises(SystemExit) as caught:
+            once(failing)
+        self.assertIn("failed: boom", str(caught.exception.code))
 
 
 class MergeTest(unittest.TestCase):
