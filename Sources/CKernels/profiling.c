@@ -987,7 +987,7 @@ typedef struct {
 
 // 2^MEMO_BITS entries in sets of two (the key's set, then the one beside it), kept by the caller
 // from call to call; when it gives none, 2^MEMO_BITS_LOCAL for the one call.
-#define MEMO_BITS 8
+#define MEMO_BITS 10
 #define MEMO_BITS_LOCAL 6
 // The memo is tried on the first MEMO_PROBE values of a call and kept only if at least half of
 // them were found in it (a column of many distinct values then costs nothing more).
@@ -1058,9 +1058,9 @@ static inline __attribute__((always_inline)) void hll_update(uint8_t *registers,
 // zero-padded words). A group with any other value is left to the scalar loop.
 
 typedef struct {
-    uint64_t hash[8];
-    double num[8];
-    int64_t iv[8];
+    uint32_t index[8];  // HyperLogLog register and rank of each value's hash
+    uint8_t rank[8];
+    int64_t int_min, int_max;  // of the ints among them
     uint8_t is_int;  // lane bits
 } group8;
 
@@ -1092,15 +1092,16 @@ AVX512N static inline __m512i tz8(__m512i x) {
     return _mm512_mask_blend_epi64(zero, _mm512_sub_epi64(_mm512_set1_epi64(63), lz), _mm512_set1_epi64(64));
 }
 
-// Per lane: the first len (0...8) digits of w as a number (eight_digits above; 0 for len 0).
+// Per lane: the first len (0...8) digits of w as a number (eight_digits above; 0 for len 0): the
+// digits moved to the lane's top (zeros before them), then pairs, fours and the eight summed with
+// byte, word and dword multiplies (each sum fits its field).
 AVX512N static inline __m512i eight_digits8(__m512i w, __m512i len) {
     __m512i v = _mm512_sllv_epi64(w, _mm512_slli_epi64(_mm512_sub_epi64(_mm512_set1_epi64(8), len), 3));
     v = _mm512_and_si512(_mm512_set1_epi64(0x0F0F0F0F0F0F0F0Fll), v);
-    v = _mm512_srli_epi64(_mm512_mullo_epi64(v, _mm512_set1_epi64(2561)), 8);
-    v = _mm512_and_si512(_mm512_set1_epi64(0x00FF00FF00FF00FFll), v);
-    v = _mm512_srli_epi64(_mm512_mullo_epi64(v, _mm512_set1_epi64(6553601)), 16);
-    v = _mm512_and_si512(_mm512_set1_epi64(0x0000FFFF0000FFFFll), v);
-    return _mm512_srli_epi64(_mm512_mullo_epi64(v, _mm512_set1_epi64(42949672960001ll)), 32);
+    v = _mm512_maddubs_epi16(v, _mm512_set1_epi16(0x010A));     // 10 a + b per byte pair
+    v = _mm512_madd_epi16(v, _mm512_set1_epi32(0x00010064));     // 100 ab + cd per pair of those
+    __m512i hi = _mm512_mul_epu32(v, _mm512_set1_epi64(10000));  // the lane's low dword: its first four digits
+    return _mm512_add_epi64(hi, _mm512_srli_epi64(v, 32));
 }
 
 // Per lane: 10^e for e in 0...15.
@@ -1114,7 +1115,8 @@ AVX512N static inline __m512i digits_value8(__m512i w0, __m512i w1, __m512i len)
     const __m512i eight = _mm512_set1_epi64(8);
     __m512i first = _mm512_min_epu64(len, eight), rest = _mm512_subs_epu16(len, eight);  // len - 8, at least 0
     __m512i hi = eight_digits8(w0, first), lo = eight_digits8(w1, rest);
-    return _mm512_add_epi64(_mm512_mullo_epi64(hi, pow10_8(rest)), lo);
+    // hi < 10^8 and 10^rest <= 10^8 both fit 32 bits.
+    return _mm512_add_epi64(_mm512_mul_epu32(hi, pow10_8(rest)), lo);
 }
 
 // Per lane: w with only its first len bytes (0...8; more keeps all).
@@ -1134,28 +1136,33 @@ AVX512N static inline __m512i xorshift33(__m512i h) { return _mm512_xor_si512(h,
 // Reads values r ..< r + 8 of the column when each is a plain number as above (at least 40 bytes
 // readable from each value's start); returns 0, changing nothing, when one is not.
 AVX512N static int numbers8(const uint8_t *p, size_t size, const uint32_t *ends, size_t columns, size_t column, size_t r,
-                            int last, group8 *out) {
-    int64_t start[8], len[8], sign[8];
+                            int last, int precision, double *nums, group8 *out) {
+    // The values' lengths and first 24 bytes, gathered by scalar loads (AVX-512 gathers are slow
+    // on some CPUs) into arrays that are then read as vectors.
+    int64_t len[8];
+    uint64_t A0[8], A1[8], A2[8];
     for (int i = 0; i < 8; i++) {
         size_t k = (r + (size_t)i) * columns + column;
         uint32_t s0 = k == 0 ? 0 : ends[k - 1] + 1, e0 = ends[k];
+        if ((size_t)s0 + 40 > size) return 0;
         if (last && e0 > s0 && p[e0 - 1] == '\r') e0--;
-        start[i] = s0;
         len[i] = (int64_t)e0 - s0;
-        sign[i] = e0 > s0 && p[s0] == '-';
+        A0[i] = load64(p + s0);
+        A1[i] = load64(p + s0 + 8);
+        A2[i] = load64(p + s0 + 16);
     }
-    if ((size_t)start[7] + 40 > size) return 0;
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(1), eight = _mm512_set1_epi64(8);
-    __m512i vstart = _mm512_loadu_si512((const void *)start), n = _mm512_loadu_si512((const void *)len);
-    __m512i sg = _mm512_loadu_si512((const void *)sign);
+    __m512i n = _mm512_loadu_si512((const void *)len);
+    __m512i a0 = _mm512_loadu_si512((const void *)A0);
+    __m512i a1 = _mm512_loadu_si512((const void *)A1);
+    __m512i a2 = _mm512_loadu_si512((const void *)A2);
+    // A sign is a first byte '-' (an empty value's first byte is the separator or line end).
+    __mmask8 negative = _mm512_cmpeq_epi64_mask(_mm512_and_si512(a0, _mm512_set1_epi64(0xFF)), _mm512_set1_epi64('-'));
+    __m512i sg = _mm512_maskz_mov_epi64(negative, one);
     __m512i m = _mm512_sub_epi64(n, sg);
     // 1 <= m <= 16 in every lane (n >= 1 follows).
     __mmask8 ok = _mm512_cmpge_epi64_mask(m, one) & _mm512_cmple_epi64_mask(m, _mm512_set1_epi64(16));
     if (ok != 0xFF) return 0;
-    // The text's first 24 bytes, and the digits' 16 (past any sign).
-    __m512i a0 = _mm512_i64gather_epi64(vstart, (const void *)p, 1);
-    __m512i a1 = _mm512_i64gather_epi64(vstart, (const void *)(p + 8), 1);
-    __m512i a2 = _mm512_i64gather_epi64(vstart, (const void *)(p + 16), 1);
     __m512i sb = _mm512_slli_epi64(sg, 3), sr = _mm512_sub_epi64(_mm512_set1_epi64(64), sb);
     __m512i w0 = _mm512_or_si512(_mm512_srlv_epi64(a0, sb), _mm512_sllv_epi64(a1, sr));
     __m512i w1 = _mm512_or_si512(_mm512_srlv_epi64(a1, sb), _mm512_sllv_epi64(a2, sr));
@@ -1178,20 +1185,26 @@ AVX512N static int numbers8(const uint8_t *p, size_t size, const uint32_t *ends,
         __m512i at_k = _mm512_and_si512(_mm512_srlv_epi64(word, kb), _mm512_set1_epi64(0xFF));
         __mmask8 dot = _mm512_cmpeq_epi64_mask(at_k, _mm512_set1_epi64('.')) & _mm512_cmpge_epi64_mask(m, _mm512_set1_epi64(2));
         if ((dot | is_int) != 0xFF) return 0;
-        __m512i fstart = _mm512_add_epi64(_mm512_add_epi64(vstart, sg), _mm512_add_epi64(k, one));
-        __m512i g0 = _mm512_mask_i64gather_epi64(zero, (__mmask8)~is_int, fstart, (const void *)p, 1);
-        __m512i g1 = _mm512_mask_i64gather_epi64(zero, (__mmask8)~is_int, fstart, (const void *)(p + 8), 1);
-        fd = _mm512_maskz_sub_epi64((__mmask8)~is_int, _mm512_sub_epi64(m, k), one);
-        __m512i u0 = tz8(nondigits8(g0)), u1 = tz8(nondigits8(g1));
-        __m512i fk = _mm512_srli_epi64(u0, 3);
-        fk = _mm512_mask_mov_epi64(fk, _mm512_cmpeq_epi64_mask(u0, _mm512_set1_epi64(64)),
+        // Their digits without the point (the bytes after it moved down one) are one number of
+        // m - 1 digits, the mantissa; fd of them are the fraction's.
+        const __m512i ones = _mm512_set1_epi64(-1);
+        __mmask8 low = dot & _mm512_cmplt_epi64_mask(k, eight), high = dot & ~low;
+        __m512i keep0 = _mm512_srlv_epi64(ones, _mm512_sub_epi64(_mm512_set1_epi64(64), _mm512_slli_epi64(k, 3)));
+        __m512i keep1 = _mm512_srlv_epi64(ones, _mm512_sub_epi64(_mm512_set1_epi64(128), _mm512_slli_epi64(k, 3)));
+        __m512i c0 = _mm512_or_si512(_mm512_ternarylogic_epi64(keep0, w0, _mm512_srli_epi64(w0, 8), 0xCA), _mm512_slli_epi64(w1, 56));
+        __m512i c1 = _mm512_mask_mov_epi64(w1, low, _mm512_srli_epi64(w1, 8));
+        c1 = _mm512_mask_mov_epi64(c1, high, _mm512_ternarylogic_epi64(keep1, w1, _mm512_srli_epi64(w1, 8), 0xCA));
+        c0 = _mm512_mask_mov_epi64(w0, low, c0);
+        __m512i digits = _mm512_mask_sub_epi64(m, dot, m, one);
+        fd = _mm512_maskz_sub_epi64(dot, _mm512_sub_epi64(m, k), one);
+        __m512i u0 = tz8(nondigits8(c0)), u1 = tz8(nondigits8(c1));
+        __m512i ck = _mm512_srli_epi64(u0, 3);
+        ck = _mm512_mask_mov_epi64(ck, _mm512_cmpeq_epi64_mask(u0, _mm512_set1_epi64(64)),
                                    _mm512_min_epu64(_mm512_add_epi64(eight, _mm512_srli_epi64(u1, 3)), _mm512_set1_epi64(16)));
-        if ((_mm512_cmpge_epi64_mask(fk, fd) | is_int) != 0xFF) return 0;
-        __m512i whole = digits_value8(w0, w1, _mm512_mask_mov_epi64(k, is_int, m));
-        __m512i frac = digits_value8(g0, g1, fd);
-        mantissa = _mm512_add_epi64(_mm512_mullo_epi64(whole, pow10_8(fd)), frac);
+        if ((_mm512_cmpge_epi64_mask(ck, digits) | is_int) != 0xFF) return 0;
+        mantissa = digits_value8(c0, c1, digits);
     }
-    __mmask8 neg = _mm512_cmpeq_epi64_mask(sg, one);
+    __mmask8 neg = negative;
     // Ints: the signed value, as a double too. Floats: mantissa / 10^fd, then the sign.
     viv = _mm512_mask_sub_epi64(mantissa, neg, zero, mantissa);
     __m512d as_int = _mm512_cvtepi64_pd(viv);
@@ -1203,17 +1216,25 @@ AVX512N static int numbers8(const uint8_t *p, size_t size, const uint32_t *ends,
     __m512i h = _mm512_xor_si512(_mm512_set1_epi64((long long)0x9E3779B97F4A7C15ull), _mm512_mullo_epi64(n, _mm512_set1_epi64((long long)0xC2B2AE3D27D4EB4Full)));
     h = hash_round8(h, keep_bytes8(a0, n));
     __mmask8 second = _mm512_cmpgt_epi64_mask(n, eight), third = _mm512_cmpgt_epi64_mask(n, _mm512_set1_epi64(16));
-    h = _mm512_mask_mov_epi64(h, second, hash_round8(h, keep_bytes8(a1, _mm512_sub_epi64(n, eight))));
-    h = _mm512_mask_mov_epi64(h, third, hash_round8(h, keep_bytes8(a2, _mm512_sub_epi64(n, _mm512_set1_epi64(16)))));
+    if (second) h = _mm512_mask_mov_epi64(h, second, hash_round8(h, keep_bytes8(a1, _mm512_sub_epi64(n, eight))));
+    if (third) h = _mm512_mask_mov_epi64(h, third, hash_round8(h, keep_bytes8(a2, _mm512_sub_epi64(n, _mm512_set1_epi64(16)))));
     h = xorshift33(h);
     h = _mm512_mullo_epi64(h, _mm512_set1_epi64((long long)0xFF51AFD7ED558CCDull));
     h = xorshift33(h);
     h = _mm512_mullo_epi64(h, _mm512_set1_epi64((long long)0xC4CEB9FE1A85EC53ull));
     h = xorshift33(h);
-    _mm512_storeu_si512((void *)out->hash, h);
-    _mm512_storeu_si512((void *)out->num, vnum);
-    _mm512_storeu_si512((void *)out->iv, viv);
+    // HyperLogLog (hll_update): the register is the top `precision` bits, the rank the leading
+    // zeros of the rest plus one (64 - precision + 1 when the rest is zero).
+    __m512i rest = _mm512_sllv_epi64(h, _mm512_set1_epi64(precision));
+    __m512i rank = _mm512_add_epi64(_mm512_min_epu64(_mm512_lzcnt_epi64(rest), _mm512_set1_epi64(64 - precision)), one);
+    _mm256_storeu_si256((__m256i *)out->index, _mm512_cvtepi64_epi32(_mm512_srlv_epi64(h, _mm512_set1_epi64(64 - precision))));
+    _mm_storel_epi64((__m128i *)out->rank, _mm512_cvtepi64_epi8(rank));
+    _mm512_storeu_si512((void *)nums, vnum);
     out->is_int = is_int;
+    if (is_int) {
+        out->int_min = _mm512_mask_reduce_min_epi64(is_int, viv);
+        out->int_max = _mm512_mask_reduce_max_epi64(is_int, viv);
+    }
     return 1;
 }
 #endif
@@ -1250,19 +1271,23 @@ static inline __attribute__((always_inline)) void column_kernel(
 #if defined(__x86_64__)
         if (vector && !use_memo && r >= group_end && r + 8 <= records) {
             group8 g;
-            if (numbers8(p, size, ends, columns, column, r, last, &g)) {
+            if (numbers8(p, size, ends, columns, column, r, last, precision, nums + st.numerics, &g)) {
                 for (int i = 0; i < 8; i++) {
-                    hll_update(registers, precision, g.hash[i]);
-                    if (g.is_int >> i & 1) {
-                        st.ints++;
-                        if (g.iv[i] < st.int_min) st.int_min = g.iv[i];
-                        if (g.iv[i] > st.int_max) st.int_max = g.iv[i];
-                    } else {
-                        st.floats++;
-                    }
-                    nums[st.numerics++] = g.num[i];
-                    if (with_moments) moments_add(&m, g.num[i]);
+                    if (registers[g.index[i]] < g.rank[i]) registers[g.index[i]] = g.rank[i];
                 }
+                if (g.is_int) {
+                    int ints = __builtin_popcount(g.is_int);
+                    st.ints += ints;
+                    st.floats += 8 - ints;
+                    if (g.int_min < st.int_min) st.int_min = g.int_min;
+                    if (g.int_max > st.int_max) st.int_max = g.int_max;
+                } else {
+                    st.floats += 8;
+                }
+                if (with_moments) {
+                    for (int i = 0; i < 8; i++) moments_add(&m, nums[st.numerics + (size_t)i]);
+                }
+                st.numerics += 8;
                 r += 7;
                 continue;
             }

@@ -266,7 +266,7 @@ final class ValueBatches {
     let nums: UnsafeMutablePointer<Double>
     let isa = mlops_profiling_best_isa()
     /// The memo of repeated values (see mlops_csv_column_fused) of each of the first `memoColumns`
-    /// columns (12 KiB each; wider tables' other columns get one per call).
+    /// columns (48 KiB each; wider tables' other columns get one per call).
     let memo: UnsafeMutableRawPointer
     let memoSize = mlops_column_memo_size()
     let memoColumns: Int
