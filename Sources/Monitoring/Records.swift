@@ -413,74 +413,38 @@ struct RecordReader {
     // MARK: JSON Lines
 
     private mutating func jsonRecord(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Outcome {
-        var j = JSONLine(p: p, i: start, end: end)
+        var j = JSONLineScanner(p: p, i: start, end: end)
         j.skipSpace()
         if j.i >= end { return .blank }
         startRecord()
         do {
-            guard p[j.i] == UInt8(ascii: "{") else { throw j.fail("a line must hold a JSON object ({...})") }
-            j.i += 1
-            j.skipSpace()
             var position = 0
-            if j.i < end && p[j.i] == UInt8(ascii: "}") {
-                j.i += 1
-            } else {
-                while true {
-                    j.skipSpace()
-                    guard j.i < end, p[j.i] == UInt8(ascii: "\"") else { throw j.fail("expected a key in quotes") }
-                    let keyStart = j.i
-                    let key = try j.string(into: &scratch)
-                    let slot: Int
-                    if key.inScratch {
-                        let k = Array(scratch[key.offset..<key.offset + key.length])
-                        slot = k.withUnsafeBufferPointer { keySlot($0, position) }
-                        scratch.removeLast(key.length)
-                    } else {
-                        slot = keySlot(UnsafeBufferPointer(start: p + key.offset, count: key.length), position)
-                    }
-                    j.skipSpace()
-                    guard j.i < end, p[j.i] == UInt8(ascii: ":") else { throw j.fail("expected ':' after a key") }
-                    j.i += 1
-                    j.skipSpace()
-                    guard j.i < end else { throw j.fail("expected a value") }
-                    let valueStart = j.i
-                    let kind: ValueKind
-                    var ptr: UnsafePointer<UInt8>? = p + valueStart
-                    var off = 0
-                    var len: Int
-                    switch p[j.i] {
-                    case UInt8(ascii: "\""):
-                        let s = try j.string(into: &scratch)
-                        kind = .string
-                        if s.inScratch { ptr = nil; off = s.offset } else { ptr = p + s.offset }
-                        len = s.length
-                    case UInt8(ascii: "t"): try j.literal("true"); kind = .boolean; len = 4
-                    case UInt8(ascii: "f"): try j.literal("false"); kind = .boolean; len = 5
-                    case UInt8(ascii: "n"): try j.literal("null"); kind = .null; len = 4
-                    case UInt8(ascii: "{"), UInt8(ascii: "["):
-                        try j.skipNested(depth: 0)
-                        kind = .nested
-                        len = j.i - valueStart
-                    default:
-                        try j.number()
-                        kind = .number
-                        len = j.i - valueStart
-                    }
-                    if slot >= 0 && !field(slot, kind, ptr, offset: off, len) {
-                        throw JSONLine.Failure(offset: keyStart, what: "key \"\(plan.roleName(slot))\" appears twice")
-                    }
-                    position += 1
-                    j.skipSpace()
-                    guard j.i < end else { throw j.fail("the object is not closed") }
-                    if p[j.i] == UInt8(ascii: ",") { j.i += 1; continue }
-                    if p[j.i] == UInt8(ascii: "}") { j.i += 1; break }
-                    throw j.fail("expected ',' or '}'")
+            var more = try j.openObject()
+            while more {
+                let keyStart = j.i
+                let key = try j.key(into: &scratch)
+                let slot = j.withBytes(of: key, in: scratch) { keySlot($0, position) }
+                if key.inScratch { scratch.removeLast(key.length) }
+                try j.colon()
+                let v = try j.value(into: &scratch)
+                let kind: ValueKind
+                switch v.kind {
+                case .string: kind = .string
+                case .number: kind = .number
+                case .boolean: kind = .boolean
+                case .null: kind = .null
+                case .nested: kind = .nested
                 }
+                let t = v.text
+                if slot >= 0 && !field(slot, kind, t.inScratch ? nil : p + t.offset, offset: t.inScratch ? t.offset : 0, t.length) {
+                    throw j.fail(at: keyStart, "key \"\(plan.roleName(slot))\" appears twice")
+                }
+                position += 1
+                more = try j.next()
             }
-            j.skipSpace()
-            guard j.i == end else { throw j.fail("text after the object") }
-        } catch let f as JSONLine.Failure {
-            return .malformed("invalid JSON at byte \(f.offset - start + 1) of the line: \(f.what)")
+            try j.closeLine()
+        } catch let f as JSONLineScanner.Failure {
+            return .malformed(f.message(lineStart: start))
         } catch {
             return .malformed("\(error)")
         }
@@ -519,118 +483,4 @@ struct RecordReader {
     }
 
     private func displayKey(_ k: String) -> String { k.count > 80 ? String(k.prefix(80)) + "..." : k }
-}
-
-/// A strict JSON reader for one line, just enough to find the values of an object's keys.
-struct JSONLine {
-    struct Failure: Error {
-        var offset: Int
-        var what: String
-    }
-
-    /// A string's bytes: in the line when it has no escapes, else unescaped at the end of the scratch buffer.
-    struct Text {
-        var offset: Int
-        var length: Int
-        var inScratch: Bool
-    }
-
-    let p: UnsafePointer<UInt8>
-    var i: Int
-    let end: Int
-
-    func fail(_ what: String) -> Failure { Failure(offset: i, what: what) }
-
-    @inline(__always)
-    mutating func skipSpace() {
-        while i < end, p[i] == 0x20 || p[i] == 0x09 || p[i] == 0x0D { i += 1 }
-    }
-
-    mutating func literal(_ word: StaticString) throws {
-        let n = word.utf8CodeUnitCount
-        guard end - i >= n, memcmp(p + i, word.utf8Start, n) == 0 else { throw fail("unexpected token") }
-        i += n
-    }
-
-    /// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-    @inline(__always)
-    mutating func number() throws {
-        if i < end && p[i] == UInt8(ascii: "-") { i += 1 }
-        guard i < end, p[i] &- 0x30 < 10 else { throw fail("expected a value") }
-        if p[i] == UInt8(ascii: "0") { i += 1 } else { while i < end, p[i] &- 0x30 < 10 { i += 1 } }
-        if i < end && p[i] == UInt8(ascii: ".") {
-            i += 1
-            let s = i
-            while i < end, p[i] &- 0x30 < 10 { i += 1 }
-            guard i > s else { throw fail("expected digits after '.'") }
-        }
-        if i < end && p[i] | 0x20 == UInt8(ascii: "e") {
-            i += 1
-            if i < end && (p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-")) { i += 1 }
-            let s = i
-            while i < end, p[i] &- 0x30 < 10 { i += 1 }
-            guard i > s else { throw fail("expected digits in the exponent") }
-        }
-    }
-
-    /// A string at p[i] == '"'.
-    @inline(__always)
-    mutating func string(into scratch: inout [UInt8]) throws -> Text {
-        i += 1
-        let start = i
-        while i < end {
-            let c = p[i]
-            if c == UInt8(ascii: "\"") { i += 1; return Text(offset: start, length: i - 1 - start, inScratch: false) }
-            if c == UInt8(ascii: "\\") || c < 0x20 { break }
-            i += 1
-        }
-        guard i < end else { throw fail("the string is not closed") }
-        // Escapes: unescape into the scratch buffer.
-        let off = scratch.count
-        scratch.append(contentsOf: UnsafeBufferPointer(start: p + start, count: i - start))
-        while true {
-            guard i < end else { scratch.removeSubrange(off...); throw fail("the string is not closed") }
-            let c = p[i]
-            if c == UInt8(ascii: "\"") { i += 1; return Text(offset: off, length: scratch.count - off, inScratch: true) }
-            if c < 0x20 { scratch.removeSubrange(off...); throw fail("a control character inside a string (write it as \\u00XX)") }
-            if c != UInt8(ascii: "\\") { scratch.append(c); i += 1; continue }
-            if let bad = JSONEscape.decode(p, &i, end: end, into: &scratch) { scratch.removeSubrange(off...); throw fail(bad) }
-        }
-    }
-
-    /// Skips an object or array, checking it, up to its end.
-    mutating func skipNested(depth: Int) throws {
-        guard depth < 128 else { throw fail("nested more than 128 deep") }
-        let close = p[i] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
-        i += 1
-        skipSpace()
-        if i < end && p[i] == close { i += 1; return }
-        var ignored: [UInt8] = []
-        while true {
-            skipSpace()
-            if close == UInt8(ascii: "}") {
-                guard i < end, p[i] == UInt8(ascii: "\"") else { throw fail("expected a key in quotes") }
-                _ = try string(into: &ignored)
-                skipSpace()
-                guard i < end, p[i] == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
-                i += 1
-                skipSpace()
-            }
-            guard i < end else { throw fail("expected a value") }
-            switch p[i] {
-            case UInt8(ascii: "\""): _ = try string(into: &ignored)
-            case UInt8(ascii: "t"): try literal("true")
-            case UInt8(ascii: "f"): try literal("false")
-            case UInt8(ascii: "n"): try literal("null")
-            case UInt8(ascii: "{"), UInt8(ascii: "["): try skipNested(depth: depth + 1)
-            default: try number()
-            }
-            ignored.removeAll(keepingCapacity: true)
-            skipSpace()
-            guard i < end else { throw fail("not closed") }
-            if p[i] == UInt8(ascii: ",") { i += 1; continue }
-            if p[i] == close { i += 1; return }
-            throw fail("expected ',' or '\(UnicodeScalar(close))'")
-        }
-    }
 }

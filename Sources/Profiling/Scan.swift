@@ -102,22 +102,23 @@ public enum TableScan {
             return findLast(base.assumingMemoryBound(to: UInt8.self), 0, data.count, 0x0A).map { $0 + 1 } ?? 0
         }) { p, end, startLine in
             var pos = 0, line: Int64 = 0
-            var parser = ObjectParser(p: p)
+            var scanner = JSONLineScanner(p: p)
+            var scratch: [UInt8] = []
             while pos < end {
                 let lineEnd = find(p, pos, end, 0x0A) ?? end
                 defer { pos = lineEnd + 1; line += 1 }
-                parser.i = pos
-                parser.end = lineEnd
-                parser.skipSpace()
-                guard parser.i < lineEnd else { continue }
+                scanner.i = pos
+                scanner.end = lineEnd
+                scanner.skipSpace()
+                guard scanner.i < lineEnd else { continue }
                 do {
-                    if let v = try parser.value(of: want) {
+                    if let v = try scanner.value(of: want, scratch: &scratch) {
                         try v.withUnsafeBytes { try visit(startLine + line, $0) }
                     } else {
                         try visit(startLine + line, nil)
                     }
-                } catch let e as JSONFailure {
-                    throw MLOpsError("\(name):\(startLine + line): invalid JSON at byte \(e.offset - pos + 1) of the line: \(e.what)",
+                } catch let e as JSONLineScanner.Failure {
+                    throw MLOpsError("\(name):\(startLine + line): \(e.message(lineStart: pos))",
                                      hint: "fix or remove the line; each line must be one JSON object")
                 }
             }
@@ -125,47 +126,21 @@ public enum TableScan {
     }
 }
 
-extension ObjectParser {
-    /// The text of `key`'s value in the object at `i` (nil when absent or null), checking the whole line.
-    mutating func value(of key: [UInt8]) throws -> [UInt8]? {
-        guard p[i] == UInt8(ascii: "{") else { throw fail("a line must hold a JSON object ({...})") }
-        i += 1
-        skipSpace()
+extension JSONLineScanner {
+    /// The text of `key`'s value in the line's object (nil when absent or null), checking the whole line.
+    mutating func value(of key: [UInt8], scratch: inout [UInt8]) throws -> [UInt8]? {
         var found: [UInt8]? = nil
-        if i < end, p[i] == UInt8(ascii: "}") { i += 1 } else {
-            while true {
-                skipSpace()
-                guard i < end, p[i] == UInt8(ascii: "\"") else { throw fail("expected a key in quotes") }
-                try readKey()
-                let match = self.key == key
-                skipSpace()
-                guard i < end, p[i] == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
-                i += 1
-                skipSpace()
-                guard i < end else { throw fail("expected a value") }
-                let start = i
-                var text: [UInt8]?
-                switch p[i] {
-                case UInt8(ascii: "\""): try readValue(); text = value
-                case UInt8(ascii: "t"): try literal("true")
-                case UInt8(ascii: "f"): try literal("false")
-                case UInt8(ascii: "n"): try literal("null")
-                case UInt8(ascii: "{"), UInt8(ascii: "["): try skipNested(depth: 0)
-                default: try number()
-                }
-                if match {
-                    let isNull = p[start] == UInt8(ascii: "n")
-                    found = isNull ? nil : (text ?? Array(UnsafeBufferPointer(start: p + start, count: i - start)))
-                }
-                skipSpace()
-                guard i < end else { throw fail("the object is not closed") }
-                if p[i] == UInt8(ascii: ",") { i += 1; continue }
-                if p[i] == UInt8(ascii: "}") { i += 1; break }
-                throw fail("expected ',' or '}'")
-            }
+        var more = try openObject()
+        while more {
+            scratch.removeAll(keepingCapacity: true)
+            let k = try self.key(into: &scratch)
+            let match = withBytes(of: k, in: scratch) { $0.elementsEqual(key) }
+            try colon()
+            let v = try value(into: &scratch)
+            if match { found = v.kind == .null ? nil : withBytes(of: v.text, in: scratch) { Array($0) } }
+            more = try next()
         }
-        skipSpace()
-        guard i == end else { throw fail("text after the object") }
+        try closeLine()
         return found
     }
 }

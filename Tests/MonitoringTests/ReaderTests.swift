@@ -110,6 +110,22 @@ import TestSupport
         #expect(w.labelsSeen == 0)
     }
 
+    /// Escaped keys and values are unescaped into the reader's scratch buffer; an escaped key, or the
+    /// strings of a nested value, must not shift the values kept there for the record.
+    @Test func escapedKeysAndValuesKeepTheirPlaceInTheScratchBuffer() throws {
+        let plan = try Self.plan()
+        let jsonl = #"""
+            {"c\u0069ty": "r\u00f4me", "age": 5}
+            {"extra": ["\n", {"\t": "\u0041"}], "city": "\u0072ome", "\u0061ge": "4\u0030"}
+            {"city": "\ud83d\ude00", "age": 1e1, "label": "x\ud800"}
+            """#
+        let (w, messages, _) = Self.read(jsonl, name: "live.jsonl", plan: plan)
+        #expect(w.records == 2 && w.malformed == 1)
+        #expect(w.features[1].count(of: "rôme") == 1 && w.features[1].count(of: "rome") == 1 && w.features[1].count(of: "😀") == 0)
+        #expect(w.features[0].present == 2 && w.features[0].invalid == 0)
+        #expect(messages.contains(#"live.jsonl:3: invalid JSON at byte 55 of the line: a lone surrogate \u escape; record skipped (further unreadable records are only counted)"#), "\(messages)")
+    }
+
     @Test func aLineWithoutItsEndWaitsUntilTheEndOfTheInput() throws {
         let plan = try Self.plan()
         let (w, _, held) = Self.read("{\"age\": 30}\n{\"age\": 3", name: "live.jsonl", plan: plan, atEOF: false)

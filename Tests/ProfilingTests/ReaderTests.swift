@@ -356,3 +356,119 @@ import Testing
         #expect(decode(Array("\\udc00".utf8)).error == "a lone surrogate \\u escape")
     }
 }
+
+@Suite struct JSONLineScannerTests {
+    /// The members of the line's object as `key=kind:text`, or the error as the readers word it.
+    func scan(_ line: String) -> String {
+        var scratch: [UInt8] = [0xFF]
+        return scan(line, scratch: &scratch)
+    }
+
+    func scan(_ line: String, scratch: inout [UInt8]) -> String {
+        let bytes = Array(line.utf8) + [0]
+        return bytes.withUnsafeBufferPointer { b in
+            var s = JSONLineScanner(p: b.baseAddress!, i: 0, end: b.count - 1)
+            var members: [String] = []
+            do {
+                s.skipSpace()
+                var more = try s.openObject()
+                while more {
+                    let k = try s.key(into: &scratch)
+                    let key = s.withBytes(of: k, in: scratch) { String(decoding: $0, as: UTF8.self) }
+                    try s.colon()
+                    let v = try s.value(into: &scratch)
+                    members.append("\(key)=\(v.kind):" + s.withBytes(of: v.text, in: scratch) { String(decoding: $0, as: UTF8.self) })
+                    more = try s.next()
+                }
+                try s.closeLine()
+            } catch let f as JSONLineScanner.Failure {
+                return f.message(lineStart: 0)
+            } catch {
+                return "\(error)"
+            }
+            return members.joined(separator: " ")
+        }
+    }
+
+    @Test func valuesAndTheirText() {
+        #expect(scan(#" { "i": -12, "f": 0.5e-3, "F": 1E+2, "z": -0, "t": true, "n": null, "e": "", "x": false } "#)
+                == "i=number:-12 f=number:0.5e-3 F=number:1E+2 z=number:-0 t=boolean:true n=null:null e=string: x=boolean:false")
+        #expect(scan("{}") == "" && scan("\t{ }\r") == "")
+        // Nested values are their text as written, escapes and all.
+        #expect(scan(#"{"m": {"k": [1, {"z": "\n"}, []]}, "l": [ ]}"#) == #"m=nested:{"k": [1, {"z": "\n"}, []]} l=nested:[ ]"#)
+    }
+
+    @Test func escapesAndSurrogatePairs() {
+        #expect(scan(#"{"s": "a\"b\\c\/d\b\f\n\r\t", "u": "\u00e9\ud83d\ude00!", "p": "plain é"}"#)
+                == "s=string:a\"b\\c/d\u{8}\u{C}\n\r\t u=string:é😀! p=string:plain é")
+        #expect(scan(#"{"k\u0041": 1}"#) == "kA=number:1")
+        #expect(scan(#"{"e": "\ud83d"}"#) == #"invalid JSON at byte 14 of the line: a lone surrogate \u escape"#)
+        #expect(scan(#"{"e": "\udc00"}"#) == #"invalid JSON at byte 14 of the line: a lone surrogate \u escape"#)
+        #expect(scan(#"{"a": "x\q"}"#) == #"invalid JSON at byte 11 of the line: an unknown escape \q"#)
+        #expect(scan("{\"a\": \"x\ty\"}") == #"invalid JSON at byte 9 of the line: a control character inside a string (write it as \u00XX)"#)
+    }
+
+    /// A string without escapes stays in the line; one with escapes goes after what the scratch buffer
+    /// holds; a bad one leaves the buffer as it was.
+    @Test func stringsUseTheScratchBufferOnlyForEscapes() throws {
+        let line = Array(#""plain" "a\nb" "bad\x""#.utf8)
+        var scratch: [UInt8] = [1, 2]
+        try line.withUnsafeBufferPointer { b in
+            var s = JSONLineScanner(p: b.baseAddress!, i: 0, end: b.count)
+            let plain = try s.string(into: &scratch)
+            #expect(!plain.inScratch && plain.offset == 1 && plain.length == 5 && scratch == [1, 2])
+            s.skipSpace()
+            let escaped = try s.string(into: &scratch)
+            #expect(escaped.inScratch && escaped.offset == 2 && escaped.length == 3 && scratch == [1, 2, 0x61, 0x0A, 0x62])
+            s.skipSpace()
+            #expect(throws: JSONLineScanner.Failure.self) { try s.string(into: &scratch) }
+            #expect(scratch == [1, 2, 0x61, 0x0A, 0x62])
+        }
+        // Nested values check their strings in the scratch buffer and take them out again.
+        var kept: [UInt8] = [7]
+        #expect(scan(#"{"m": ["\u00e9", {"\n": "\t"}]}"#, scratch: &kept) == #"m=nested:["\u00e9", {"\n": "\t"}]"#)
+        #expect(kept == [7])
+    }
+
+    @Test func numbersOfRFC8259Only() {
+        #expect(scan(#"{"a": 01}"#) == "invalid JSON at byte 8 of the line: expected ',' or '}'")
+        #expect(scan(#"{"a": 1.}"#) == "invalid JSON at byte 9 of the line: expected digits after '.'")
+        #expect(scan(#"{"a": -}"#) == "invalid JSON at byte 8 of the line: expected a value")
+        #expect(scan(#"{"a": 1e}"#) == "invalid JSON at byte 9 of the line: expected digits in the exponent")
+        #expect(scan(#"{"a": 1e+}"#) == "invalid JSON at byte 10 of the line: expected digits in the exponent")
+        #expect(scan(#"{"a": .5}"#) == "invalid JSON at byte 7 of the line: expected a value")
+        #expect(scan(#"{"a": +1}"#) == "invalid JSON at byte 7 of the line: expected a value")
+        #expect(scan(#"{"a": [1, 01]}"#) == "invalid JSON at byte 12 of the line: expected ',' or ']'")
+        #expect(scan(#"{"a": tru}"#) == "invalid JSON at byte 7 of the line: unexpected token")
+        #expect(scan(#"{"a": nul"#) == "invalid JSON at byte 7 of the line: unexpected token")
+    }
+
+    @Test func nestingIsLimited() {
+        func nested(_ n: Int) -> String { #"{"a": "# + String(repeating: "[", count: n) + String(repeating: "]", count: n) + "}" }
+        #expect(scan(nested(JSONLineScanner.maxDepth)).hasPrefix("a=nested:[[["))
+        #expect(scan(nested(JSONLineScanner.maxDepth + 1)) == "invalid JSON at byte 135 of the line: nested more than 128 deep")
+        #expect(scan(#"{"a": [1 2]}"#) == "invalid JSON at byte 10 of the line: expected ',' or ']'")
+        #expect(scan(#"{"a": {"k" 1}}"#) == "invalid JSON at byte 12 of the line: expected ':' after a key")
+        #expect(scan(#"{"a": {1: 2}}"#) == "invalid JSON at byte 8 of the line: expected a key in quotes")
+    }
+
+    @Test func truncatedAndMisshapenLines() {
+        for (line, error) in [
+            (#"{"#, "byte 2 of the line: expected a key in quotes"),
+            (#"{"a""#, "byte 5 of the line: expected ':' after a key"),
+            (#"{"a": "#, "byte 7 of the line: expected a value"),
+            (#"{"a": 1"#, "byte 8 of the line: the object is not closed"),
+            (#"{"a": 1,"#, "byte 9 of the line: expected a key in quotes"),
+            (#"{"a": [1, 2"#, "byte 12 of the line: not closed"),
+            (#"{"a": "abc"#, "byte 11 of the line: the string is not closed"),
+            (#"{"a": "ab\"#, "byte 10 of the line: the string is not closed"),
+            (#"{"a": "\u12"#, #"byte 10 of the line: a short \u escape"#),
+            (#"{"a": 1,}"#, "byte 9 of the line: expected a key in quotes"),
+            (#"{"a": 1 "b": 2}"#, "byte 9 of the line: expected ',' or '}'"),
+            (#"[1]"#, "byte 1 of the line: a line must hold a JSON object ({...})"),
+            (#"{} x"#, "byte 4 of the line: text after the object"),
+        ] {
+            #expect(scan(line) == "invalid JSON at " + error, "\(line)")
+        }
+    }
+}
