@@ -1,6 +1,7 @@
 import Foundation
 import GitBridge
 import MLOpsBasics
+import ObjectStore
 import Store
 
 /// What gc keeps: every object that the roots (pointers and records) need.
