@@ -62,9 +62,10 @@ public enum JSON: Equatable, Sendable {
         case .array(let a):
             if a.isEmpty { out += "[]"; return }
             out += "["
+            let pad = indent.map { "\n" + String(repeating: $0, count: level + 1) }
             for (i, v) in a.enumerated() {
                 if i > 0 { out += "," }
-                if let indent { out += "\n" + String(repeating: indent, count: level + 1) }
+                if let pad { out += pad }
                 v.write(to: &out, indent: indent, level: level + 1)
             }
             if let indent { out += "\n" + String(repeating: indent, count: level) }
@@ -72,12 +73,13 @@ public enum JSON: Equatable, Sendable {
         case .object(let o):
             if o.isEmpty { out += "{}"; return }
             out += "{"
-            for (i, k) in o.keys.sorted().enumerated() {
+            let pad = indent.map { "\n" + String(repeating: $0, count: level + 1) }
+            for (i, (k, v)) in o.sorted(by: { $0.key < $1.key }).enumerated() {
                 if i > 0 { out += "," }
-                if let indent { out += "\n" + String(repeating: indent, count: level + 1) }
+                if let pad { out += pad }
                 JSON.quote(k, into: &out)
                 out += indent == nil ? ":" : ": "
-                o[k]!.write(to: &out, indent: indent, level: level + 1)
+                v.write(to: &out, indent: indent, level: level + 1)
             }
             if let indent { out += "\n" + String(repeating: indent, count: level) }
             out += "}"
@@ -92,6 +94,12 @@ public enum JSON: Equatable, Sendable {
 
     static func quote(_ s: String, into out: inout String) {
         out += "\""
+        // Most strings (names, ids, base64) need no escape: appended whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out += s
+            out += "\""
+            return
+        }
         for u in s.unicodeScalars {
             switch u {
             case "\"": out += "\\\""
