@@ -12,8 +12,9 @@ It times, each --repeat times, interleaved, after one read of the file to warm t
   git-mlops  `git-mlops profile FILE --json` (build it with `swift build -c release --product git-mlops`)
   pandas     read_csv + describe() + quantile([.01 .05 .25 .5 .75 .95 .99]) in a fresh python3,
              timed inside that process (imports excluded)
-and prints the median time of each, the ratio, and each one's CPU-seconds and peak resident memory
-(GNU time, else wait4): on a busy machine the CPU-seconds compare better than the times.
+and prints the median time of each (git-mlops's by the monotonic clock around the process, start-up
+included), the ratio, and each one's CPU-seconds and peak resident memory (GNU time, else wait4):
+on a busy machine the CPU-seconds compare better than the times.
 Standard library plus numpy (to generate) and pandas (to compare); installs nothing (bench/setup does).
 """
 import argparse
@@ -83,7 +84,7 @@ def main():
         ours.append((t, rss, cpu))
         inner, prss, pcpu, _, pout = once([sys.executable, "-c", PANDAS, path])
         theirs.append((float(pout.decode().strip()), prss, pcpu))
-        print("run %d: git-mlops %.2f s (%.2f CPU-s, %.0f MiB), pandas %.2f s (%.2f CPU-s with imports, %.0f MiB)"
+        print("run %d: git-mlops %.3f s (%.2f CPU-s, %.0f MiB), pandas %.3f s (%.2f CPU-s with imports, %.0f MiB)"
               % (i + 1, t, cpu, rss / MiB, theirs[-1][0], pcpu, prss / MiB), flush=True)
     g = statistics.median(t for t, _, _ in ours)
     p = statistics.median(t for t, _, _ in theirs)
@@ -91,9 +92,9 @@ def main():
     print("file: %s (%.1f MiB), %d cores" % (path, size / MiB, os.cpu_count()))
     print("| tool | time (median of %d) | MB/s | CPU-seconds | peak RSS |" % a.repeat)
     print("|---|---|---|---|---|")
-    print("| git-mlops profile --json | %.2f s | %.0f | %.2f | %.0f MiB |"
+    print("| git-mlops profile --json | %.3f s | %.0f | %.2f | %.0f MiB |"
           % (g, size / 1e6 / g, statistics.median(c for _, _, c in ours), max(r for _, r, _ in ours) / MiB))
-    print("| pandas read_csv+describe+quantile | %.2f s | %.0f | %.2f (with imports) | %.0f MiB |"
+    print("| pandas read_csv+describe+quantile | %.3f s | %.0f | %.2f (with imports) | %.0f MiB |"
           % (p, size / 1e6 / p, statistics.median(c for _, _, c in theirs), max(r for _, r, _ in theirs) / MiB))
     print("ratio: git-mlops is %.1fx faster than pandas" % (p / g))
 

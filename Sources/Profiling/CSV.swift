@@ -11,6 +11,9 @@ struct CSVFormat: BlockFormat {
     let separator: UInt8
     let header: [String]
     let display: String
+    /// Scratch for the blocks being parsed, kept from block to block: a fresh one per block cost
+    /// its allocation, page faults and an empty memo each time.
+    let batches = ValueBatchPool()
 
     /// Parses the header record at the start of `data` (after any BOM). Returns the names and the
     /// bytes and newlines it took, or nil when the record is not complete in `data`.
@@ -75,7 +78,8 @@ struct CSVFormat: BlockFormat {
                                                      hint: "convert the file to UTF-8, e.g. `iconv -f latin1 -t utf-8`"))
         }
         var failure: BlockFailure? = nil
-        let batch = ValueBatches(columns: count)
+        let batch = batches.take(columns: count)
+        defer { batches.put(batch) }
         columns.withUnsafeMutableBufferPointer { acc in
             let p = data.baseAddress!.assumingMemoryBound(to: UInt8.self)
             let end = data.count
@@ -310,6 +314,26 @@ final class ValueBatches {
                                &m, registers, Int32(HyperLogLog.precision), c < memoColumns ? memo + c * memoSize : nil)
         moments.c = m
         return ValueBatch(count: records, stats: stats, base: base, starts: starts, lengths: lengths, kinds: kinds, hashes: hashes, nums: nums)
+    }
+}
+
+/// ValueBatches for the blocks parsed at once (one per thread at most), reused: what a batch holds
+/// is overwritten by each scan, and its memo depends only on the bytes of values.
+final class ValueBatchPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var free: [ValueBatches] = []
+
+    func take(columns: Int) -> ValueBatches {
+        lock.lock()
+        defer { lock.unlock() }
+        if let i = free.lastIndex(where: { $0.columns == columns }) { return free.remove(at: i) }
+        return ValueBatches(columns: columns)
+    }
+
+    func put(_ b: ValueBatches) {
+        lock.lock()
+        free.append(b)
+        lock.unlock()
     }
 }
 
