@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "ValidationTests", dependencies: ["Validation", "Lineage", "Profiling", "MLOpsBasics", "TestSupport"]),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "CKernels", "MLOpsBasics", "TestSupport", "CZlib", "CZstd"]),
         /// The command tree, man pages, completion and "did you mean", without the binary.
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "MLOpsBasics"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "MLOpsBasics", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         /// Drives the real `git` and the built `git-mlops` in sealed temporary repositories.
         /// (Store only to forge the objects an attacker's repository holds.)
         .testTarget(name: "IntegrationTests", dependencies: ["MLOpsBasics", "ObjectStore", "Store", "TestSupport"], exclude: ["HelpText"]),

@@ -4,6 +4,7 @@ import Workspace
 
 struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "add",
         abstract: "Store files or directories in the cache and track them with PATH.mlops pointers.")
 
     @Argument(help: "Files or directories to track.")

@@ -4,6 +4,7 @@ import Workspace
 
 struct Checkout: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "checkout",
         abstract: "Make workspace data match the pointers (e.g. after `git checkout`).")
 
     @Argument(help: "Limit to these paths (default: everything tracked).")

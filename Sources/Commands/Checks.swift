@@ -10,7 +10,7 @@ struct ChecksCommand: ParsableCommand {
         subcommands: [List.self, Trust.self, Untrust.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the `cmd:` checks of mlops.yaml and whether you trust each.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the `cmd:` checks of mlops.yaml and whether you trust each.")
         func run() throws {
             for (cmd, trusted) in try CommandChecks.listed(in: try Repo.open()) {
                 print("\(trusted ? "trusted    " : "not trusted") \(cmd)")
@@ -20,6 +20,7 @@ struct ChecksCommand: ParsableCommand {
 
     struct Trust: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "trust",
             abstract: "Trust exact command lines of `cmd:` checks, so that validate and the hooks run them.",
             discussion: "Recorded as mlops.trustedCheck in .git/config (with --global, in your global git config). Read the command first: it runs with your rights.")
         @Argument(help: "Command lines, exactly as mlops.yaml writes them.") var commands: [String] = []
@@ -37,7 +38,7 @@ struct ChecksCommand: ParsableCommand {
     }
 
     struct Untrust: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop trusting commands (all when none is named).")
+        static let configuration = CommandConfiguration(commandName: "untrust", abstract: "Stop trusting commands (all when none is named).")
         @Argument(help: "Command lines.") var commands: [String] = []
         @Flag(help: "In your global git config.") var global = false
         func run() throws {

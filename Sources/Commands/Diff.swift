@@ -4,6 +4,7 @@ import Workspace
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Show tracked files added, removed and modified between two revisions.",
         discussion: "No revision: HEAD against the workspace. One: that revision against the workspace. Two: the first against the second.")
 

@@ -5,6 +5,7 @@ import Workspace
 
 struct Fsck: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "fsck",
         abstract: "Re-hash every object in the cache and name what is corrupt or missing.",
         discussion: """
             Missing objects are reported when the workspace or a version gc keeps needs them. With --repair, \

@@ -9,7 +9,7 @@ struct HooksCommand: ParsableCommand {
         subcommands: [Install.self, Uninstall.self])
 
     struct Install: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Install hooks (default: all of them).")
+        static let configuration = CommandConfiguration(commandName: "install", abstract: "Install hooks (default: all of them).")
         @Argument(help: "Hooks to install: \(Hooks.all.joined(separator: ", ")).")
         var names: [String] = []
         func run() throws {
@@ -21,7 +21,7 @@ struct HooksCommand: ParsableCommand {
     }
 
     struct Uninstall: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove git-mlops hooks, restoring hooks they chained.")
+        static let configuration = CommandConfiguration(commandName: "uninstall", abstract: "Remove git-mlops hooks, restoring hooks they chained.")
         @Argument(help: "Hooks to remove (default: all).")
         var names: [String] = []
         func run() throws {

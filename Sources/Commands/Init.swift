@@ -3,6 +3,7 @@ import Workspace
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Set up git-mlops in this repository (creates .git/mlops and .gitmlops).")
 
     func run() throws {

@@ -5,6 +5,7 @@ import Workspace
 
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "log",
         abstract: "Show recorded runs across history, newest first, with their params and metrics.",
         discussion: "Runs not attached to a commit yet come first. A stage name or a path limits the list to its runs.")
 

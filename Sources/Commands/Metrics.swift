@@ -21,6 +21,7 @@ struct MetricsCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show the metrics of the workspace, or of each revision given (one column each).",
             discussion: "A metrics file that cannot be read is reported (exit 1) after the others are shown.")
 
@@ -45,6 +46,7 @@ struct MetricsCommand: ParsableCommand {
 
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "diff",
             abstract: "Show metrics that differ between two revisions (default HEAD and the workspace), with the change.",
             discussion: "A metrics file that cannot be read is reported (exit 1) after the others are compared.")
 

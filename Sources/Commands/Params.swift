@@ -11,6 +11,7 @@ struct ParamsCommand: ParsableCommand {
 
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "diff",
             abstract: "Show params that differ between two revisions (default HEAD and the workspace).",
             discussion: "Params are every key of params.yaml and the FILE:key params stages name. One revision compares it with the workspace.")
 

@@ -15,7 +15,7 @@ struct PendingCommand: ParsableCommand {
         subcommands: [List.self, Drop.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List pending runs, oldest first, with what HEAD lacks for each.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List pending runs, oldest first, with what HEAD lacks for each.")
 
         @OptionGroup var output: JSONOption
 
@@ -30,7 +30,7 @@ struct PendingCommand: ParsableCommand {
     }
 
     struct Drop: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Drop pending runs by id (at least 4 characters), or all of them.")
+        static let configuration = CommandConfiguration(commandName: "drop", abstract: "Drop pending runs by id (at least 4 characters), or all of them.")
 
         @Argument(help: "Run ids, as `git mlops pending list` shows them.")
         var runs: [String] = []

@@ -5,6 +5,7 @@ import Workspace
 
 struct Push: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "push",
         abstract: "Upload the data the remote lacks, then push run records (refs/notes/mlops) to the git remote.",
         discussion: "Default: the data of the workspace's pointers and of HEAD.")
 
@@ -28,6 +29,7 @@ struct Push: ParsableCommand {
 
 struct Fetch: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "fetch",
         abstract: "Fetch run records from the git remote and the data of the workspace's pointers (or revisions) from a data remote.")
 
     @Argument(help: "Data remote (default: the default remote).") var remote: String?
@@ -47,6 +49,7 @@ func fetchText(_ r: Repo.FetchResult) -> String {
 
 struct Pull: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "pull",
         abstract: "Fetch, then checkout. With paths, fetch only what those paths need.")
 
     @Argument(help: "Data remote name, then paths; a first argument that names no remote is taken as a path.")

@@ -4,6 +4,7 @@ import Workspace
 
 struct Remote: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "remote",
         abstract: "Manage data remotes: directories or S3-compatible object storage.",
         subcommands: [AddRemote.self, ListRemotes.self, RemoveRemote.self, TrustRemote.self])
 

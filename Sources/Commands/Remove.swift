@@ -4,6 +4,7 @@ import Workspace
 
 struct Remove: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "remove",
         abstract: "Stop tracking paths: remove their pointers and .gitignore entries, keeping or deleting the data.",
         discussion: "The cache keeps the data until gc finds that nothing needs it. Commit the removed pointers and the .gitignore files.")
 

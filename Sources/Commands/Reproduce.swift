@@ -5,6 +5,7 @@ import Workspace
 
 struct Reproduce: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reproduce",
         abstract: "Re-run recorded runs in a temporary worktree and compare their outputs with the records.",
         discussion: """
             REV reproduces the runs that made what REV holds (one per stage); REV:STAGE one stage's run. \

@@ -5,6 +5,7 @@ import Workspace
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run the pipeline's stages in dependency order, skipping what is up to date, and record each run.",
         discussion: """
             A stage is up to date when its command, deps and params equal a recorded run's and its outputs \

@@ -11,6 +11,7 @@ struct StageCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add a stage to mlops.yaml (other stages, their order and comments are kept).",
             discussion: """
                 Paths are relative to the repository root (or to --wdir). For example:
@@ -59,7 +60,7 @@ struct StageCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the stages in the order they run, with their outputs.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the stages in the order they run, with their outputs.")
 
         func run() throws {
             let stages = try Pipeline.require(root: try Repo.open().root).order()
@@ -71,6 +72,7 @@ struct StageCommand: ParsableCommand {
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "remove",
             abstract: "Remove a stage from mlops.yaml (other stages, their order and comments are kept).",
             discussion: "Its outputs stay tracked and its run records stay in history; `git mlops remove PATH` stops tracking an output.")
 

@@ -4,6 +4,7 @@ import Workspace
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Show tracked paths that are modified, missing from the workspace, or missing from or damaged in the cache.",
         discussion: "Prints nothing when everything matches its pointer. Exit status is 0 either way.")
 

@@ -1,3 +1,4 @@
+import ArgumentParser
 import MLOpsBasics
 import Testing
 @testable import Commands
@@ -25,6 +26,19 @@ import Testing
         let hidden = Set(["hook", "generate-manual", "completion", "help"])
         #expect(root.subcommands.allSatisfy { !hidden.contains($0.name) })
         #expect(root.all.map(\.pageName).contains("git-mlops-remote-add"))
+    }
+
+    /// A command without a `commandName` has it derived from its type's name by reflection, which
+    /// costs every run of git-mlops about 2 ms (the hooks run it several times per commit).
+    @Test func everyCommandNamesItself() {
+        func walk(_ c: ParsableCommand.Type, _ path: String) {
+            let config = c.configuration
+            #expect(config.commandName != nil, "\(path): set commandName in its CommandConfiguration")
+            for sub in config.subcommands + config.groupedSubcommands.flatMap(\.subcommands) {
+                walk(sub, path + " " + (sub.configuration.commandName ?? "\(sub)"))
+            }
+        }
+        walk(GitMLOps.self, "git mlops")
     }
 
     @Test func mistypedCommandsGetGitsAnswer() {
