@@ -1279,6 +1279,104 @@ AVX512N static int numbers8(const uint8_t *p, size_t size, const uint32_t *ends,
 }
 #endif
 
+#if defined(__x86_64__)
+// count_kinds 64 bytes at a time; returns how many it took.
+AVX512N static size_t count_kinds_avx512(const uint8_t *kinds, size_t n, uint32_t *c) {
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m512i v = _mm512_loadu_si512((const void *)(kinds + i));
+        for (int k = 0; k < 7; k++) c[k] += (uint32_t)__builtin_popcountll(_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8((char)k)));
+    }
+    return i;
+}
+#endif
+
+// The numeric kinds (int, float, bool, datetime) as bits: their values go to nums and the moments.
+#define NUMERIC_KINDS ((1u << MLOPS_VALUE_INT) | (1u << MLOPS_VALUE_FLOAT) | (1u << MLOPS_VALUE_BOOL) | (1u << MLOPS_VALUE_DATETIME))
+
+// Adds the kinds of kinds[0..<n) to *st (as the switch of column_kernel counts them).
+static void count_kinds(const uint8_t *kinds, size_t n, mlops_column_stats *st) {
+    uint32_t c[7] = {0};
+    size_t i = 0;
+#if defined(__x86_64__)
+    if (numbers8_supported()) i = count_kinds_avx512(kinds, n, c);
+#endif
+    for (; i < n; i++) c[kinds[i] < 7 ? kinds[i] : 6]++;
+    st->nulls += c[MLOPS_VALUE_NULL];
+    st->ints += c[MLOPS_VALUE_INT];
+    st->floats += c[MLOPS_VALUE_FLOAT] + c[MLOPS_VALUE_NONFINITE];
+    st->nonfinite += c[MLOPS_VALUE_NONFINITE];
+    st->bools += c[MLOPS_VALUE_BOOL];
+    st->datetimes += c[MLOPS_VALUE_DATETIME];
+    st->strings += c[MLOPS_VALUE_STRING];
+}
+
+// A value the memo does not hold: classified and hashed, and remembered at e (the set's first
+// place, its old entry moved to the second) when e is not NULL. Kept out of line so that the loop
+// of column_listed, which nearly always finds its values in the memo, stays small.
+static __attribute__((noinline)) memo_entry memo_miss(const uint8_t *v, size_t n, int wide, memo_entry *e, uint64_t w0, uint64_t w1) {
+    double num = 0;
+    int64_t iv = 0;
+    int kind = wide ? classify_wide(v, n, &num, &iv) : classify(v, n, &num, &iv);
+    uint64_t h = kind != MLOPS_VALUE_NULL ? value_hash(v, n) : 0;
+    memo_entry x = {w0, w1, h, num, iv, (uint32_t)n + 1, (uint8_t)kind};
+    if (e) {
+        if (e->n1 != 0) e[1] = e[0];
+        *e = x;
+    }
+    return x;
+}
+
+// column_kernel's loop for a listed column once its memo has proved itself (most values found):
+// values from..<records, the same outputs, with the kinds counted afterwards (count_kinds) so that
+// the loop keeps its state in registers. Returns the numerics written.
+static inline __attribute__((always_inline)) size_t column_listed(
+    const uint8_t *p, size_t size, const uint32_t *ends, size_t columns, size_t column, size_t from, size_t records,
+    uint32_t *starts, uint32_t *lengths, uint8_t *kinds, uint64_t *hashes, double *nums, size_t numerics,
+    mlops_moments *mp, mlops_column_stats *st, memo_entry *memo, int memo_bits, const int with_moments) {
+    mlops_moments m;
+    if (with_moments) m = *mp;
+    int64_t lo = st->int_min, hi = st->int_max;
+    const int last = column + 1 == columns;
+    const unsigned shift = (unsigned)(64 - memo_bits);
+    for (size_t r = from; r < records; r++) {
+        size_t k = r * columns + column;  // >= 1: `from` is past the first record
+        uint32_t start = ends[k - 1] + 1, end = ends[k];
+        if (last && end > start && p[end - 1] == '\r') end--;
+        size_t n = end - start;
+        const uint8_t *v = p + start;
+        starts[r] = start;
+        lengths[r] = (uint32_t)n;
+        memo_entry x;
+        int wide = start + 40 <= size;
+        if (wide && n <= 16) {
+            uint64_t w0, w1;
+            memo_key(v, n, &w0, &w1);
+            memo_entry *e = &memo[(((w0 ^ (w1 * 0xC2B2AE3D27D4EB4Full)) + n) * 0x9E3779B97F4A7C15ull >> shift) & ~(size_t)1];
+            if (e->n1 == n + 1 && e->w0 == w0 && e->w1 == w1) x = *e;
+            else if (e[1].n1 == n + 1 && e[1].w0 == w0 && e[1].w1 == w1) x = e[1];
+            else x = memo_miss(v, n, wide, e, w0, w1);
+        } else {
+            x = memo_miss(v, n, wide, NULL, 0, 0);
+        }
+        kinds[r] = x.kind;
+        hashes[r] = x.hash;
+        if (x.kind == MLOPS_VALUE_INT) {
+            lo = x.iv < lo ? x.iv : lo;
+            hi = x.iv > hi ? x.iv : hi;
+        }
+        if (NUMERIC_KINDS >> x.kind & 1) {
+            nums[numerics++] = x.num;
+            if (with_moments) moments_add(&m, x.num);
+        }
+    }
+    if (with_moments) *mp = m;
+    st->int_min = lo;
+    st->int_max = hi;
+    count_kinds(kinds + from, records - from, st);
+    return numerics;
+}
+
 // The body of mlops_csv_column_fused, specialised (by the constants `with_moments`, `with_hll`) so
 // that the per-value loop has no tests of what the caller asked for.
 static inline __attribute__((always_inline)) void column_kernel(
@@ -1308,6 +1406,11 @@ static inline __attribute__((always_inline)) void column_kernel(
     (void)isa;
 #endif
     for (size_t r = 0; r < records; r++) {
+        if (!with_hll && use_memo && tried == MEMO_PROBE) {
+            st.numerics = (int64_t)column_listed(p, size, ends, columns, column, r, records, starts, lengths, kinds, hashes, nums,
+                                                 (size_t)st.numerics, &m, &st, memo, memo_bits, with_moments);
+            break;
+        }
 #if defined(__x86_64__)
         if (vector && !use_memo && r >= group_end && r + 8 <= records) {
             group8 g;

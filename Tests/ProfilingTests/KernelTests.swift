@@ -220,6 +220,10 @@ func sameNumber(_ a: Number, _ b: Number) -> Bool {
     /// Columns of a few texts that differ only in one byte or in their length around 8 and 16 bytes
     /// (where the column kernel's memo of repeated values keys on zero-padded words): every value
     /// read as mlops_classify and valueHash read it alone.
+    /// The memo of repeated values changes nothing but the time: every output of the column kernel
+    /// (places, kinds, hashes, numbers, counts, int range, moments) is what reading each value alone
+    /// gives, past the first 128 values of a call too, where a column whose memo proved itself
+    /// continues in a loop of its own.
     @Test func repeatedValuesAreReadAsAlone() {
         var r = Rng(26)
         let memo = UnsafeMutableRawBufferPointer.allocate(byteCount: mlops_column_memo_size(), alignment: 64)
@@ -257,26 +261,53 @@ func sameNumber(_ a: Number, _ b: Number) -> Bool {
             var starts = [UInt32](repeating: 0, count: records), lengths = starts
             var kinds = [UInt8](repeating: 0, count: records), hashes = [UInt64](repeating: 0, count: records), nums = [Double](repeating: 0, count: records)
             for c in 0..<columns {
-                var stats = mlops_column_stats()
-                b.withUnsafeBufferPointer {
-                    // Every other round with one memo kept over all rounds and columns (its entries
-                    // depend only on the bytes), else one per call.
-                    mlops_csv_column_fused(-1, $0.baseAddress!, $0.count, ends, columns, c, records, &starts, &lengths, &kinds, &hashes, &nums, &stats,
-                                           nil, nil, 0, round % 2 == 0 ? memo.baseAddress : nil)
+                var stats = mlops_column_stats(), m = Moments().c
+                b.withUnsafeBufferPointer { p in
+                    withUnsafeMutablePointer(to: &m) { mp in
+                        // Every other round with one memo kept over all rounds and columns (its entries
+                        // depend only on the bytes), else one per call; moments every third round.
+                        mlops_csv_column_fused(-1, p.baseAddress!, p.count, ends, columns, c, records, &starts, &lengths, &kinds, &hashes, &nums, &stats,
+                                               round % 3 == 0 ? mp : nil, nil, 0, round % 2 == 0 ? memo.baseAddress : nil)
+                    }
                 }
                 var numeric = 0
+                var want = mlops_column_stats(), moments = Moments()
+                want.int_min = .max
+                want.int_max = .min
+                var offset = 0
                 for i in 0..<records {
                     let v = values[i * columns + c]
+                    offset += values[(i * columns)..<(i * columns + c)].reduce(0) { $0 + $1.count + 1 }
+                    #expect(Int(starts[i]) == offset && Int(lengths[i]) == v.count, "round \(round): value \(i) at \(starts[i]), \(lengths[i]) bytes")
+                    offset += values[(i * columns + c)..<((i + 1) * columns)].reduce(0) { $0 + $1.count + 1 }
                     var x = 0.0, iv: Int64 = 0
                     let kind = v.withUnsafeBufferPointer { mlops_classify($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count, &x, &iv) }
                     #expect(Int32(kinds[i]) == kind, "round \(round): \(String(decoding: v, as: UTF8.self))")
                     if Int(kind) != MLOPS_VALUE_NULL { #expect(hashes[i] == valueHash(v), "round \(round): \(String(decoding: v, as: UTF8.self))") }
+                    switch Int(kind) {
+                    case MLOPS_VALUE_NULL: want.nulls += 1
+                    case MLOPS_VALUE_INT: want.ints += 1; want.int_min = min(want.int_min, iv); want.int_max = max(want.int_max, iv)
+                    case MLOPS_VALUE_FLOAT: want.floats += 1
+                    case MLOPS_VALUE_NONFINITE: want.floats += 1; want.nonfinite += 1
+                    case MLOPS_VALUE_BOOL: want.bools += 1
+                    case MLOPS_VALUE_DATETIME: want.datetimes += 1
+                    default: want.strings += 1
+                    }
                     if [MLOPS_VALUE_INT, MLOPS_VALUE_FLOAT, MLOPS_VALUE_BOOL, MLOPS_VALUE_DATETIME].contains(Int(kind)) {
                         #expect(nums[numeric].bitPattern == x.bitPattern, "round \(round): \(String(decoding: v, as: UTF8.self))")
+                        moments.add(x)
                         numeric += 1
                     }
                 }
                 #expect(Int(stats.numerics) == numeric)
+                #expect(stats.nulls == want.nulls && stats.ints == want.ints && stats.floats == want.floats && stats.nonfinite == want.nonfinite
+                        && stats.bools == want.bools && stats.datetimes == want.datetimes && stats.strings == want.strings, "round \(round), column \(c): counts")
+                #expect(want.ints == 0 || (stats.int_min == want.int_min && stats.int_max == want.int_max), "round \(round), column \(c): int range")
+                if round % 3 == 0 {
+                    #expect(m.s1.bitPattern == moments.c.s1.bitPattern && m.s2.bitPattern == moments.c.s2.bitPattern && m.batch_n == moments.c.batch_n
+                            && m.folded_n == moments.c.folded_n && m.folded_m2.bitPattern == moments.c.folded_m2.bitPattern
+                            && m.min.bitPattern == moments.c.min.bitPattern && m.max.bitPattern == moments.c.max.bitPattern, "round \(round), column \(c): moments")
+                }
             }
         }
     }
