@@ -18,18 +18,33 @@ final class Block: @unchecked Sendable {
 
     init(capacity: Int) {
         self.capacity = capacity
-        base = .allocate(byteCount: capacity, alignment: 64)
+        base = Block.allocate(capacity)
     }
 
-    deinit { base.deallocate() }
+    deinit { free(base) }
 
     func grow(to n: Int) {
         guard n > capacity else { return }
-        let b = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
+        let b = Block.allocate(n)
         b.copyMemory(from: base, byteCount: count)
-        base.deallocate()
+        free(base)
         base = b
         capacity = n
+    }
+
+    /// Large buffers are aligned to 2 MiB and asked for transparent huge pages: reading a block into
+    /// a new buffer then takes 4 page faults instead of 2048, and the buffers cost less to free.
+    static func allocate(_ n: Int) -> UnsafeMutableRawPointer {
+        let huge = 2 << 20
+        var p: UnsafeMutableRawPointer? = nil
+        if n >= huge {
+            let size = (n + huge - 1) / huge * huge
+            guard posix_memalign(&p, huge, size) == 0, let p else { fatalError("out of memory for a \(n)-byte block") }
+            _ = madvise(p, size, MADV_HUGEPAGE)
+            return p
+        }
+        guard posix_memalign(&p, 64, n) == 0, let p else { fatalError("out of memory for a \(n)-byte block") }
+        return p
     }
 
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
