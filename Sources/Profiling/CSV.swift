@@ -258,7 +258,8 @@ struct ValueBatch {
 }
 
 /// The scratch space of one block's parse: the field ends of up to `capacity` records and one
-/// column's values at a time, about 16k fields (a few hundred KiB), so that it stays in cache.
+/// column's values at a time: at most 64k fields (256 KiB of ends) and 4096 records, so that it
+/// stays in cache while a wide table's batches are still long enough to pay for each call.
 final class ValueBatches {
     let columns: Int
     let capacity: Int
@@ -281,7 +282,7 @@ final class ValueBatches {
 
     init(columns: Int) {
         self.columns = columns
-        capacity = Swift.max(8, Swift.min(4096, 16384 / Swift.max(1, columns)))
+        capacity = Swift.max(8, Swift.min(4096, 65536 / Swift.max(1, columns)))
         ends = .allocate(capacity: capacity * columns)
         starts = .allocate(capacity: capacity)
         lengths = .allocate(capacity: capacity)
