@@ -25,7 +25,7 @@ public enum FileWalk {
         var stack: [String] = [""]
         while let rel = stack.popLast() {
             let dir = rel.isEmpty ? root : root + "/" + rel
-            for e in try FS.listDirectory(dir) {
+            for e in try FS.listDirectory(dir, statFiles: true) {
                 if e.name == ".git" { continue }
                 if e.name.hasPrefix(".") && e.name.hasSuffix(RepoPath.tempSuffix) { continue }
                 let r = rel.isEmpty ? e.name : rel + "/" + e.name
@@ -37,7 +37,7 @@ public enum FileWalk {
                 switch e.kind {
                 case .directory: stack.append(r)
                 case .file:
-                    if let st = FS.lstat(abs) { out.append(Entry(relPath: r, absPath: abs, stat: st)) }
+                    if let st = e.stat { out.append(Entry(relPath: r, absPath: abs, stat: st)) }
                 case .symlink:
                     if let st = FS.stat(abs), st.isRegular { out.append(Entry(relPath: r, absPath: abs, stat: st)) }
                     else if let skipped { skipped(r, FS.stat(abs).map { "a symlink to \(kindName($0))" } ?? "a broken symlink") }

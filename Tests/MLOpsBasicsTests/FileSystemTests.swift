@@ -15,6 +15,21 @@ import Testing
         #expect(try FS.listDirectory(tmp.path).map(\.name) == ["f"])
     }
 
+    /// A listing that stats its files (what FileWalk asks for) gives each regular file the same lstat
+    /// as its path, and nothing for a directory or a symlink, which is not followed.
+    @Test func listingWithStatsStatsOnlyRegularFilesWithoutFollowingLinks() throws {
+        let tmp = TempDir()
+        try FS.writeAtomic(tmp.path + "/a", "12345")
+        try FS.mkdirs(tmp.path + "/d")
+        #expect(symlink(tmp.path + "/a", tmp.path + "/l") == 0)
+        let entries = try FS.listDirectory(tmp.path, statFiles: true).sorted { $0.name < $1.name }
+        #expect(entries.map(\.name) == ["a", "d", "l"])
+        #expect(entries[0].stat == FS.lstat(tmp.path + "/a") && entries[0].stat?.size == 5)
+        #expect(entries[1].kind == .directory && entries[1].stat == nil)
+        #expect(entries[2].kind == .symlink && entries[2].stat == nil)
+        #expect(try FS.listDirectory(tmp.path).allSatisfy { $0.stat == nil })
+    }
+
     /// The kernel's copy (file to file) and the buffered one it falls back to (here: into a pipe, which
     /// copy_file_range refuses) both copy exactly the rest of the source, from its current position.
     @Test func copyRestCopiesFromTheCurrentPositionWithOrWithoutTheKernel() throws {
