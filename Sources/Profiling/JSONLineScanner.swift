@@ -15,6 +15,9 @@ public struct JSONLineScanner {
 
         /// The wording every reader uses, counting bytes from `lineStart` (the line's first byte).
         public func message(lineStart: Int) -> String { "invalid JSON at byte \(offset - lineStart + 1) of the line: \(what)" }
+
+        /// How to fix such a line, the same for every reader.
+        public static let hint = "fix or remove the line; each line must be one JSON object"
     }
 
     /// A key's or value's bytes: `p[offset...]` in the line, or (a string with escapes) unescaped in

@@ -9,7 +9,10 @@ struct JSONLinesFormat: BlockFormat {
     let display: String
     let maxColumns: Int
 
-    func cut(_ data: UnsafeRawBufferPointer, atEOF: Bool) throws -> Int {
+    func cut(_ data: UnsafeRawBufferPointer, atEOF: Bool) throws -> Int { JSONLinesFormat.cutLines(data, atEOF: atEOF) }
+
+    /// The length of the complete lines at the start of `data` (all of it at the end of the input).
+    static func cutLines(_ data: UnsafeRawBufferPointer, atEOF: Bool) -> Int {
         guard let base = data.baseAddress, data.count > 0 else { return 0 }
         if atEOF { return data.count }
         return findLast(base.assumingMemoryBound(to: UInt8.self), 0, data.count, 0x0A).map { $0 + 1 } ?? 0
@@ -42,7 +45,7 @@ struct JSONLinesFormat: BlockFormat {
                 } catch {
                     let error = error as! JSONLineScanner.Failure
                     return failed(BlockFailure(line: line, message: error.message(lineStart: pos),
-                                               hint: "fix or remove the line; each line must be one JSON object"))
+                                               hint: JSONLineScanner.Failure.hint))
                 }
                 rows += 1
             }

@@ -96,11 +96,7 @@ public enum TableScan {
     private static func jsonValues(_ reader: inout LineReader, name: String, column: String,
                                    _ visit: (Int64, UnsafeRawBufferPointer?) throws -> Void) throws {
         let want = Array(column.utf8)
-        try reader.records(cut: { data, atEOF in
-            guard let base = data.baseAddress, data.count > 0 else { return 0 }
-            if atEOF { return data.count }
-            return findLast(base.assumingMemoryBound(to: UInt8.self), 0, data.count, 0x0A).map { $0 + 1 } ?? 0
-        }) { p, end, startLine in
+        try reader.records(cut: { JSONLinesFormat.cutLines($0, atEOF: $1) }) { p, end, startLine in
             var pos = 0, line: Int64 = 0
             var scanner = JSONLineScanner(p: p)
             var scratch: [UInt8] = []
@@ -119,7 +115,7 @@ public enum TableScan {
                     }
                 } catch let e as JSONLineScanner.Failure {
                     throw MLOpsError("\(name):\(startLine + line): \(e.message(lineStart: pos))",
-                                     hint: "fix or remove the line; each line must be one JSON object")
+                                     hint: JSONLineScanner.Failure.hint)
                 }
             }
         }
