@@ -45,3 +45,21 @@ extension UnsafeRawPointer {
         T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 }
+
+/// Items 0..<count cut, in order, into groups of at most `maxItems` whose sizes add up to at most
+/// `maxBytes` (an item larger than that makes a group of its own): the batches that are hashed side
+/// by side while the memory each worker holds for one stays small.
+public func sizeLimitedGroups(count: Int, maxItems: Int, maxBytes: Int64, size: (Int) -> Int64) -> [Range<Int>] {
+    var groups: [Range<Int>] = []
+    var start = 0
+    while start < count {
+        var end = start, total: Int64 = 0
+        while end < count && end - start < maxItems && (end == start || total + size(end) <= maxBytes) {
+            total += size(end)
+            end += 1
+        }
+        groups.append(start..<end)
+        start = end
+    }
+    return groups
+}

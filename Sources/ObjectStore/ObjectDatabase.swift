@@ -296,21 +296,16 @@ open class ObjectDatabase: @unchecked Sendable {
     /// the record of `entries[i]`. Self-verifying objects are hashed in groups, 16 side by side where
     /// the CPU can (BatchHash): hashing is most of a fetch's CPU. Throws for a record that fails.
     public func verify(records: [UnsafeRawBufferPointer], entries: [IndexEntry], pack: String) throws {
+        // Groups of at most 64 records whose decoded bytes fit 1 MiB (or one larger record): about 16
+        // chunks of the average size, enough for the 16 lanes, and little memory per parallel
+        // download (S3 runs 8).
+        let groups = sizeLimitedGroups(count: records.count, maxItems: 64, maxBytes: 1 << 20) { Int64(entries[$0].rawSize) }
         try recordBuffers.with { scratch in
-            var start = 0
-            while start < records.count {
-                // A group of at most 64 records whose decoded bytes fit 1 MiB (or one larger record):
-                // about 16 chunks of the average size, enough for the 16 lanes, and little memory per
-                // parallel download (S3 runs 8).
-                var end = start, total = 0
-                while end < records.count && end - start < 64 && (end == start || total + entries[end].rawSize <= 1 << 20) {
-                    total += entries[end].rawSize
-                    end += 1
-                }
-                let base = scratch.reserve(total)
+            for group in groups {
+                let base = scratch.reserve(group.reduce(0) { $0 + entries[$1].rawSize })
                 var hashed: [(piece: UnsafeRawBufferPointer, entry: IndexEntry)] = []
                 var off = 0
-                for i in start..<end {
+                for i in group {
                     let e = entries[i]
                     let stored = try checkedPayload(records[i], e, pack: pack)
                     let out = UnsafeMutableRawBufferPointer(start: base + off, count: e.rawSize)
@@ -325,7 +320,6 @@ open class ObjectDatabase: @unchecked Sendable {
                 for (id, h) in zip(BatchHash.ids(hashed.map(\.piece)), hashed) where id != h.entry.id {
                     throw CorruptObjectError(id: h.entry.id, pack: pack, reason: "hash mismatch")
                 }
-                start = end
             }
         }
     }

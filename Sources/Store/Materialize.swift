@@ -85,16 +85,7 @@ public final class Materializer: @unchecked Sendable {
             }.start()
         }
         // Up to 16 files and 1 MiB a batch: the 16 lanes, and little memory per worker.
-        var batches: [[Int]] = []
-        var batchBytes: Int64 = 0
-        for k in small {
-            if batches.isEmpty || batches[batches.count - 1].count == 16 || batchBytes + jobs[k].size > 1 << 20 {
-                batches.append([])
-                batchBytes = 0
-            }
-            batches[batches.count - 1].append(k)
-            batchBytes += jobs[k].size
-        }
+        let batches = sizeLimitedGroups(count: small.count, maxItems: 16, maxBytes: 1 << 20) { jobs[small[$0]].size }.map { Array(small[$0]) }
         let next = AtomicCounter()
         DispatchQueue.concurrentPerform(iterations: min(threads * 2, max(1, batches.count))) { _ in
             let buffer = ReadBuffer()
