@@ -1314,16 +1314,32 @@ static void count_kinds(const uint8_t *kinds, size_t n, mlops_column_stats *st) 
 // A value the memo does not hold: classified and hashed, and remembered at e (the set's first
 // place, its old entry moved to the second) when e is not NULL. Kept out of line so that the loop
 // of column_listed, which nearly always finds its values in the memo, stays small.
+// The set of the key (w0, w1) of n bytes in a memo of 2^bits entries: its first place (the second
+// is beside it).
+static inline memo_entry *memo_set(memo_entry *memo, int bits, uint64_t w0, uint64_t w1, size_t n) {
+    return &memo[(((w0 ^ (w1 * 0xC2B2AE3D27D4EB4Full)) + n) * 0x9E3779B97F4A7C15ull >> (64 - bits)) & ~(size_t)1];
+}
+
+// The place of set e that holds the key, or NULL.
+static inline memo_entry *memo_find(memo_entry *e, uint64_t w0, uint64_t w1, size_t n) {
+    if (e->n1 == n + 1 && e->w0 == w0 && e->w1 == w1) return e;
+    if (e[1].n1 == n + 1 && e[1].w0 == w0 && e[1].w1 == w1) return e + 1;
+    return NULL;
+}
+
+// Remembers x in set e: in the first place, the entry it displaces moved to the second.
+static inline void memo_put(memo_entry *e, memo_entry x) {
+    if (e->n1 != 0) e[1] = e[0];
+    *e = x;
+}
+
 static __attribute__((noinline)) memo_entry memo_miss(const uint8_t *v, size_t n, int wide, memo_entry *e, uint64_t w0, uint64_t w1) {
     double num = 0;
     int64_t iv = 0;
     int kind = wide ? classify_wide(v, n, &num, &iv) : classify(v, n, &num, &iv);
     uint64_t h = kind != MLOPS_VALUE_NULL ? value_hash(v, n) : 0;
     memo_entry x = {w0, w1, h, num, iv, (uint32_t)n + 1, (uint8_t)kind};
-    if (e) {
-        if (e->n1 != 0) e[1] = e[0];
-        *e = x;
-    }
+    if (e) memo_put(e, x);
     return x;
 }
 
@@ -1338,7 +1354,6 @@ static inline __attribute__((always_inline)) size_t column_listed(
     if (with_moments) m = *mp;
     int64_t lo = st->int_min, hi = st->int_max;
     const int last = column + 1 == columns;
-    const unsigned shift = (unsigned)(64 - memo_bits);
     for (size_t r = from; r < records; r++) {
         size_t k = r * columns + column;  // >= 1: `from` is past the first record
         uint32_t start = ends[k - 1] + 1, end = ends[k];
@@ -1352,10 +1367,8 @@ static inline __attribute__((always_inline)) size_t column_listed(
         if (wide && n <= 16) {
             uint64_t w0, w1;
             memo_key(v, n, &w0, &w1);
-            memo_entry *e = &memo[(((w0 ^ (w1 * 0xC2B2AE3D27D4EB4Full)) + n) * 0x9E3779B97F4A7C15ull >> shift) & ~(size_t)1];
-            if (e->n1 == n + 1 && e->w0 == w0 && e->w1 == w1) x = *e;
-            else if (e[1].n1 == n + 1 && e[1].w0 == w0 && e[1].w1 == w1) x = e[1];
-            else x = memo_miss(v, n, wide, e, w0, w1);
+            memo_entry *e = memo_set(memo, memo_bits, w0, w1, n), *f = memo_find(e, w0, w1, n);
+            x = f ? *f : memo_miss(v, n, wide, e, w0, w1);
         } else {
             x = memo_miss(v, n, wide, NULL, 0, 0);
         }
@@ -1455,23 +1468,18 @@ static inline __attribute__((always_inline)) void column_kernel(
         uint64_t w0 = 0, w1 = 0;
         if (wide && use_memo && n <= 16) {
             memo_key(v, n, &w0, &w1);
-            e = &memo[(((w0 ^ (w1 * 0xC2B2AE3D27D4EB4Full)) + n) * 0x9E3779B97F4A7C15ull >> (64 - memo_bits)) & ~(size_t)1];
-            if (e->n1 == n + 1 && e->w0 == w0 && e->w1 == w1) {
-                kind = e->kind, num = e->num, iv = e->iv, h = e->hash;
+            e = memo_set(memo, memo_bits, w0, w1, n);
+            memo_entry *f = memo_find(e, w0, w1, n);
+            if (f) {
+                kind = f->kind, num = f->num, iv = f->iv, h = f->hash;
                 found++;
-            } else if (e[1].n1 == n + 1 && e[1].w0 == w0 && e[1].w1 == w1) {
-                e++;
-                kind = e->kind, num = e->num, iv = e->iv, h = e->hash;
-                found++;
-            } else if (e->n1 != 0) {
-                e[1] = e[0];  // the new entry goes first, the one it displaces second
             }
             if (++tried == MEMO_PROBE && 2 * found < tried) use_memo = 0;
         }
         if (kind < 0) {
             kind = wide ? classify_wide(v, n, &num, &iv) : classify(v, n, &num, &iv);
             if (kind != MLOPS_VALUE_NULL) h = value_hash(v, n);
-            if (e) *e = (memo_entry){w0, w1, h, num, iv, (uint32_t)n + 1, (uint8_t)kind};
+            if (e) memo_put(e, (memo_entry){w0, w1, h, num, iv, (uint32_t)n + 1, (uint8_t)kind});
         }
         if (!with_hll) kinds[r] = (uint8_t)kind;
         if (kind == MLOPS_VALUE_NULL) {
